@@ -1,0 +1,96 @@
+"""create_app(settings): routers, middleware, lifespan; nothing global at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from consentry import __version__
+from consentry.domain.keys.envelope import Envelope
+from consentry.domain.keys.manager import KeyManager
+from consentry.domain.scopes.catalogue import Catalogue
+from consentry.domain.secrets import Hasher
+from consentry.protocol.oauth2.context import ProtocolContext
+from consentry.protocol.oauth2.server import ConsentryServer
+from consentry.settings import Settings
+from consentry.storage.db import Database
+from consentry.web import oauth, oidc
+from consentry.web.authorize_flow import AuthorizeFlow
+from consentry.web.pages import device, home, signin
+from consentry.web.render import error_page
+from consentry.web.runtime import Runtime
+from consentry.web.security import SecurityHeaders
+from consentry.web.session import Sessions
+
+log = logging.getLogger("consentry")
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
+    db = db or Database(settings.database_url)
+    hasher = Hasher(settings.secret_key)
+    keys = KeyManager(db, Envelope(settings.secret_key),
+                      publish_retired_for=settings.id_token_ttl + settings.access_token_ttl + 3600)
+    ctx = ProtocolContext(settings=settings, db=db, hasher=hasher, keys=keys, catalogue=Catalogue(settings.issuer))
+    server = ConsentryServer(ctx)
+    sessions = Sessions(settings, hasher)
+    return Runtime(ctx=ctx, server=server, sessions=sessions, flow=AuthorizeFlow(server, sessions))
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") and request.method == "GET"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    rt = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        rt.ctx.db.dispose()
+
+    app = FastAPI(title="Consentry", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Self-hostable authorization platform: OAuth 2.0, OpenID Connect, consent.")
+    app.state.runtime = rt
+    app.state.settings = settings
+    for router in (oauth.router, oidc.router, signin.router, device.router, home.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_input(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_html(request):
+            return error_page("Bad request", "The request was malformed.", 400, "invalid_request")
+        return JSONResponse({"error": "invalid_request", "error_description": "Malformed request"}, 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request):
+            return error_page("Not found" if exc.status_code == 404 else "Error", str(exc.detail),
+                              exc.status_code)
+        return JSONResponse({"error": "not_found" if exc.status_code == 404 else "error",
+                             "error_description": str(exc.detail)}, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        # Logged in full for operators; the caller never sees a stack trace.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _wants_html(request):
+            return error_page("Something went wrong", "Try again in a moment.", 500, "server_error")
+        return JSONResponse({"error": "server_error", "error_description": "Internal error"}, 500)
+
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    return app

@@ -1,0 +1,116 @@
+"""``consentry project``, ``consentry client`` and ``consentry scopes``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from consentry.cli.context import unit_of_work
+from consentry.cli.output import console, emit, fail
+from consentry.domain.accounts.service import find_user
+from consentry.domain.clients import service
+
+project_app = typer.Typer(help="Projects group clients, scopes and members.", no_args_is_help=True)
+client_app = typer.Typer(help="OAuth clients.", no_args_is_help=True)
+scopes_app = typer.Typer(help="The scope catalogue.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@project_app.command("create", help="Create a project owned by a user.")
+def project_create(
+    name: str,
+    owner: Annotated[str, typer.Option(help="Owner's email.")],
+    user_type: Annotated[str, typer.Option(help="external or internal.")] = "external",
+    status: Annotated[str, typer.Option(help="testing or production.")] = "testing",
+    json_: JsonOpt = False,
+) -> None:
+    with unit_of_work(json_) as (session, _s, _h):
+        user = find_user(session, owner)
+        if user is None:
+            fail("not_found", f"no user {owner}", json_)
+            return
+        project = service.create_project(session, name, user, user_type=user_type, status=status)
+        out = {"project": project.name, "owner": user.email, "user_type": project.user_type,
+               "status": project.status}
+    emit(out, json_)
+
+
+def _project(session, name: str, as_json: bool):  # type: ignore[no-untyped-def]
+    project = service.find_project(session, name)
+    if project is None:
+        fail("not_found", f"no project {name}", as_json)
+    return project
+
+
+@project_app.command("scopes", help="Declare scopes on the project's consent screen.")
+def project_scopes(
+    project: str,
+    add: Annotated[list[str], typer.Option("--add", help="Scope to declare (repeat).")],
+    json_: JsonOpt = False,
+) -> None:
+    with unit_of_work(json_) as (session, settings, _h):
+        from consentry.domain.scopes.catalogue import Catalogue
+
+        catalogue = Catalogue(settings.issuer)
+        row = _project(session, project, json_)
+        uris = [s if s in catalogue.by_uri else settings.scope_uri(s) for s in add]
+        unknown = [s for s in uris if s not in catalogue.by_uri]
+        if unknown:
+            fail("invalid_scope", f"unknown scope(s): {', '.join(unknown)}", json_)
+        row.declared_scopes = sorted(set(row.declared_scopes or []) | set(uris))
+        out = {"project": row.name, "declared_scopes": row.declared_scopes}
+    emit(out, json_)
+
+
+@project_app.command("test-users", help="Add test users (projects in Testing reach only them).")
+def project_test_users(
+    project: str,
+    add: Annotated[list[str], typer.Option("--add", help="Email (repeat).")],
+    json_: JsonOpt = False,
+) -> None:
+    with unit_of_work(json_) as (session, _s, _h):
+        row = _project(session, project, json_)
+        merged = sorted(set(row.test_users or []) | {e.strip().lower() for e in add})
+        if len(merged) > 100:
+            fail("limit", "a project in Testing has at most 100 test users", json_)
+        row.test_users = merged
+        out = {"project": row.name, "test_users": merged}
+    emit(out, json_)
+
+
+@client_app.command("create", help="Create a client; a secret is printed once, never stored in clear.")
+def client_create(
+    project: str,
+    type_: Annotated[str, typer.Option("--type", help="web, installed, device or service.")],
+    redirect_uri: Annotated[list[str] | None, typer.Option("--redirect-uri", help="Exact redirect URI (repeat).")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name shown on the consent screen.")] = None,
+    token_format: Annotated[str, typer.Option(help="Access tokens: opaque or jwt.")] = "opaque",
+    id_token_alg: Annotated[str, typer.Option(help="ID token signature: RS256 or ES256.")] = "RS256",
+    json_: JsonOpt = False,
+) -> None:
+    with unit_of_work(json_) as (session, _s, hasher):
+        row = _project(session, project, json_)
+        new = service.create_client(session, hasher, row, type_, name=name, redirect_uris=redirect_uri,
+                                    access_token_format=token_format, id_token_alg=id_token_alg)
+        out = {"client_id": new.client.client_id, "client_secret": new.client_secret, "type": type_,
+               "redirect_uris": new.client.redirect_uris, "name": new.client.name}
+    emit(out, json_)
+
+
+@scopes_app.command("list", help="Every scope with its API and class.")
+def scopes_list(json_: JsonOpt = False) -> None:
+    from consentry.domain.scopes.catalogue import Catalogue
+    from consentry.settings import Settings
+
+    catalogue = Catalogue(Settings().issuer)
+    rows = [{"scope": s.uri, "api": s.api, "class": s.scope_class, "description": s.description}
+            for s in catalogue.by_uri.values()]
+    if json_:
+        emit({"scopes": rows}, True)
+        return
+    table = Table("scope", "api", "class", "description")
+    for r in rows:
+        table.add_row(r["scope"], r["api"], r["class"], r["description"])
+    console.print(table)

@@ -1,0 +1,28 @@
+"""Settings, database and hasher for a CLI command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from consentry.domain.secrets import Hasher
+from consentry.errors import DomainError
+from consentry.settings import Settings
+from consentry.storage.db import Database
+
+
+@contextmanager
+def unit_of_work(as_json: bool) -> Iterator[tuple[Session, Settings, Hasher]]:
+    from consentry.cli.output import fail
+
+    settings = Settings()
+    db = Database(settings.database_url)
+    try:
+        with db.unit_of_work() as session:
+            yield session, settings, Hasher(settings.secret_key)
+    except DomainError as err:
+        fail(err.code, err.message, as_json)
+    finally:
+        db.dispose()

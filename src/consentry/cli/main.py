@@ -1,0 +1,65 @@
+"""Entry point: ``consentry --help`` lists every command; each takes --json."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from consentry.cli import accounts, clients, demo
+from consentry.cli.output import emit
+
+app = typer.Typer(help="Consentry: a self-hostable authorization platform.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(accounts.org_app, name="org")
+app.add_typer(accounts.user_app, name="user")
+app.add_typer(clients.project_app, name="project")
+app.add_typer(clients.client_app, name="client")
+app.command("demo", help="Load demo data: an organization, users, a project with three clients.")(demo.demo)
+app.add_typer(clients.scopes_app, name="scopes")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.command(help="Serve Consentry over HTTP (uvicorn; one process per worker).")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes; default: one per core.")] = 0,
+    json_: JsonOpt = False,
+) -> None:
+    import uvicorn
+
+    n = workers or os.cpu_count() or 1
+    emit({"serving": f"http://{host}:{port}", "workers": n}, json_)
+    uvicorn.run("consentry.app:create_app", factory=True, host=host, port=port, workers=n,
+                log_level="warning", access_log=False, proxy_headers=True)
+
+
+@db_app.command("upgrade", help="Apply every migration to CONSENTRY_DATABASE_URL.")
+def db_upgrade(json_: JsonOpt = False) -> None:
+    from consentry.settings import Settings
+    from consentry.storage.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    emit({"database": settings.database_url.split("@")[-1], "revision": "head"}, json_)
+
+
+@keys_app.command("rotate", help="New signing keys; old ones stay published until tokens they signed expire.")
+def keys_rotate(json_: JsonOpt = False) -> None:
+    from consentry.cli.context import unit_of_work
+    from consentry.domain.keys.envelope import Envelope
+    from consentry.domain.keys.manager import rotate
+
+    with unit_of_work(json_) as (session, settings, _h):
+        kids = rotate(session, Envelope(settings.secret_key))
+    emit({"active_kids": kids}, json_)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Projects, OAuth clients, redirect-URI rules, hashed secrets."""

@@ -1,0 +1,1 @@
+"""Grants per (user, client): granted scopes, incremental authorization."""

@@ -1,0 +1,125 @@
+"""Signing keys for ID tokens and JWT access tokens: create, rotate, publish, cache.
+
+Keys live in the database (every process sees the same set) with private halves sealed by
+:class:`Envelope`. Each process caches the decrypted keys for ``CACHE_SECONDS`` so signing
+never waits on the database or on decryption.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc.jwk import ECKey, KeySet, RSAKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consentry.domain.audit import record
+from consentry.domain.keys.envelope import Envelope
+from consentry.domain.secrets import new_id
+from consentry.storage.db import Database
+from consentry.storage.tables import SigningKey
+from consentry.storage.tables.base import now
+
+ALGORITHMS = ("RS256", "ES256")
+CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LoadedKeys:
+    signing: dict[str, RSAKey | ECKey]  # alg -> newest active private key
+    public_jwks: dict[str, Any]
+    loaded_at: float
+
+
+def _generate(alg: str, kid: str) -> RSAKey | ECKey:
+    params = {"alg": alg, "use": "sig", "kid": kid}
+    if alg == "RS256":
+        return RSAKey.generate_key(2048, parameters=params, private=True)
+    return ECKey.generate_key("P-256", parameters=params, private=True)
+
+
+def create_key(session: Session, envelope: Envelope, alg: str) -> SigningKey:
+    kid = f"{alg.lower()}-{new_id(8)}"
+    key = _generate(alg, kid)
+    private = json.dumps(key.as_dict(private=True)).encode()
+    row = SigningKey(
+        kid=kid,
+        alg=alg,
+        public_jwk=key.as_dict(private=False),
+        private_blob=envelope.seal(private, kid.encode()),
+        status="active",
+    )
+    session.add(row)
+    return row
+
+
+def ensure_keys(session: Session, envelope: Envelope) -> None:
+    """Make sure one active key exists per algorithm."""
+    active = set(session.scalars(select(SigningKey.alg).where(SigningKey.status == "active")))
+    for alg in ALGORITHMS:
+        if alg not in active:
+            create_key(session, envelope, alg)
+
+
+def rotate(session: Session, envelope: Envelope) -> list[str]:
+    """New active key per algorithm; the old ones keep verifying (published) until retired."""
+    for row in session.scalars(select(SigningKey).where(SigningKey.status == "active")):
+        row.status = "retiring"
+        row.retired_at = now()
+    kids = [create_key(session, envelope, alg).kid for alg in ALGORITHMS]
+    record(session, "cli:keys:rotate", data={"kids": kids})
+    return kids
+
+
+class KeyManager:
+    """Per-process cache of the key set."""
+
+    def __init__(self, db: Database, envelope: Envelope, publish_retired_for: int) -> None:
+        self._db = db
+        self._envelope = envelope
+        self._publish_retired_for = publish_retired_for
+        self._lock = threading.Lock()
+        self._loaded: LoadedKeys | None = None
+
+    def _load(self) -> LoadedKeys:
+        cutoff = now() - self._publish_retired_for
+        signing: dict[str, RSAKey | ECKey] = {}
+        public: list[dict[str, Any]] = []
+        with self._db.unit_of_work() as session:
+            rows = list(session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())))
+            if not any(r.status == "active" for r in rows):
+                ensure_keys(session, self._envelope)
+                session.flush()
+                rows = list(session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())))
+            for row in rows:
+                if row.status == "retiring" and (row.retired_at or 0) < cutoff:
+                    continue
+                public.append(row.public_jwk)
+                if row.status == "active" and row.alg not in signing:
+                    data = json.loads(self._envelope.open(row.private_blob, row.kid.encode()))
+                    imported = KeySet.import_key_set({"keys": [data]}).keys[0]
+                    assert isinstance(imported, RSAKey | ECKey)
+                    signing[row.alg] = imported
+        return LoadedKeys(signing=signing, public_jwks={"keys": public}, loaded_at=time.monotonic())
+
+    def current(self) -> LoadedKeys:
+        loaded = self._loaded
+        if loaded is None or time.monotonic() - loaded.loaded_at > CACHE_SECONDS:
+            with self._lock:
+                loaded = self._loaded
+                if loaded is None or time.monotonic() - loaded.loaded_at > CACHE_SECONDS:
+                    loaded = self._loaded = self._load()
+        return loaded
+
+    def refresh(self) -> None:
+        self._loaded = None
+
+    def signing_key(self, alg: str) -> RSAKey | ECKey:
+        return self.current().signing[alg]
+
+    def jwks(self) -> dict[str, Any]:
+        return self.current().public_jwks

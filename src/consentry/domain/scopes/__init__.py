@@ -1,0 +1,1 @@
+"""The scope catalogue: scope -> API, class, description."""

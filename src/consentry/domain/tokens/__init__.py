@@ -1,0 +1,1 @@
+"""Issue, store by hash, rotate, revoke, introspect."""

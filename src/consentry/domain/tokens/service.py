@@ -1,0 +1,105 @@
+"""Token storage rules: only hashes are stored; families tie rotated and code-issued tokens together.
+
+A family is everything descended from one authorization (a code, a device approval, a
+client-credentials call). Replaying a used code or a rotated refresh token revokes the family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from consentry.domain.secrets import Hasher
+from consentry.storage.tables import Token
+from consentry.storage.tables.base import now
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    refresh_token: str | None
+    expires_in: int
+    scope: str
+    jti: str | None
+    token_format: str
+
+
+def store(
+    session: Session,
+    hasher: Hasher,
+    issued: IssuedToken,
+    *,
+    client_pk: int,
+    user_id: int | None,
+    grant_type: str,
+    family: str,
+    refresh_ttl: int,
+) -> Token:
+    t = now()
+    expires = t + issued.expires_in
+    refresh_expires = t + refresh_ttl if issued.refresh_token else None
+    row = Token(
+        access_hash=hasher.hash(issued.access_token),
+        refresh_hash=hasher.hash(issued.refresh_token) if issued.refresh_token else None,
+        client_pk=client_pk,
+        user_id=user_id,
+        scope=issued.scope,
+        grant_type=grant_type,
+        token_format=issued.token_format,
+        jti=issued.jti,
+        issued_at=t,
+        expires_at=expires,
+        refresh_expires_at=refresh_expires,
+        family=family,
+        purge_after=max(expires, refresh_expires or 0),
+    )
+    session.add(row)
+    return row
+
+
+def by_access(session: Session, hasher: Hasher, token: str) -> Token | None:
+    return session.scalar(select(Token).where(Token.access_hash == hasher.hash(token)))
+
+
+def by_refresh(session: Session, hasher: Hasher, token: str) -> Token | None:
+    return session.scalar(select(Token).where(Token.refresh_hash == hasher.hash(token)))
+
+
+def revoke_family(session: Session, family: str) -> int:
+    result = session.execute(
+        update(Token).where(Token.family == family, Token.revoked_at.is_(None)).values(revoked_at=now())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def revoke_user_client(session: Session, user_id: int, client_pk: int) -> int:
+    result = session.execute(
+        update(Token)
+        .where(Token.user_id == user_id, Token.client_pk == client_pk, Token.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def is_access_active(row: Token) -> bool:
+    return row.revoked_at is None and row.expires_at > now()
+
+
+def is_refresh_usable(row: Token) -> bool:
+    return (
+        row.refresh_hash is not None
+        and row.revoked_at is None
+        and row.rotated_at is None
+        and (row.refresh_expires_at or 0) > now()
+    )
+
+
+def purge_expired(session: Session, *, grace: int = 0) -> int:
+    """Delete rows that can no longer be used or replayed; keeps the table bounded."""
+    cutoff = now() - grace
+    result = session.execute(
+        delete(Token).where(or_(Token.purge_after < cutoff, Token.revoked_at < cutoff - 86400))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Protocol glue over Authlib, one package per standard; no SQL here."""

@@ -1,0 +1,41 @@
+"""private_key_jwt client authentication (RFC 7523 section 2.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from joserfc.jwk import KeySet
+from sqlalchemy.exc import IntegrityError
+
+from consentry.protocol.oauth2.models import ClientModel
+from consentry.storage.db import current_session
+from consentry.storage.tables import UsedAssertion
+from consentry.storage.tables.base import now
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(validate_jti=True, leeway=60)
+        self.ctx = ctx
+
+    def get_audiences(self) -> list[str]:
+        return [self.ctx.endpoint("/token"), self.ctx.issuer]
+
+    def resolve_client_public_key(self, client: ClientModel) -> KeySet:
+        return KeySet.import_key_set(client.row.jwks or {"keys": []})
+
+    def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
+        """Each assertion is accepted once: the jti is recorded until the assertion expires."""
+        session = current_session()
+        jti_hash = self.ctx.hasher.hash(f"{claims.get('iss')}:{jti}")
+        if session.get(UsedAssertion, jti_hash) is not None:
+            return False
+        try:
+            with session.begin_nested():
+                session.add(UsedAssertion(jti_hash=jti_hash, expires_at=int(claims.get("exp", now() + 3600))))
+        except IntegrityError:
+            return False
+        return True

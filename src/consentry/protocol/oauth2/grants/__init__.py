@@ -1,0 +1,1 @@
+"""One grant per module; each subclasses Authlib's and adds only storage and our rules."""

@@ -1,0 +1,70 @@
+"""Authorization code grant (AUTH2-1) with PKCE, code replay detection, offline refresh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+
+from consentry.domain.accounts.service import get_user
+from consentry.domain.secrets import new_id
+from consentry.domain.tokens import codes
+from consentry.protocol.oauth2.models import ClientModel, CodeModel
+from consentry.storage.db import current_session
+from consentry.storage.tables.base import now
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+
+
+class S256Only(CodeChallenge):
+    """PKCE with S256 only (RFC 9700 2.1.1): ``plain`` would leak the verifier with the code."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        ctx = self.server.ctx
+        extra = request.consentry
+        data = request.payload.data
+        codes.save(
+            current_session(),
+            ctx.hasher,
+            code,
+            client_pk=request.client.row.id,
+            user_id=request.user.id,
+            redirect_uri=request.payload.redirect_uri or "",
+            scope=str(extra.get("scope", request.scope or "")),
+            nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+            offline=bool(extra.get("offline")),
+            auth_time=int(extra.get("auth_time") or now()),  # type: ignore[call-overload]
+            family=new_id(),
+            expires_at=now() + ctx.settings.authorization_code_ttl,
+        )
+
+    def query_authorization_code(self, code: str, client: ClientModel) -> CodeModel | None:
+        row = codes.claim(current_session(), self.server.ctx.hasher, code, client.row.id)
+        if row is None:
+            return None
+        self.request.consentry["family"] = row.family
+        return CodeModel(row)
+
+    def delete_authorization_code(self, authorization_code: CodeModel) -> None:
+        # Already consumed atomically by ``claim``; the row stays for replay detection until purged.
+        return None
+
+    def authenticate_user(self, authorization_code: CodeModel) -> Any:
+        user = get_user(current_session(), authorization_code.row.user_id)
+        return None if user is None or user.disabled else user
+
+    def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None,  # type: ignore[no-untyped-def]
+                       include_refresh_token=True):
+        # Refresh tokens only for access_type=offline (AUTH2-1).
+        offline = bool(self.request.authorization_code and self.request.authorization_code.row.offline)
+        return super().generate_token(user, scope, grant_type, expires_in, include_refresh_token and offline)

@@ -1,0 +1,1 @@
+"""OpenID Connect: ID token, userinfo, discovery, JWKS."""

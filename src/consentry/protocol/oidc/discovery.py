@@ -1,0 +1,63 @@
+"""Discovery metadata (RFC 8414 and OpenID Connect Discovery), with our legacy endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consentry.domain.scopes.catalogue import Catalogue
+
+LEGACY_PATHS = {
+    "oauth1_request_token": "/accounts/OAuthGetRequestToken",
+    "oauth1_authorize": "/accounts/OAuthAuthorizeToken",
+    "oauth1_access_token": "/accounts/OAuthGetAccessToken",
+    "authsub_request": "/accounts/AuthSubRequest",
+    "authsub_session_token": "/accounts/AuthSubSessionToken",
+    "authsub_revoke_token": "/accounts/AuthSubRevokeToken",
+    "authsub_token_info": "/accounts/AuthSubTokenInfo",
+    "client_login": "/accounts/ClientLogin",
+    "unlock_captcha": "/accounts/DisplayUnlockCaptcha",
+    "gadget_proxy": "/gadgets/proxy",
+}
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+
+
+def metadata(issuer: str, catalogue: Catalogue) -> dict[str, Any]:
+    def ep(path: str) -> str:
+        return issuer + path
+
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": ep("/authorize"),
+        "token_endpoint": ep("/token"),
+        "userinfo_endpoint": ep("/userinfo"),
+        "jwks_uri": ep("/jwks"),
+        "revocation_endpoint": ep("/revoke"),
+        "introspection_endpoint": ep("/introspect"),
+        "device_authorization_endpoint": ep("/device/code"),
+        "tokeninfo_endpoint": ep("/tokeninfo"),
+        "end_session_endpoint": ep("/signout"),
+        "scopes_supported": catalogue.uris(),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "PS256"],
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS[:3],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "email",
+                             "email_verified", "hd", "at_hash", "azp"],
+        "prompt_values_supported": ["none", "consent", "select_account"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": False,
+        "consentry_legacy_endpoints": {k: ep(v) for k, v in LEGACY_PATHS.items()},
+    }

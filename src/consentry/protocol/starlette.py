@@ -1,0 +1,130 @@
+"""Starlette request -> Authlib request objects.
+
+Authlib ships no server integration for Starlette; this is the small adapter it needs. The
+async handler reads the body first, so the Authlib call can then run synchronously in a thread.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from functools import cached_property
+from urllib.parse import parse_qsl
+
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from starlette.requests import Request
+
+
+class MultiDict:
+    """Read-only first-value view over (key, value) pairs, like werkzeug's MultiDict."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+        self._first: dict[str, str] = {}
+        for k, v in pairs:
+            self._first.setdefault(k, v)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self._first.get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        return self._first[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._first
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._first)
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        return self._first.keys()
+
+    def items(self):  # type: ignore[no-untyped-def]
+        return self._first.items()
+
+    def getlist(self, key: str) -> list[str]:
+        return [v for k, v in self._pairs if k == key]
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self._first)
+
+
+class _Payload(OAuth2Payload):
+    def __init__(self, values: MultiDict) -> None:
+        self._values = values
+
+    @property
+    def data(self) -> MultiDict:  # type: ignore[override]
+        return self._values
+
+    @cached_property
+    def datalist(self) -> defaultdict[str, list[str]]:  # type: ignore[override]
+        out: defaultdict[str, list[str]] = defaultdict(list)
+        for k in self._values:
+            out[k].extend(self._values.getlist(k))
+        return out
+
+
+class StarletteOAuth2Request(OAuth2Request):
+    """An OAuth2Request built from already-read parts, safe to use from a worker thread."""
+
+    def __init__(
+        self,
+        method: str,
+        uri: str,
+        headers: Mapping[str, str],
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]],
+    ) -> None:
+        super().__init__(method=method, uri=uri, headers=dict(headers))
+        self._args = MultiDict(query)
+        self._form = MultiDict(form)
+        # Parameters come from the query for GET and from the body for POST, never mixed:
+        # a POST's query string must not smuggle client credentials or grant parameters.
+        self.payload = _Payload(self._args if method == "GET" else self._form)
+        #: Our per-request extras (granted scope, family, offline flag...).
+        self.consentry: dict[str, object] = {}
+
+    @property
+    def args(self) -> MultiDict:  # type: ignore[override]
+        return self._args
+
+    @property
+    def form(self) -> MultiDict:  # type: ignore[override]
+        return self._form
+
+
+class CaseInsensitiveHeaders(dict[str, str]):
+    """Authlib reads ``Authorization`` with its canonical case; Starlette lower-cases names."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+
+async def read_oauth_request(request: Request, issuer: str) -> StarletteOAuth2Request:
+    """Read everything Authlib needs from a Starlette request, before leaving the event loop.
+
+    The URI is rebuilt on the configured issuer so that Authlib's transport check and any
+    audience comparison see the public address, not the one behind a proxy.
+    """
+    form: list[tuple[str, str]] = []
+    if request.method == "POST":
+        ctype = request.headers.get("content-type", "")
+        body = await request.body()
+        if ctype.startswith("application/x-www-form-urlencoded") and body:
+            try:
+                form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            except UnicodeDecodeError:
+                form = []
+    query = list(request.query_params.multi_items())
+    uri = issuer.rstrip("/") + request.url.path
+    if request.url.query:
+        uri += "?" + request.url.query
+    headers = CaseInsensitiveHeaders({k.lower(): v for k, v in request.headers.items()})
+    return StarletteOAuth2Request(request.method, uri, headers, query, form)

@@ -1,0 +1,63 @@
+"""Projects, their members, and OAuth clients."""
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consentry.storage.tables.base import Base, now
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: "external" or "internal" (only the owning organization's users).
+    user_type: Mapped[str] = mapped_column(String(20), default="external")
+    #: Publishing status: "testing" or "production".
+    status: Mapped[str] = mapped_column(String(20), default="testing")
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    #: Scopes declared on the consent screen configuration.
+    declared_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    test_users: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+    members: Mapped[list["ProjectMember"]] = relationship(back_populates="project", lazy="selectin")
+
+
+class ProjectMember(Base):
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))  # owner | editor
+
+    project: Mapped[Project] = relationship(back_populates="members")
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(100), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: web | installed | device | service
+    client_type: Mapped[str] = mapped_column(String(20))
+    #: Keyed hash (HMAC-SHA256) of the machine-generated secret; None for public clients.
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: "opaque" or "jwt" (RFC 9068).
+    access_token_format: Mapped[str] = mapped_column(String(10), default="opaque")
+    id_token_alg: Mapped[str] = mapped_column(String(10), default="RS256")
+    #: Public keys for private_key_jwt client authentication (a JWKS document).
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: May introspect tokens of any client (resource servers).
+    can_introspect: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+    project: Mapped[Project] = relationship(lazy="joined")

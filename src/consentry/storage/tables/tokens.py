@@ -1,0 +1,54 @@
+"""Authorization codes and tokens, stored only as keyed hashes."""
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consentry.storage.tables.base import Base, now
+
+
+class AuthorizationCode(Base):
+    __tablename__ = "authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(Text, default="")
+    scope: Mapped[str] = mapped_column(Text, default="")
+    nonce: Mapped[str | None] = mapped_column(String(512))
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(10))
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    auth_time: Mapped[int] = mapped_column(BigInteger, default=now)
+    #: Tokens issued from this code share this family, so a replayed code revokes them.
+    family: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    __table_args__ = (
+        Index("ix_tokens_family", "family"),
+        Index("ix_tokens_user_client", "user_id", "client_pk"),
+        Index("ix_tokens_expiry", "purge_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    access_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(Text, default="")
+    grant_type: Mapped[str] = mapped_column(String(80))
+    token_format: Mapped[str] = mapped_column(String(10), default="opaque")
+    jti: Mapped[str | None] = mapped_column(String(64))
+    issued_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    refresh_expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    #: Set when this refresh token was exchanged; presenting it again is reuse (RFC 9700 4.14).
+    rotated_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    family: Mapped[str] = mapped_column(String(32))
+    #: After this time the row is useless and may be purged.
+    purge_after: Mapped[int] = mapped_column(BigInteger)

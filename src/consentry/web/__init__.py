@@ -1,0 +1,1 @@
+"""HTTP: OAuth endpoints, legacy endpoints, pages, JSON API."""

@@ -1,0 +1,149 @@
+"""Sign-in, sign-out, the account chooser, and the signed-in landing page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from consentry.domain.accounts.service import authenticate
+from consentry.errors import DomainError
+from consentry.web.pages.forms import safe_next
+from consentry.web.render import error_page, render
+from consentry.web.runtime import runtime
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/signin")
+async def signin_page(request: Request, flow: str = "", email: str = "", next: str = "") -> Response:
+    rt = runtime(request)
+    state = rt.sessions.state(request)
+    resp = render("signin.html", csrf=rt.sessions.csrf_token(state), flow=flow, email=email,
+                  next=safe_next(next, ""), error=None)
+    if state.fresh:
+        rt.sessions.set_cookie(resp, state)
+    return resp
+
+
+@router.post("/signin")
+async def signin_submit(request: Request) -> Response:
+    rt = runtime(request)
+    state = rt.sessions.state(request)
+    form = await request.form()
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    flow, next_ = str(form.get("flow", "")), safe_next(str(form.get("next", "")), "")
+    if not rt.sessions.check_csrf(state, str(form.get("csrf", ""))):
+        return error_page("Session check failed", "Your session expired. Go back and try again.", 403, "csrf")
+    settings = rt.ctx.settings
+
+    def work() -> tuple[str | None, object]:
+        with rt.ctx.db.unit_of_work() as db:
+            try:
+                user = authenticate(db, email, password, max_failures=settings.login_max_failures,
+                                    window=settings.login_window)
+            except DomainError as err:
+                return err.message, None
+            new_state = rt.sessions.sign_in(db, state, user)
+            if flow:
+                row = rt.flow.resume(db, new_state, flow)
+                if row is not None:
+                    row.user_id = user.id
+            return None, new_state
+
+    error, new_state = await run_in_threadpool(work)
+    if error:
+        resp = render("signin.html", status_code=401, csrf=rt.sessions.csrf_token(state), flow=flow,
+                      email=email, next=next_, error=error)
+        return resp
+    target = "/authorize/continue?" + urlencode({"flow": flow}) if flow else (next_ or "/account")
+    resp = RedirectResponse(target, status_code=303)
+    rt.sessions.set_cookie(resp, new_state)  # type: ignore[arg-type]
+    return resp
+
+
+@router.get("/accounts/choose")
+async def choose_page(request: Request, flow: str = "") -> Response:
+    rt = runtime(request)
+    state = rt.sessions.state(request)
+
+    def work() -> Response:
+        with rt.ctx.db.unit_of_work() as db:
+            row = rt.flow.resume(db, state, flow)
+            if row is None:
+                return error_page("Request expired", "Start again from the app.", 400, "expired")
+            hd = dict(tuple(p) for p in row.params["pairs"]).get("hd")  # type: ignore[misc]
+            from consentry.web.authorize_flow import accounts_for_hd
+
+            accounts = accounts_for_hd(rt.sessions.accounts(db, state), hd)
+            return render("choose.html", accounts=accounts, flow=flow, csrf=rt.sessions.csrf_token(state))
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/accounts/choose")
+async def choose_submit(request: Request) -> Response:
+    rt = runtime(request)
+    state = rt.sessions.state(request)
+    form = await request.form()
+    if not rt.sessions.check_csrf(state, str(form.get("csrf", ""))):
+        return error_page("Session check failed", "Go back and try again.", 403, "csrf")
+    flow = str(form.get("flow", ""))
+    try:
+        user_id = int(str(form.get("user_id", "")))
+    except ValueError:
+        return error_page("Choose an account", "No account was chosen.", 400, "invalid_request")
+
+    def work() -> bool:
+        with rt.ctx.db.unit_of_work() as db:
+            row = rt.flow.resume(db, state, flow)
+            if row is None or user_id not in {a.id for a in rt.sessions.accounts(db, state)}:
+                return False
+            row.user_id = user_id
+            return True
+
+    if not await run_in_threadpool(work):
+        return error_page("Request expired", "Start again from the app.", 400, "expired")
+    return RedirectResponse("/authorize/continue?" + urlencode({"flow": flow}), status_code=303)
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    rt = runtime(request)
+    state = rt.sessions.state(request)
+    form = await request.form()
+    if not rt.sessions.check_csrf(state, str(form.get("csrf", ""))):
+        return error_page("Session check failed", "Go back and try again.", 403, "csrf")
+
+    def work() -> None:
+        with rt.ctx.db.unit_of_work() as db:
+            rt.sessions.sign_out(db, state)
+
+    await run_in_threadpool(work)
+    resp = RedirectResponse("/", status_code=303)
+    resp.delete_cookie("consentry_sid", path="/")
+    return resp
+
+
+@router.get("/signout")
+async def signout_page(request: Request) -> Response:
+    rt = runtime(request)
+    state = rt.sessions.state(request)
+    return render("signout.html", csrf=rt.sessions.csrf_token(state))
+
+
+@router.get("/account")
+async def account(request: Request) -> Response:
+    rt = runtime(request)
+    state = rt.sessions.state(request)
+
+    def work() -> list:  # type: ignore[type-arg]
+        with rt.ctx.db.unit_of_work() as db:
+            return rt.sessions.accounts(db, state)
+
+    accounts = await run_in_threadpool(work)
+    if not accounts:
+        return RedirectResponse("/signin?" + urlencode({"next": "/account"}), status_code=303)
+    return render("account.html", accounts=accounts, csrf=rt.sessions.csrf_token(state))

@@ -1,0 +1,25 @@
+"""Jinja2 pages, autoescaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_env.get_template(name).render(**context), status_code=status_code)
+
+
+def error_page(title: str, message: str, status_code: int = 400, error: str | None = None) -> HTMLResponse:
+    return render("error.html", status_code=status_code, title=title, message=message, error=error)

@@ -1,0 +1,25 @@
+"""Per-application services, built once in create_app and reached through ``request.app.state``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from consentry.protocol.oauth2.context import ProtocolContext
+from consentry.protocol.oauth2.server import ConsentryServer
+from consentry.web.authorize_flow import AuthorizeFlow
+from consentry.web.session import Sessions
+
+
+@dataclass
+class Runtime:
+    ctx: ProtocolContext
+    server: ConsentryServer
+    sessions: Sessions
+    flow: AuthorizeFlow
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
