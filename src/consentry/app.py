@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,7 +52,12 @@ def _wants_html(request: Request) -> bool:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    if settings.environment != "production":
+        # HTTPS is enforced where it belongs, in Settings (production refuses an http issuer);
+        # outside production, Authlib may serve a plain-http dev issuer on a LAN name.
+        os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     rt = build_runtime(settings)
+    rt.ctx.keys.ensure()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

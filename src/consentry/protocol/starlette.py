@@ -76,7 +76,7 @@ class StarletteOAuth2Request(OAuth2Request):
         query: list[tuple[str, str]],
         form: list[tuple[str, str]],
     ) -> None:
-        super().__init__(method=method, uri=uri, headers=dict(headers))
+        super().__init__(method=method, uri=uri, headers=headers)
         self._args = MultiDict(query)
         self._form = MultiDict(form)
         # Parameters come from the query for GET and from the body for POST, never mixed:

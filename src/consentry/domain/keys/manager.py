@@ -91,10 +91,6 @@ class KeyManager:
         public: list[dict[str, Any]] = []
         with self._db.unit_of_work() as session:
             rows = list(session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())))
-            if not any(r.status == "active" for r in rows):
-                ensure_keys(session, self._envelope)
-                session.flush()
-                rows = list(session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())))
             for row in rows:
                 if row.status == "retiring" and (row.retired_at or 0) < cutoff:
                     continue
@@ -114,6 +110,12 @@ class KeyManager:
                 if loaded is None or time.monotonic() - loaded.loaded_at > CACHE_SECONDS:
                     loaded = self._loaded = self._load()
         return loaded
+
+    def ensure(self) -> None:
+        """At start-up, never inside a request: creating keys writes, and a request already holds a
+        write transaction (on SQLite a second writer would wait on the first)."""
+        with self._db.unit_of_work() as session:
+            ensure_keys(session, self._envelope)
 
     def refresh(self) -> None:
         self._loaded = None

@@ -1,0 +1,44 @@
+"""A migrated template per engine, copied for each test: real schema, isolated state, fast."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+from consentry.storage.migrate import upgrade
+from tests.support.postgres import PostgresServer, _admin_execute, _sqlalchemy_url, drop_database
+
+_counter = itertools.count()
+
+
+class SqliteTemplates:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.template = root / "template.db"
+        upgrade(f"sqlite:///{self.template}")
+
+    def fresh(self) -> str:
+        target = self.root / f"t{next(_counter)}.db"
+        shutil.copyfile(self.template, target)
+        return f"sqlite:///{target}"
+
+
+class PostgresTemplates:
+    def __init__(self, server: PostgresServer) -> None:
+        self.server = server
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.template = f"tmpl_{worker}"
+        drop_database(server, self.template)
+        _admin_execute(server, f'CREATE DATABASE "{self.template}"')
+        upgrade(self._url(self.template))
+        self.worker = worker
+
+    def _url(self, name: str) -> str:
+        return _sqlalchemy_url(self.server.url).set(database=name).render_as_string(hide_password=False)
+
+    def fresh(self) -> tuple[str, str]:
+        name = f"t_{self.worker}_{next(_counter)}"
+        _admin_execute(self.server, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name, self._url(name)

@@ -1,0 +1,55 @@
+"""A real Consentry server in a child process (uvicorn), for clients that need a socket."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_server(database_url: str, *, port: int | None = None, issuer: str | None = None,
+                 env: dict[str, str] | None = None) -> LiveServer:
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    child_env = {**os.environ, "CONSENTRY_DATABASE_URL": database_url, "CONSENTRY_ISSUER": issuer or url,
+                 "CONSENTRY_ENVIRONMENT": "test", **(env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "consentry.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=child_env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, proc)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start within 30 s")
