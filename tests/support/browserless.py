@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import secrets
+from html import unescape as html_unescape
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -13,6 +14,7 @@ import httpx
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 FLOW_RE = re.compile(r'name="flow" value="([^"]*)"')
+NEXT_RE = re.compile(r'name="next" value="([^"]*)"')
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -57,7 +59,7 @@ class Browser:
     def sign_in(self, page: httpx.Response, email: str, password: str) -> httpx.Response:
         html = page.text
         data = {"csrf": form_value(html, CSRF_RE), "flow": form_value(html, FLOW_RE), "email": email,
-                "password": password, "next": ""}
+                "password": password, "next": html_unescape(form_value(html, NEXT_RE))}
         return self.follow(self.http.post(self.base + "/signin", data=data, follow_redirects=False))
 
     def consent(self, page: httpx.Response, scopes: list[str], allow: bool = True) -> httpx.Response:

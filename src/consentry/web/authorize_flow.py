@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from consentry.domain.consent import service as consent
 from consentry.domain.scopes.catalogue import SIGN_IN
 from consentry.domain.secrets import new_secret
+from consentry.protocol.oauth2.params import malformed_param
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.protocol.starlette import StarletteOAuth2Request
 from consentry.storage.tables import Interaction, User
@@ -99,8 +100,20 @@ class AuthorizeFlow:
     # --- the endpoint -------------------------------------------------------------------
     def run(self, db: Session, state: BrowserState, params: list[tuple[str, str]],
             chosen_id: int | None = None, flow: str | None = None) -> Outcome:
+        try:
+            return self._run(db, state, params, chosen_id, flow)
+        except ValueError:
+            # Authlib refuses to build an error whose description would echo non-ASCII input.
+            return Outcome("error_page", context={"error": "invalid_request", "status": 400,
+                                                  "message": "The app sent a malformed request."})
+
+    def _run(self, db: Session, state: BrowserState, params: list[tuple[str, str]],
+             chosen_id: int | None, flow: str | None) -> Outcome:
         req = build_request(self.ctx.issuer, params)
         data = req.payload.data
+        if bad := malformed_param(data):
+            return Outcome("error_page", context={"error": "invalid_request", "status": 400,
+                                                  "message": f"The app sent a malformed '{bad}' parameter."})
         prompts = set((data.get("prompt") or "").split())
         try:
             grant = self.server.get_consent_grant(req, end_user=None)

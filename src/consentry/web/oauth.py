@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from consentry.protocol.oauth2.params import malformed_param
 from consentry.protocol.starlette import read_oauth_request
 from consentry.web.authorize_flow import Outcome
 from consentry.web.render import error_page, render
@@ -99,10 +100,17 @@ async def authorize_consent(request: Request) -> Response:
 async def _protocol_call(request: Request, call: Any) -> Response:
     rt = runtime(request)
     oreq = await read_oauth_request(request, rt.ctx.issuer)
+    if bad := malformed_param(oreq.payload.data):
+        return JSONResponse({"error": "invalid_request", "error_description": f"Malformed '{bad}'."},
+                            status_code=400, headers=NO_STORE)
 
     def work() -> tuple[int, Any, list[tuple[str, str]]]:
-        with rt.ctx.db.unit_of_work():
-            return call(rt, oreq)  # type: ignore[no-any-return]
+        try:
+            with rt.ctx.db.unit_of_work():
+                return call(rt, oreq)  # type: ignore[no-any-return]
+        except ValueError:
+            # Authlib refuses to build an error whose description would echo non-ASCII input.
+            return 400, {"error": "invalid_request", "error_description": "Malformed request."}, []
 
     return to_response(*(await run_in_threadpool(work)))
 

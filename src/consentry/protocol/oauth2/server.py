@@ -62,8 +62,8 @@ class ConsentryServer(AuthorizationServer):
 
     def validate_requested_scope(self, scope: str | None) -> None:
         if scope and not set(scope.split()).issubset(self.ctx.catalogue.by_uri):
-            unknown = sorted(set(scope.split()) - set(self.ctx.catalogue.by_uri))[:3]
-            raise InvalidScopeError(f"Unknown scope: {' '.join(unknown)}"[:200].replace('"', "'"))
+            # The description never echoes the request: it could carry characters RFC 6749 forbids.
+            raise InvalidScopeError("The request names a scope this server does not know.")
 
     # --- tokens -----------------------------------------------------------------------
     def _generate(self, grant_type: str, client: ClientModel, user: Any = None, scope: str | None = None,

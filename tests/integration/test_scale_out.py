@@ -1,0 +1,231 @@
+"""Scale-out: nothing lives only in one process's memory (AUTH2-1, AUTH2-4).
+
+Two Consentry server processes share one database (PostgreSQL, and one SQLite file in WAL mode),
+one issuer and one secret key, as they would behind a load balancer that sends each request to
+any process. Every step of a flow goes to the *other* process than the step before it: browser
+sessions, CSRF tokens, pending authorization requests, codes, refresh tokens, device codes and
+signing keys must therefore all live in the database, never in one process.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from consentry.settings import Settings
+from tests.support.browserless import CSRF_RE, FLOW_RE, form_value, pkce_pair, query_of
+from tests.support.live import LiveServer, start_server
+from tests.support.postgres import drop_database
+from tests.support.seed import Seeder
+
+# Both processes answer for one public name (the load balancer's); nothing connects to it.
+ISSUER = "http://consentry-lb.test"
+SECRET = "scale-out-secret-key-0123456789abcdefghijkl"
+PASSWORD = "correct-horse-battery"
+MAIL = f"{ISSUER}/auth/mail.readonly"
+CAL = f"{ISSUER}/auth/calendar.readonly"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+NEXT_RE = re.compile(r'name="next" value="([^"]*)"')
+
+
+@dataclass
+class Cluster:
+    a: LiveServer
+    b: LiveServer
+    seed: Seeder
+    engine: str
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """Two server processes on different ports, one database, one issuer, one secret."""
+    dropper = None
+    if request.param == "postgres":
+        templates = request.getfixturevalue("pg_templates")
+        name, url = templates.fresh()
+        dropper = lambda: drop_database(templates.server, name)  # noqa: E731
+    else:
+        url = request.getfixturevalue("sqlite_templates").fresh()  # the engine turns on WAL per connection
+    env = {"CONSENTRY_SECRET_KEY": SECRET}
+    servers: list[LiveServer] = []
+    seeder = Seeder(Settings(database_url=url, issuer=ISSUER, secret_key=SECRET, environment="test"))
+    try:
+        servers.append(start_server(url, issuer=ISSUER, env=env))
+        servers.append(start_server(url, issuer=ISSUER, env=env))
+        assert servers[0].url != servers[1].url
+        yield Cluster(servers[0], servers[1], seeder, request.param)
+    finally:
+        for s in servers:
+            s.stop()
+        seeder.close()
+        if dropper:
+            dropper()
+
+
+def _local(server: LiveServer, location: str) -> str:
+    """A redirect to one of our own pages, sent to the given process instead (any process will do)."""
+    parts = urlsplit(location)
+    assert not parts.netloc or location.startswith(ISSUER), location
+    return server.url + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _sign_in(http: httpx.Client, page: httpx.Response, at: LiveServer, email: str) -> httpx.Response:
+    data = {"csrf": form_value(page.text, CSRF_RE), "flow": form_value(page.text, FLOW_RE), "email": email,
+            "password": PASSWORD, "next": form_value(page.text, NEXT_RE)}
+    r = http.post(at.url + "/signin", data=data)
+    assert r.status_code == 303, r.text[:1500]
+    return r
+
+
+def _jwks(server: LiveServer) -> KeySet:
+    return KeySet.import_key_set(httpx.get(server.url + "/jwks").json())
+
+
+def test_scale_out_code_flow_refresh_and_introspection_across_processes(cluster: Cluster) -> None:  # AUTH2-1
+    a, b = cluster.a, cluster.b
+    c = cluster.seed.client("web")
+    sub = cluster.seed.user("ann@example.org", PASSWORD)
+    verifier, challenge = pkce_pair()
+    params = {"response_type": "code", "client_id": c.client_id, "redirect_uri": c.redirect_uris[0],
+              "scope": f"openid email {MAIL}", "state": "st-1", "nonce": "n-1", "code_challenge": challenge,
+              "code_challenge_method": "S256", "access_type": "offline"}
+    # One cookie jar for both ports: cookies are per host (127.0.0.1), not per port, like a browser's.
+    with httpx.Client(follow_redirects=False, timeout=30) as http:
+        # A: the authorization request is parked in the database and the browser sent to sign in.
+        r = http.get(a.url + "/authorize?" + urlencode(params))
+        assert r.status_code == 302, r.text[:1500]
+        assert urlsplit(r.headers["location"]).path == "/signin"
+        assert "consentry_sid" in http.cookies
+        page = http.get(_local(a, r.headers["location"]))
+        assert page.status_code == 200 and 'action="/signin"' in page.text
+
+        # B: the sign-in form rendered by A is accepted by B (CSRF token, session and flow are shared).
+        r = _sign_in(http, page, b, "ann@example.org")
+        assert urlsplit(r.headers["location"]).path == "/authorize/continue"
+
+        # A: continues the flow B resumed, and shows the consent screen.
+        consent = http.get(_local(a, r.headers["location"]))
+        assert consent.status_code == 200 and "/authorize/consent" in consent.text, consent.text[:1500]
+
+        # B: the consent decision; B redirects back to the app with the code.
+        form = [("csrf", form_value(consent.text, CSRF_RE)), ("flow", form_value(consent.text, FLOW_RE)),
+                ("action", "allow"), ("scope", MAIL)]
+        r = http.post(b.url + "/authorize/consent", content=urlencode(form),
+                      headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code in (302, 303), r.text[:1500]
+        assert r.headers["location"].startswith(c.redirect_uris[0])
+        q = query_of(r.headers["location"])
+        assert q["state"] == "st-1" and "code" in q, q
+
+    auth = (c.client_id, c.client_secret or "")
+    # A: the code B issued is exchanged at A.
+    r = httpx.post(a.url + "/token", auth=auth, data={"grant_type": "authorization_code", "code": q["code"],
+                                                      "redirect_uri": c.redirect_uris[0],
+                                                      "code_verifier": verifier})
+    assert r.status_code == 200, r.text
+    t1 = r.json()
+    assert set(t1["scope"].split()) == {"openid", "email", MAIL}
+    assert t1["refresh_token"]
+    # The ID token A signed verifies with the keys B publishes (one key set, in the database).
+    claims = jwt.decode(t1["id_token"], _jwks(b)).claims
+    assert claims["iss"] == ISSUER and claims["sub"] == sub and claims["aud"] == c.client_id
+    assert claims["nonce"] == "n-1"
+    assert _jwks(a).as_dict() == _jwks(b).as_dict()
+    # B accepts A's access token.
+    info = httpx.get(b.url + "/userinfo", headers={"Authorization": f"Bearer {t1['access_token']}"})
+    assert info.status_code == 200 and info.json()["sub"] == sub
+
+    # B: refresh the token A issued (rotation).
+    r = httpx.post(b.url + "/token", auth=auth, data={"grant_type": "refresh_token",
+                                                      "refresh_token": t1["refresh_token"]})
+    assert r.status_code == 200, r.text
+    t2 = r.json()
+    assert t2["access_token"] != t1["access_token"] and t2["refresh_token"] != t1["refresh_token"]
+
+    # A: introspects the token B issued.
+    r = httpx.post(a.url + "/introspect", auth=auth, data={"token": t2["access_token"]})
+    assert r.status_code == 200, r.text
+    intro = r.json()
+    assert intro["active"] is True and intro["sub"] == sub and intro["client_id"] == c.client_id
+    assert intro["iss"] == ISSUER and set(intro["scope"].split()) == {"openid", "email", MAIL}
+
+    # The code is spent everywhere: replaying it at B fails (no per-process "used codes" memory).
+    r = httpx.post(b.url + "/token", auth=auth, data={"grant_type": "authorization_code", "code": q["code"],
+                                                      "redirect_uri": c.redirect_uris[0],
+                                                      "code_verifier": verifier})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    # Replaying the rotated refresh token at A is detected and kills the family issued at B.
+    r = httpx.post(a.url + "/token", auth=auth, data={"grant_type": "refresh_token",
+                                                      "refresh_token": t1["refresh_token"]})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    r = httpx.post(b.url + "/introspect", auth=auth, data={"token": t2["access_token"]})
+    assert r.json() == {"active": False}
+
+
+def _poll(server: LiveServer, client_id: str, device_code: str) -> httpx.Response:
+    return httpx.post(server.url + "/token", data={"grant_type": DEVICE_GRANT, "device_code": device_code,
+                                                   "client_id": client_id})
+
+
+def test_scale_out_device_flow_across_processes(cluster: Cluster) -> None:  # AUTH2-4
+    a, b = cluster.a, cluster.b
+    c = cluster.seed.client("device", project="Living Room TV")
+    web = cluster.seed.client("web", project="Living Room TV")
+    sub = cluster.seed.user("dev@example.org", PASSWORD)
+
+    # A: the device asks for a code.
+    r = httpx.post(a.url + "/device/code", data={"client_id": c.client_id, "scope": f"openid email {CAL}"})
+    assert r.status_code == 200, r.text
+    dc = r.json()
+    assert dc["verification_uri"] == f"{ISSUER}/device"
+    assert _poll(a, c.client_id, dc["device_code"]).json()["error"] == "authorization_pending"
+    # Polling B right away is too fast: the last poll A saw is in the database, not in A.
+    assert _poll(b, c.client_id, dc["device_code"]).json()["error"] == "slow_down"
+
+    with httpx.Client(follow_redirects=False, timeout=30) as http:
+        # A sends the signed-out user to sign in; B signs them in and sends them back to /device.
+        r = http.get(a.url + "/device?" + urlencode({"user_code": dc["user_code"]}))
+        assert r.status_code == 303 and urlsplit(r.headers["location"]).path == "/signin", r.text[:500]
+        page = http.get(_local(a, r.headers["location"]))
+        r = _sign_in(http, page, b, "dev@example.org")
+        assert urlsplit(r.headers["location"]).path == "/device"
+        # B: enter the code, then approve on B's consent screen.
+        page = http.get(_local(b, r.headers["location"]))
+        assert page.status_code == 200 and dc["user_code"] in page.text, page.text[:1500]
+        csrf = form_value(page.text, CSRF_RE)
+        review = http.post(b.url + "/device", data={"csrf": csrf, "step": "lookup", "user_code": dc["user_code"]})
+        assert review.status_code == 200 and 'name="step" value="decide"' in review.text, review.text[:1500]
+        decision = [("csrf", form_value(review.text, CSRF_RE)), ("step", "decide"), ("user_code", dc["user_code"]),
+                    ("action", "allow"), ("scope", CAL)]
+        done = http.post(b.url + "/device", content=urlencode(decision),
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+        assert done.status_code == 200, done.text[:1500]
+
+    # A: the device's next poll gets the tokens (honouring slow_down / pending as a device must).
+    deadline = time.monotonic() + 60
+    while True:
+        r = _poll(a, c.client_id, dc["device_code"])
+        if r.status_code == 200 or r.json().get("error") not in ("slow_down", "authorization_pending"):
+            break
+        assert time.monotonic() < deadline, r.text
+        time.sleep(1)
+    assert r.status_code == 200, r.text
+    tok = r.json()
+    assert set(tok["scope"].split()) == {"openid", "email", CAL}
+    info = httpx.get(b.url + "/userinfo", headers={"Authorization": f"Bearer {tok['access_token']}"})
+    assert info.status_code == 200 and info.json()["sub"] == sub, info.text
+    # The code is used once, whichever process is asked next.
+    assert _poll(b, c.client_id, dc["device_code"]).json()["error"] == "invalid_grant"
+    # A public device client cannot authenticate to introspection; a web client of its project can.
+    intro = httpx.post(a.url + "/introspect", data={"token": tok["access_token"]},
+                       auth=(web.client_id, web.client_secret or ""))
+    assert intro.status_code == 200, intro.text
+    assert intro.json()["active"] is True and intro.json()["sub"] == sub
