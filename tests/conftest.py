@@ -10,14 +10,13 @@ from starlette.testclient import TestClient
 from consentry.app import create_app
 from consentry.settings import Settings
 from tests.support.browserless import Browser
-from tests.support.databases import PostgresTemplates, SqliteTemplates
+from tests.support.databases import SECRET, PostgresTemplates, SqliteTemplates
 from tests.support.live import LiveServer, start_server
 from tests.support.postgres import PostgresServer, drop_database
 from tests.support.seed import Seeder
 
 pytest_plugins = ["tests.support.postgres"]  # noqa: the module is also imported below
 ISSUER = "http://testserver.local"
-SECRET = "test-secret-key-0123456789abcdefghijklmnop"
 
 
 @pytest.fixture(scope="session")

@@ -38,9 +38,14 @@ STATIC = Path(__file__).parent / "web" / "static"
 def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     db = db or Database(settings.database_url)
     hasher = Hasher(settings.secret_key)
-    keys = KeyManager(db, Envelope(settings.secret_key),
-                      publish_retired_for=settings.id_token_ttl + settings.access_token_ttl + 3600)
-    ctx = ProtocolContext(settings=settings, db=db, hasher=hasher, keys=keys, catalogue=Catalogue(settings.issuer))
+    keys = KeyManager(
+        db,
+        Envelope(settings.secret_key),
+        publish_retired_for=settings.id_token_ttl + settings.access_token_ttl + 3600,
+    )
+    ctx = ProtocolContext(
+        settings=settings, db=db, hasher=hasher, keys=keys, catalogue=Catalogue(settings.issuer)
+    )
     server = ConsentryServer(ctx)
     sessions = Sessions(settings, hasher)
     return Runtime(ctx=ctx, server=server, sessions=sessions, flow=AuthorizeFlow(server, sessions))
@@ -64,8 +69,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         rt.ctx.db.dispose()
 
-    app = FastAPI(title="Consentry", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Self-hostable authorization platform: OAuth 2.0, OpenID Connect, consent.")
+    app = FastAPI(
+        title="Consentry",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="Self-hostable authorization platform: OAuth 2.0, OpenID Connect, consent.",
+    )
     app.state.runtime = rt
     app.state.settings = settings
     for router in (oauth.router, oidc.router, signin.router, device.router, home.router):
@@ -85,10 +96,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_html(request):
-            return error_page("Not found" if exc.status_code == 404 else "Error", str(exc.detail),
-                              exc.status_code)
-        return JSONResponse({"error": "not_found" if exc.status_code == 404 else "error",
-                             "error_description": str(exc.detail)}, exc.status_code)
+            return error_page(
+                "Not found" if exc.status_code == 404 else "Error", str(exc.detail), exc.status_code
+            )
+        return JSONResponse(
+            {
+                "error": "not_found" if exc.status_code == 404 else "error",
+                "error_description": str(exc.detail),
+            },
+            exc.status_code,
+        )
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:

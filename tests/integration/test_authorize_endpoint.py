@@ -17,18 +17,31 @@ def _authorize(browser, params):  # type: ignore[no-untyped-def]
 
 
 def test_unknown_client_shows_a_page_and_never_redirects(seed, browser):  # RFC 6749 4.1.2.1
-    r = _authorize(browser, {"response_type": "code", "client_id": "nope", "redirect_uri": "https://evil.example/cb",
-                             "scope": "openid"})
+    r = _authorize(
+        browser,
+        {
+            "response_type": "code",
+            "client_id": "nope",
+            "redirect_uri": "https://evil.example/cb",
+            "scope": "openid",
+        },
+    )
     assert r.status_code == 400 and "location" not in r.headers
     assert "invalid_client" in r.text and "text/html" in r.headers["content-type"]
 
 
 def test_unregistered_redirect_uri_is_not_followed(seed, browser):  # exact matching, RFC 9700 4.1
     c = seed.client("web", redirect_uris=["https://app.example.org/cb"])
-    for uri in ("https://app.example.org/cb/", "https://app.example.org/cb?x=1", "https://evil.example/cb",
-                "https://app.example.org/CB"):
-        r = _authorize(browser, {"response_type": "code", "client_id": c.client_id, "redirect_uri": uri,
-                                 "scope": "openid"})
+    for uri in (
+        "https://app.example.org/cb/",
+        "https://app.example.org/cb?x=1",
+        "https://evil.example/cb",
+        "https://app.example.org/CB",
+    ):
+        r = _authorize(
+            browser,
+            {"response_type": "code", "client_id": c.client_id, "redirect_uri": uri, "scope": "openid"},
+        )
         assert r.status_code == 400 and "location" not in r.headers, uri
 
 
@@ -43,7 +56,11 @@ def test_errors_after_validation_go_to_the_redirect_uri_with_state(seed, browser
     _v, ch = pkce_pair()
     r = _authorize(browser, auth_params(c, ch, "openid https://nope.example/auth/x"))
     q = query_of(r.headers["location"])
-    assert r.headers["location"].startswith(c.redirect_uris[0]) and q["error"] == "invalid_scope" and q["state"] == "xyz"
+    assert (
+        r.headers["location"].startswith(c.redirect_uris[0])
+        and q["error"] == "invalid_scope"
+        and q["state"] == "xyz"
+    )
     r = _authorize(browser, auth_params(c, ch, "openid", response_type="token"))
     assert query_of(r.headers["location"])["error"] == "unsupported_response_type"
 
@@ -67,8 +84,16 @@ def test_installed_app_loopback_redirect_on_any_port(seed, browser, client):  # 
     assert _authorize(browser, {**params, "redirect_uri": "http://127.0.0.1:53123/cb"}).status_code == 400
     c.redirect_uris = ["http://127.0.0.1:53123"]
     q = browser.login_and_consent(auth_params(c, ch, "openid"), "u@example.org", PASSWORD)
-    r = client.post("/token", data={"grant_type": "authorization_code", "code": q["code"], "client_id": c.client_id,
-                                    "redirect_uri": "http://127.0.0.1:53123", "code_verifier": verifier})
+    r = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "client_id": c.client_id,
+            "redirect_uri": "http://127.0.0.1:53123",
+            "code_verifier": verifier,
+        },
+    )
     assert r.status_code == 200, r.text
 
 
@@ -171,6 +196,8 @@ def test_consent_form_needs_csrf_token(seed, browser):  # CSRF on every form
     seed.user("u@example.org")
     _v, ch = pkce_pair()
     page = browser.sign_in(browser.authorize(auth_params(c, ch, f"openid {MAIL}")), "u@example.org", PASSWORD)
-    r = browser.http.post(ISSUER + "/authorize/consent", data={"flow": "x", "action": "allow", "csrf": "forged"})
+    r = browser.http.post(
+        ISSUER + "/authorize/consent", data={"flow": "x", "action": "allow", "csrf": "forged"}
+    )
     assert r.status_code == 403
     assert page.status_code == 200

@@ -13,9 +13,16 @@ CAL = f"{ISSUER}/auth/calendar.readonly"
 
 
 def _params(c, challenge: str, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    p = {"response_type": "code", "client_id": c.client_id, "redirect_uri": c.redirect_uris[0],
-         "scope": f"openid email {MAIL}", "state": "st-1", "nonce": "n-1", "code_challenge": challenge,
-         "code_challenge_method": "S256"}
+    p = {
+        "response_type": "code",
+        "client_id": c.client_id,
+        "redirect_uri": c.redirect_uris[0],
+        "scope": f"openid email {MAIL}",
+        "state": "st-1",
+        "nonce": "n-1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     p.update(extra)
     return p
 
@@ -24,12 +31,20 @@ def test_code_flow_with_pkce_issues_tokens_and_id_token(seed, browser, client): 
     c = seed.client("web")
     sub = seed.user("ann@example.org")
     verifier, challenge = pkce_pair()
-    q = browser.login_and_consent(_params(c, challenge, access_type="offline"), "ann@example.org",
-                                  "correct-horse-battery")
+    q = browser.login_and_consent(
+        _params(c, challenge, access_type="offline"), "ann@example.org", "correct-horse-battery"
+    )
     assert q["state"] == "st-1" and "code" in q
-    r = client.post("/token", data={"grant_type": "authorization_code", "code": q["code"],
-                                    "redirect_uri": c.redirect_uris[0], "code_verifier": verifier},
-                    auth=(c.client_id, c.client_secret))
+    r = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "redirect_uri": c.redirect_uris[0],
+            "code_verifier": verifier,
+        },
+        auth=(c.client_id, c.client_secret),
+    )
     assert r.status_code == 200, r.text
     tok = r.json()
     assert r.headers["cache-control"] == "no-store"
@@ -47,9 +62,20 @@ def test_unchecked_scope_is_not_granted(seed, browser, client):  # CONSENT-6
     c = seed.client("web")
     seed.user("ben@example.org")
     verifier, challenge = pkce_pair()
-    q = browser.login_and_consent(_params(c, challenge, scope=f"openid {MAIL} {CAL}"), "ben@example.org",
-                                  "correct-horse-battery", scopes=[CAL])
-    r = client.post("/token", data={"grant_type": "authorization_code", "code": q["code"],
-                                    "redirect_uri": c.redirect_uris[0], "code_verifier": verifier},
-                    auth=(c.client_id, c.client_secret))
+    q = browser.login_and_consent(
+        _params(c, challenge, scope=f"openid {MAIL} {CAL}"),
+        "ben@example.org",
+        "correct-horse-battery",
+        scopes=[CAL],
+    )
+    r = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "redirect_uri": c.redirect_uris[0],
+            "code_verifier": verifier,
+        },
+        auth=(c.client_id, c.client_secret),
+    )
     assert set(r.json()["scope"].split()) == {"openid", CAL}

@@ -23,7 +23,9 @@ def _start(client, c, scope=f"openid {CAL}"):  # type: ignore[no-untyped-def]
 
 
 def _poll(client, c, device_code):  # type: ignore[no-untyped-def]
-    return client.post("/token", data={"grant_type": GRANT, "device_code": device_code, "client_id": c.client_id})
+    return client.post(
+        "/token", data={"grant_type": GRANT, "device_code": device_code, "client_id": c.client_id}
+    )
 
 
 def _approve(browser, user_code: str, scopes: list[str], allow: bool = True):  # type: ignore[no-untyped-def]
@@ -32,13 +34,23 @@ def _approve(browser, user_code: str, scopes: list[str], allow: bool = True):  #
         page = browser.sign_in(page, "tv@example.org", PASSWORD)
     assert user_code in page.text
     csrf = form_value(page.text, CSRF_RE)
-    review = browser.http.post(ISSUER + "/device", data={"csrf": csrf, "user_code": user_code.lower().replace("-", " "),
-                                                         "step": "lookup"})
+    review = browser.http.post(
+        ISSUER + "/device",
+        data={"csrf": csrf, "user_code": user_code.lower().replace("-", " "), "step": "lookup"},
+    )
     assert review.status_code == 200 and "wants to access your account" in review.text
-    data = [("csrf", csrf), ("user_code", user_code), ("step", "decide"), ("action", "allow" if allow else "deny")]
+    data = [
+        ("csrf", csrf),
+        ("user_code", user_code),
+        ("step", "decide"),
+        ("action", "allow" if allow else "deny"),
+    ]
     data += [("scope", s) for s in scopes]
-    return browser.http.post(ISSUER + "/device", content=urlencode(data),
-                             headers={"content-type": "application/x-www-form-urlencoded"})
+    return browser.http.post(
+        ISSUER + "/device",
+        content=urlencode(data),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
 
 
 def test_device_flow_pending_then_tokens(seed, client, browser):  # AUTH2-4

@@ -32,7 +32,11 @@ def test_token_endpoint_error_formats(client):
     assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
     r = client.post("/token", json={"grant_type": "client_credentials"})
     assert r.status_code == 400 and "error" in r.json()
-    r = client.post("/token", content=b"\xff\xfe\x00garbage", headers={"content-type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/token",
+        content=b"\xff\xfe\x00garbage",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 400
     r = client.post("/token", data={"grant_type": "authorization_code", "code": "x", "client_id": "nobody"})
     assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client"
@@ -42,14 +46,29 @@ def test_discovery_lists_every_endpoint_and_legacy_section(client):
     for path in ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"):
         meta = client.get(path).json()
         assert meta["issuer"] == ISSUER
-        for key in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri",
-                    "revocation_endpoint", "introspection_endpoint", "device_authorization_endpoint"):
+        for key in (
+            "authorization_endpoint",
+            "token_endpoint",
+            "userinfo_endpoint",
+            "jwks_uri",
+            "revocation_endpoint",
+            "introspection_endpoint",
+            "device_authorization_endpoint",
+        ):
             assert meta[key].startswith(ISSUER)
         assert meta["code_challenge_methods_supported"] == ["S256"]
         assert set(meta["consentry_legacy_endpoints"]) == {
-            "oauth1_request_token", "oauth1_authorize", "oauth1_access_token", "authsub_request",
-            "authsub_session_token", "authsub_revoke_token", "authsub_token_info", "client_login",
-            "unlock_captcha", "gadget_proxy"}
+            "oauth1_request_token",
+            "oauth1_authorize",
+            "oauth1_access_token",
+            "authsub_request",
+            "authsub_session_token",
+            "authsub_revoke_token",
+            "authsub_token_info",
+            "client_login",
+            "unlock_captcha",
+            "gadget_proxy",
+        }
 
 
 def test_discovery_validates_with_authlib_metadata_models(client):
@@ -65,9 +84,28 @@ text = st.text(alphabet=string.printable + "éü\u202e", max_size=60)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(params=st.dictionaries(st.sampled_from(["response_type", "client_id", "redirect_uri", "scope", "state",
-                                               "prompt", "code_challenge", "code_challenge_method", "hd",
-                                               "login_hint", "access_type", "nonce"]), text, max_size=8))
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "response_type",
+                "client_id",
+                "redirect_uri",
+                "scope",
+                "state",
+                "prompt",
+                "code_challenge",
+                "code_challenge_method",
+                "hd",
+                "login_hint",
+                "access_type",
+                "nonce",
+            ]
+        ),
+        text,
+        max_size=8,
+    )
+)
 def test_authorize_never_crashes(client, params):
     r = client.get("/authorize", params=params, follow_redirects=False)
     assert r.status_code in (200, 302, 303, 400), r.text[:500]
@@ -75,10 +113,29 @@ def test_authorize_never_crashes(client, params):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(form=st.dictionaries(st.sampled_from(["grant_type", "code", "client_id", "client_secret", "refresh_token",
-                                             "redirect_uri", "code_verifier", "scope", "device_code", "token",
-                                             "client_assertion", "client_assertion_type"]), text, max_size=8),
-       path=st.sampled_from(["/token", "/revoke", "/introspect", "/device/code", "/tokeninfo"]))
+@given(
+    form=st.dictionaries(
+        st.sampled_from(
+            [
+                "grant_type",
+                "code",
+                "client_id",
+                "client_secret",
+                "refresh_token",
+                "redirect_uri",
+                "code_verifier",
+                "scope",
+                "device_code",
+                "token",
+                "client_assertion",
+                "client_assertion_type",
+            ]
+        ),
+        text,
+        max_size=8,
+    ),
+    path=st.sampled_from(["/token", "/revoke", "/introspect", "/device/code", "/tokeninfo"]),
+)
 def test_protocol_endpoints_never_crash(client, form, path):
     r = client.post(path, data=form)
     assert r.status_code in (200, 400, 401, 403), r.text[:500]
@@ -88,12 +145,19 @@ def test_protocol_endpoints_never_crash(client, form, path):
 def test_non_ascii_values_with_a_real_client_get_protocol_errors(seed, client):
     c = seed.client("web")
     base = {"response_type": "code", "client_id": c.client_id, "scope": "openid", "state": "s"}
-    r = client.get("/authorize", params={**base, "redirect_uri": "https://app.example.org/cbé"},
-                   follow_redirects=False)
+    r = client.get(
+        "/authorize", params={**base, "redirect_uri": "https://app.example.org/cbé"}, follow_redirects=False
+    )
     assert r.status_code == 400 and "location" not in r.headers
-    r = client.get("/authorize", params={**base, "redirect_uri": c.redirect_uris[0], "scope": "openid é\u202e"},
-                   follow_redirects=False)
+    r = client.get(
+        "/authorize",
+        params={**base, "redirect_uri": c.redirect_uris[0], "scope": "openid é\u202e"},
+        follow_redirects=False,
+    )
     assert r.status_code == 302 and "error=invalid_scope" in r.headers["location"]
-    r = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": "é"},
-                    auth=(c.client_id, c.client_secret))
+    r = client.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": "é"},
+        auth=(c.client_id, c.client_secret),
+    )
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"

@@ -25,15 +25,20 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_grant(seed, browser, client
     seed.user("u@example.org")
     t1 = tokens_for(browser, client, c, "u@example.org", f"openid {MAIL}", access_type="offline")
     auth = (c.client_id, c.client_secret)
-    r2 = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"]}, auth=auth)
+    r2 = client.post(
+        "/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"]}, auth=auth
+    )
     assert r2.status_code == 200, r2.text
     t2 = r2.json()
     assert t2["refresh_token"] != t1["refresh_token"] and t2["access_token"] != t1["access_token"]
     # Replaying the rotated token is theft: refused, and every token of the family dies.
-    replay = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"]},
-                         auth=auth)
+    replay = client.post(
+        "/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"]}, auth=auth
+    )
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
-    r3 = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": t2["refresh_token"]}, auth=auth)
+    r3 = client.post(
+        "/token", data={"grant_type": "refresh_token", "refresh_token": t2["refresh_token"]}, auth=auth
+    )
     assert r3.json()["error"] == "invalid_grant"
     intro = client.post("/introspect", data={"token": t2["access_token"]}, auth=auth)
     assert intro.json() == {"active": False}
@@ -44,8 +49,15 @@ def test_refresh_may_narrow_but_not_widen_scope(seed, browser, client):
     seed.user("u@example.org")
     t = tokens_for(browser, client, c, "u@example.org", f"openid email {MAIL}", access_type="offline")
     auth = (c.client_id, c.client_secret)
-    wide = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": t["refresh_token"],
-                                       "scope": f"openid {ISSUER}/auth/mail"}, auth=auth)
+    wide = client.post(
+        "/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": t["refresh_token"],
+            "scope": f"openid {ISSUER}/auth/mail",
+        },
+        auth=auth,
+    )
     assert wide.status_code == 400 and wide.json()["error"] == "invalid_scope"
 
 
@@ -57,8 +69,9 @@ def test_code_is_single_use_and_replay_revokes_issued_tokens(seed, browser, clie
     assert first.status_code == 200
     second = exchange(client, c, code, verifier)
     assert second.status_code == 400 and second.json()["error"] == "invalid_grant"
-    intro = client.post("/introspect", data={"token": first.json()["access_token"]},
-                        auth=(c.client_id, c.client_secret))
+    intro = client.post(
+        "/introspect", data={"token": first.json()["access_token"]}, auth=(c.client_id, c.client_secret)
+    )
     assert intro.json()["active"] is False
 
 
@@ -69,9 +82,16 @@ def test_wrong_pkce_verifier_and_redirect_mismatch_fail(seed, browser, client): 
     bad = exchange(client, c, code, "x" * 50)
     assert bad.json() == {"error": "invalid_grant", "error_description": "Code challenge failed."}
     code, verifier = get_code(browser, c, "u@example.org", "openid")
-    r = client.post("/token", data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-                                    "redirect_uri": "https://app.example.org/other"},
-                    auth=(c.client_id, c.client_secret))
+    r = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": "https://app.example.org/other",
+        },
+        auth=(c.client_id, c.client_secret),
+    )
     assert r.json()["error"] == "invalid_grant"
 
 
@@ -102,19 +122,29 @@ def test_tokens_and_codes_are_stored_only_as_hashes(seed, browser, client):  # S
 
 def test_client_credentials_for_service_clients_only(seed, client):
     svc = seed.client("service")
-    r = client.post("/token", data={"grant_type": "client_credentials"}, auth=(svc.client_id, svc.client_secret))
+    r = client.post(
+        "/token", data={"grant_type": "client_credentials"}, auth=(svc.client_id, svc.client_secret)
+    )
     assert r.status_code == 200 and r.json()["token_type"] == "Bearer" and "refresh_token" not in r.json()
     bad = client.post("/token", data={"grant_type": "client_credentials"}, auth=(svc.client_id, "wrong"))
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
     web = seed.client("web")
-    r = client.post("/token", data={"grant_type": "client_credentials"}, auth=(web.client_id, web.client_secret))
+    r = client.post(
+        "/token", data={"grant_type": "client_credentials"}, auth=(web.client_id, web.client_secret)
+    )
     assert r.json()["error"] == "unauthorized_client"
 
 
 def test_client_secret_post_is_accepted(seed, client):
     svc = seed.client("service")
-    r = client.post("/token", data={"grant_type": "client_credentials", "client_id": svc.client_id,
-                                    "client_secret": svc.client_secret})
+    r = client.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": svc.client_id,
+            "client_secret": svc.client_secret,
+        },
+    )
     assert r.status_code == 200
 
 
@@ -126,15 +156,19 @@ def test_revocation_and_introspection(seed, browser, client):  # AUTH2-6
     intro = client.post("/introspect", data={"token": t["access_token"]}, auth=auth).json()
     assert intro["active"] is True and intro["sub"] == sub and intro["client_id"] == c.client_id
     assert set(intro["scope"].split()) == {"openid", "email", MAIL} and intro["username"] == "u@example.org"
-    r_intro = client.post("/introspect", data={"token": t["refresh_token"], "token_type_hint": "refresh_token"},
-                          auth=auth).json()
+    r_intro = client.post(
+        "/introspect", data={"token": t["refresh_token"], "token_type_hint": "refresh_token"}, auth=auth
+    ).json()
     assert r_intro["active"] is True
     other = seed.client("service")  # another project: may not introspect this token
-    assert client.post("/introspect", data={"token": t["access_token"]},
-                       auth=(other.client_id, other.client_secret)).json() == {"active": False}
+    assert client.post(
+        "/introspect", data={"token": t["access_token"]}, auth=(other.client_id, other.client_secret)
+    ).json() == {"active": False}
     rv = client.post("/revoke", data={"token": t["refresh_token"]}, auth=auth)
     assert rv.status_code == 200
-    assert client.post("/introspect", data={"token": t["access_token"]}, auth=auth).json() == {"active": False}
+    assert client.post("/introspect", data={"token": t["access_token"]}, auth=auth).json() == {
+        "active": False
+    }
     assert client.post("/revoke", data={"token": "never-issued"}, auth=auth).status_code == 200
     ui = client.get("/userinfo", headers={"Authorization": f"Bearer {t['access_token']}"})
     assert ui.status_code == 401 and 'error="invalid_token"' in ui.headers["www-authenticate"]
@@ -150,7 +184,10 @@ def test_tokeninfo(seed, browser, client):  # AUTH2-6
     idt = client.post("/tokeninfo", data={"id_token": t["id_token"]}).json()
     assert idt["sub"] == sub and idt["aud"] == c.client_id
     bad = client.get("/tokeninfo", params={"access_token": "nope"})
-    assert bad.status_code == 400 and bad.json() == {"error": "invalid_token", "error_description": "Invalid Value"}
+    assert bad.status_code == 400 and bad.json() == {
+        "error": "invalid_token",
+        "error_description": "Invalid Value",
+    }
 
 
 def test_jwt_access_tokens_follow_rfc9068(seed, browser, client):
@@ -166,4 +203,6 @@ def test_jwt_access_tokens_follow_rfc9068(seed, browser, client):
     assert at.claims["iss"] == ISSUER and MAIL in at.claims["scope"].split()
     idt = jwt.decode(t["id_token"], keys)
     assert idt.header["alg"] == "ES256"
-    assert client.get("/userinfo", headers={"Authorization": f"Bearer {t['access_token']}"}).status_code == 200
+    assert (
+        client.get("/userinfo", headers={"Authorization": f"Bearer {t['access_token']}"}).status_code == 200
+    )

@@ -58,24 +58,36 @@ class Browser:
 
     def sign_in(self, page: httpx.Response, email: str, password: str) -> httpx.Response:
         html = page.text
-        data = {"csrf": form_value(html, CSRF_RE), "flow": form_value(html, FLOW_RE), "email": email,
-                "password": password, "next": html_unescape(form_value(html, NEXT_RE))}
+        data = {
+            "csrf": form_value(html, CSRF_RE),
+            "flow": form_value(html, FLOW_RE),
+            "email": email,
+            "password": password,
+            "next": html_unescape(form_value(html, NEXT_RE)),
+        }
         return self.follow(self.http.post(self.base + "/signin", data=data, follow_redirects=False))
 
     def consent(self, page: httpx.Response, scopes: list[str], allow: bool = True) -> httpx.Response:
         html = page.text
-        data: list[tuple[str, str]] = [("csrf", form_value(html, CSRF_RE)), ("flow", form_value(html, FLOW_RE)),
-                                       ("action", "allow" if allow else "deny")]
+        data: list[tuple[str, str]] = [
+            ("csrf", form_value(html, CSRF_RE)),
+            ("flow", form_value(html, FLOW_RE)),
+            ("action", "allow" if allow else "deny"),
+        ]
         data += [("scope", s) for s in scopes]
-        return self.http.post(self.base + "/authorize/consent", content=urlencode(data),
-                              headers={"content-type": "application/x-www-form-urlencoded"},
-                              follow_redirects=False)
+        return self.http.post(
+            self.base + "/authorize/consent",
+            content=urlencode(data),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            follow_redirects=False,
+        )
 
     def authorize(self, params: dict[str, str]) -> httpx.Response:
         return self.follow(self.get(self.base + "/authorize?" + urlencode(params)))
 
-    def login_and_consent(self, params: dict[str, str], email: str, password: str,
-                          scopes: list[str] | None = None) -> dict[str, str]:
+    def login_and_consent(
+        self, params: dict[str, str], email: str, password: str, scopes: list[str] | None = None
+    ) -> dict[str, str]:
         """Full interactive round trip; returns the query of the redirect back to the app."""
         resp = self.authorize(params)
         if resp.status_code == 200 and 'action="/signin"' in resp.text:

@@ -7,17 +7,31 @@ import os
 import shutil
 from pathlib import Path
 
+from consentry.domain.keys.envelope import Envelope
+from consentry.domain.keys.manager import ensure_keys
+from consentry.storage.db import Database
 from consentry.storage.migrate import upgrade
 from tests.support.postgres import PostgresServer, _admin_execute, _sqlalchemy_url, drop_database
 
 _counter = itertools.count()
+#: The root secret every test settings object uses (keys in the templates are sealed with it).
+SECRET = "test-secret-key-0123456789abcdefghijklmnop"
+
+
+def _migrate_with_keys(url: str) -> None:
+    """Migrate, then create signing keys once: RSA generation would otherwise cost every test."""
+    upgrade(url)
+    db = Database(url)
+    with db.unit_of_work() as session:
+        ensure_keys(session, Envelope(SECRET))
+    db.dispose()
 
 
 class SqliteTemplates:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.template = root / "template.db"
-        upgrade(f"sqlite:///{self.template}")
+        _migrate_with_keys(f"sqlite:///{self.template}")
 
     def fresh(self) -> str:
         target = self.root / f"t{next(_counter)}.db"
@@ -32,7 +46,7 @@ class PostgresTemplates:
         self.template = f"tmpl_{worker}"
         drop_database(server, self.template)
         _admin_execute(server, f'CREATE DATABASE "{self.template}"')
-        upgrade(self._url(self.template))
+        _migrate_with_keys(self._url(self.template))
         self.worker = worker
 
     def _url(self, name: str) -> str:

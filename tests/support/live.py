@@ -31,15 +31,36 @@ class LiveServer:
             self.process.kill()
 
 
-def start_server(database_url: str, *, port: int | None = None, issuer: str | None = None,
-                 env: dict[str, str] | None = None) -> LiveServer:
+def start_server(
+    database_url: str,
+    *,
+    port: int | None = None,
+    issuer: str | None = None,
+    env: dict[str, str] | None = None,
+) -> LiveServer:
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    child_env = {**os.environ, "CONSENTRY_DATABASE_URL": database_url, "CONSENTRY_ISSUER": issuer or url,
-                 "CONSENTRY_ENVIRONMENT": "test", **(env or {})}
+    child_env = {
+        **os.environ,
+        "CONSENTRY_DATABASE_URL": database_url,
+        "CONSENTRY_ISSUER": issuer or url,
+        "CONSENTRY_ENVIRONMENT": "test",
+        **(env or {}),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "consentry.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "consentry.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=child_env,
     )
     deadline = time.monotonic() + 30

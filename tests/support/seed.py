@@ -30,16 +30,24 @@ class Seeder:
         with self.db.unit_of_work() as s:
             accounts.add_org(s, domain)
 
-    def user(self, email: str, password: str = "correct-horse-battery", org: str | None = None,
-             role: str = "user") -> str:
+    def user(
+        self, email: str, password: str = "correct-horse-battery", org: str | None = None, role: str = "user"
+    ) -> str:
         with self.db.unit_of_work() as s:
             if org and accounts.find_org(s, org) is None:
                 accounts.add_org(s, org)
             return accounts.add_user(s, email, password, org_domain=org, role=role).sub
 
-    def client(self, client_type: str = "web", *, redirect_uris: list[str] | None = None,
-               owner: str = "owner@example.com", status: str = "production", project: str | None = None,
-               **kwargs: object) -> SeededClient:
+    def client(
+        self,
+        client_type: str = "web",
+        *,
+        redirect_uris: list[str] | None = None,
+        owner: str = "owner@example.com",
+        status: str = "production",
+        project: str | None = None,
+        **kwargs: object,
+    ) -> SeededClient:
         with self.db.unit_of_work() as s:
             user = accounts.find_user(s, owner) or accounts.add_user(s, owner, "owner-password-123")
             name = project
@@ -49,10 +57,12 @@ class Seeder:
             proj = clients.find_project(s, name) or clients.create_project(s, name, user, status=status)
             if client_type == "web" and redirect_uris is None:
                 redirect_uris = ["https://app.example.org/callback"]
-            new = clients.create_client(s, self.hasher, proj, client_type, redirect_uris=redirect_uris,
-                                        **kwargs)  # type: ignore[arg-type]
-            return SeededClient(new.client.client_id, new.client_secret, list(new.client.redirect_uris),
-                                new.client.id)
+            new = clients.create_client(
+                s, self.hasher, proj, client_type, redirect_uris=redirect_uris, **kwargs
+            )  # type: ignore[arg-type]
+            return SeededClient(
+                new.client.client_id, new.client_secret, list(new.client.redirect_uris), new.client.id
+            )
 
     def close(self) -> None:
         self.db.dispose()

@@ -19,5 +19,8 @@ def test_environment_variables_are_read(monkeypatch):
     monkeypatch.setenv("CONSENTRY_DATABASE_URL", "sqlite:////tmp/x.db")
     monkeypatch.setenv("CONSENTRY_ISSUER", "http://127.0.0.1:9999")
     s = Settings()
-    assert s.database_url == "sqlite:////tmp/x.db" and s.scope_uri("mail.send") == "http://127.0.0.1:9999/auth/mail.send"
+    assert (
+        s.database_url == "sqlite:////tmp/x.db"
+        and s.scope_uri("mail.send") == "http://127.0.0.1:9999/auth/mail.send"
+    )
     assert s.scope_uri("openid") == "openid"

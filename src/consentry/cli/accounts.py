@@ -17,8 +17,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 @org_app.command("add", help="Add an organization by its domain.")
-def org_add(domain: str, name: Annotated[str | None, typer.Option(help="Display name.")] = None,
-            json_: JsonOpt = False) -> None:
+def org_add(
+    domain: str,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    json_: JsonOpt = False,
+) -> None:
     with unit_of_work(json_) as (session, _s, _h):
         org = service.add_org(session, domain, name)
         out = {"domain": org.domain, "name": org.name}
@@ -28,7 +31,9 @@ def org_add(domain: str, name: Annotated[str | None, typer.Option(help="Display 
 @user_app.command("add", help="Add a user; the password is read from standard input.")
 def user_add(
     email: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
     org: Annotated[str | None, typer.Option(help="Organization domain.")] = None,
     role: Annotated[str, typer.Option(help="user, admin (org admin) or reviewer.")] = "user",
     name: Annotated[str, typer.Option(help="Display name.")] = "",

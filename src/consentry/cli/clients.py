@@ -32,12 +32,16 @@ def project_create(
             fail("not_found", f"no user {owner}", json_)
             return
         project = service.create_project(session, name, user, user_type=user_type, status=status)
-        out = {"project": project.name, "owner": user.email, "user_type": project.user_type,
-               "status": project.status}
+        out = {
+            "project": project.name,
+            "owner": user.email,
+            "user_type": project.user_type,
+            "status": project.status,
+        }
     emit(out, json_)
 
 
-def _project(session, name: str, as_json: bool):  # type: ignore[no-untyped-def]
+def _project(session, name: str, as_json: bool):
     project = service.find_project(session, name)
     if project is None:
         fail("not_found", f"no project {name}", as_json)
@@ -84,7 +88,9 @@ def project_test_users(
 def client_create(
     project: str,
     type_: Annotated[str, typer.Option("--type", help="web, installed, device or service.")],
-    redirect_uri: Annotated[list[str] | None, typer.Option("--redirect-uri", help="Exact redirect URI (repeat).")] = None,
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option("--redirect-uri", help="Exact redirect URI (repeat).")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Display name shown on the consent screen.")] = None,
     token_format: Annotated[str, typer.Option(help="Access tokens: opaque or jwt.")] = "opaque",
     id_token_alg: Annotated[str, typer.Option(help="ID token signature: RS256 or ES256.")] = "RS256",
@@ -92,10 +98,23 @@ def client_create(
 ) -> None:
     with unit_of_work(json_) as (session, _s, hasher):
         row = _project(session, project, json_)
-        new = service.create_client(session, hasher, row, type_, name=name, redirect_uris=redirect_uri,
-                                    access_token_format=token_format, id_token_alg=id_token_alg)
-        out = {"client_id": new.client.client_id, "client_secret": new.client_secret, "type": type_,
-               "redirect_uris": new.client.redirect_uris, "name": new.client.name}
+        new = service.create_client(
+            session,
+            hasher,
+            row,
+            type_,
+            name=name,
+            redirect_uris=redirect_uri,
+            access_token_format=token_format,
+            id_token_alg=id_token_alg,
+        )
+        out = {
+            "client_id": new.client.client_id,
+            "client_secret": new.client_secret,
+            "type": type_,
+            "redirect_uris": new.client.redirect_uris,
+            "name": new.client.name,
+        }
     emit(out, json_)
 
 
@@ -105,8 +124,10 @@ def scopes_list(json_: JsonOpt = False) -> None:
     from consentry.settings import Settings
 
     catalogue = Catalogue(Settings().issuer)
-    rows = [{"scope": s.uri, "api": s.api, "class": s.scope_class, "description": s.description}
-            for s in catalogue.by_uri.values()]
+    rows = [
+        {"scope": s.uri, "api": s.api, "class": s.scope_class, "description": s.description}
+        for s in catalogue.by_uri.values()
+    ]
     if json_:
         emit({"scopes": rows}, True)
         return

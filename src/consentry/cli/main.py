@@ -10,8 +10,11 @@ import typer
 from consentry.cli import accounts, clients, demo
 from consentry.cli.output import emit
 
-app = typer.Typer(help="Consentry: a self-hostable authorization platform.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Consentry: a self-hostable authorization platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -36,8 +39,16 @@ def serve(
 
     n = workers or os.cpu_count() or 1
     emit({"serving": f"http://{host}:{port}", "workers": n}, json_)
-    uvicorn.run("consentry.app:create_app", factory=True, host=host, port=port, workers=n,
-                log_level="warning", access_log=False, proxy_headers=True)
+    uvicorn.run(
+        "consentry.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=n,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+    )
 
 
 @db_app.command("upgrade", help="Apply every migration to CONSENTRY_DATABASE_URL.")

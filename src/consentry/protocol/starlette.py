@@ -33,13 +33,13 @@ class MultiDict:
     def __contains__(self, key: object) -> bool:
         return key in self._first
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self._first)
 
-    def keys(self):  # type: ignore[no-untyped-def]
+    def keys(self):
         return self._first.keys()
 
-    def items(self):  # type: ignore[no-untyped-def]
+    def items(self):
         return self._first.items()
 
     def getlist(self, key: str) -> list[str]:
@@ -54,11 +54,11 @@ class _Payload(OAuth2Payload):
         self._values = values
 
     @property
-    def data(self) -> MultiDict:  # type: ignore[override]
+    def data(self) -> MultiDict:
         return self._values
 
     @cached_property
-    def datalist(self) -> defaultdict[str, list[str]]:  # type: ignore[override]
+    def datalist(self) -> defaultdict[str, list[str]]:
         out: defaultdict[str, list[str]] = defaultdict(list)
         for k in self._values:
             out[k].extend(self._values.getlist(k))
@@ -86,11 +86,11 @@ class StarletteOAuth2Request(OAuth2Request):
         self.consentry: dict[str, object] = {}
 
     @property
-    def args(self) -> MultiDict:  # type: ignore[override]
+    def args(self) -> MultiDict:
         return self._args
 
     @property
-    def form(self) -> MultiDict:  # type: ignore[override]
+    def form(self) -> MultiDict:
         return self._form
 
 

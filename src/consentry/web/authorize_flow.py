@@ -55,8 +55,11 @@ def error_outcome(error: OAuth2Error) -> Outcome:
         return Outcome("redirect", location=location)
     return Outcome(
         "error_page",
-        context={"error": error.error, "message": error.get_error_description() or error.error,
-                 "status": status},
+        context={
+            "error": error.error,
+            "message": error.get_error_description() or error.error,
+            "status": status,
+        },
     )
 
 
@@ -80,12 +83,19 @@ class AuthorizeFlow:
         self.ctx = server.ctx
 
     # --- interactions -------------------------------------------------------------------
-    def pause(self, db: Session, state: BrowserState, params: list[tuple[str, str]],
-              user_id: int | None = None) -> str:
+    def pause(
+        self, db: Session, state: BrowserState, params: list[tuple[str, str]], user_id: int | None = None
+    ) -> str:
         flow = new_secret(24)
-        db.add(Interaction(id_hash=self.ctx.hasher.hash(flow), params={"pairs": params},
-                           session_hash=self.sessions.sid_hash(state), user_id=user_id,
-                           expires_at=now() + self.ctx.settings.flow_ttl))
+        db.add(
+            Interaction(
+                id_hash=self.ctx.hasher.hash(flow),
+                params={"pairs": params},
+                session_hash=self.sessions.sid_hash(state),
+                user_id=user_id,
+                expires_at=now() + self.ctx.settings.flow_ttl,
+            )
+        )
         return flow
 
     def resume(self, db: Session, state: BrowserState, flow: str) -> Interaction | None:
@@ -98,22 +108,46 @@ class AuthorizeFlow:
         db.execute(delete(Interaction).where(Interaction.id_hash == self.ctx.hasher.hash(flow)))
 
     # --- the endpoint -------------------------------------------------------------------
-    def run(self, db: Session, state: BrowserState, params: list[tuple[str, str]],
-            chosen_id: int | None = None, flow: str | None = None) -> Outcome:
+    def run(
+        self,
+        db: Session,
+        state: BrowserState,
+        params: list[tuple[str, str]],
+        chosen_id: int | None = None,
+        flow: str | None = None,
+    ) -> Outcome:
         try:
             return self._run(db, state, params, chosen_id, flow)
         except ValueError:
             # Authlib refuses to build an error whose description would echo non-ASCII input.
-            return Outcome("error_page", context={"error": "invalid_request", "status": 400,
-                                                  "message": "The app sent a malformed request."})
+            return Outcome(
+                "error_page",
+                context={
+                    "error": "invalid_request",
+                    "status": 400,
+                    "message": "The app sent a malformed request.",
+                },
+            )
 
-    def _run(self, db: Session, state: BrowserState, params: list[tuple[str, str]],
-             chosen_id: int | None, flow: str | None) -> Outcome:
+    def _run(
+        self,
+        db: Session,
+        state: BrowserState,
+        params: list[tuple[str, str]],
+        chosen_id: int | None,
+        flow: str | None,
+    ) -> Outcome:
         req = build_request(self.ctx.issuer, params)
         data = req.payload.data
         if bad := malformed_param(data):
-            return Outcome("error_page", context={"error": "invalid_request", "status": 400,
-                                                  "message": f"The app sent a malformed '{bad}' parameter."})
+            return Outcome(
+                "error_page",
+                context={
+                    "error": "invalid_request",
+                    "status": 400,
+                    "message": f"The app sent a malformed '{bad}' parameter.",
+                },
+            )
         prompts = set((data.get("prompt") or "").split())
         try:
             grant = self.server.get_consent_grant(req, end_user=None)
@@ -136,8 +170,10 @@ class AuthorizeFlow:
                 err_cls = AccountSelectionRequiredError if len(accounts) > 1 else LoginRequiredError
                 return error_outcome(err_cls(redirect_uri=redirect_uri, state=data.get("state")))
             flow = flow or self.pause(db, state, params)
-            if accounts and (len(accounts) > 1 or "select_account" in prompts) and not (
-                hint and not any(matches_hint(a, hint) for a in accounts)
+            if (
+                accounts
+                and (len(accounts) > 1 or "select_account" in prompts)
+                and not (hint and not any(matches_hint(a, hint) for a in accounts))
             ):
                 return Outcome("choose", flow=flow, context={"accounts": accounts})
             return Outcome("signin", flow=flow, context={"email": hint or ""})
@@ -150,7 +186,9 @@ class AuthorizeFlow:
             if none:
                 return error_outcome(ConsentRequiredError(redirect_uri=redirect_uri, state=data.get("state")))
             flow = flow or self.pause(db, state, params, user.id)
-            return Outcome("consent", flow=flow, context=self._consent_context(grant, user, requested, to_ask))
+            return Outcome(
+                "consent", flow=flow, context=self._consent_context(grant, user, requested, to_ask)
+            )
         if flow:
             self.finish(db, flow)
         return self.issue(db, state, req, grant, user, requested)
@@ -164,30 +202,53 @@ class AuthorizeFlow:
 
     def _redirect_error(self, req: StarletteOAuth2Request, cls: type[OAuth2Error]) -> OAuth2Error:
         client = self.server.query_client(req.payload.client_id or "")
-        uri = req.payload.redirect_uri if client and client.check_redirect_uri(req.payload.redirect_uri) else None
+        uri = (
+            req.payload.redirect_uri
+            if client and client.check_redirect_uri(req.payload.redirect_uri)
+            else None
+        )
         return cls(redirect_uri=uri, state=req.payload.state)
 
-    def _consent_context(self, grant: Any, user: User, requested: list[str], to_ask: list[str]) -> dict[str, Any]:
+    def _consent_context(
+        self, grant: Any, user: User, requested: list[str], to_ask: list[str]
+    ) -> dict[str, Any]:
         catalogue = self.ctx.catalogue
         sign_in = [catalogue.by_uri[s] for s in requested if s in SIGN_IN]
         data_scopes = [catalogue.by_uri[s] for s in to_ask if s not in SIGN_IN and s in catalogue.by_uri]
-        return {"client": grant.client.row, "project": grant.client.row.project, "user": user,
-                "sign_in": sign_in, "data_scopes": data_scopes,
-                "redirect_host": (grant.redirect_uri or "").split("/")[2] if grant.redirect_uri else ""}
+        return {
+            "client": grant.client.row,
+            "project": grant.client.row.project,
+            "user": user,
+            "sign_in": sign_in,
+            "data_scopes": data_scopes,
+            "redirect_host": (grant.redirect_uri or "").split("/")[2] if grant.redirect_uri else "",
+        }
 
     # --- consent decision ---------------------------------------------------------------
     def decide(self, db: Session, state: BrowserState, flow: str, allow: bool, checked: list[str]) -> Outcome:
         row = self.resume(db, state, flow)
         if row is None or row.user_id is None:
-            return Outcome("error_page", context={"error": "expired", "status": 400,
-                                                  "message": "This sign-in request expired. Start again from the app."})
+            return Outcome(
+                "error_page",
+                context={
+                    "error": "expired",
+                    "status": 400,
+                    "message": "This sign-in request expired. Start again from the app.",
+                },
+            )
         params = [tuple(p) for p in row.params["pairs"]]
         user = next((a for a in self.sessions.accounts(db, state) if a.id == row.user_id), None)
-        req = build_request(self.ctx.issuer, params)  # type: ignore[arg-type]
+        req = build_request(self.ctx.issuer, params)
         self.finish(db, flow)
         if user is None:
-            return Outcome("error_page", context={"error": "signed_out", "status": 400,
-                                                  "message": "You were signed out. Start again from the app."})
+            return Outcome(
+                "error_page",
+                context={
+                    "error": "signed_out",
+                    "status": 400,
+                    "message": "You were signed out. Start again from the app.",
+                },
+            )
         try:
             grant = self.server.get_consent_grant(req, end_user=user)
         except OAuth2Error as err:
@@ -201,8 +262,15 @@ class AuthorizeFlow:
         consent.grant(db, user.id, grant.client.row.id, agreed, actor=user.email)
         return self.issue(db, state, req, grant, user, requested)
 
-    def issue(self, db: Session, state: BrowserState, req: StarletteOAuth2Request, grant: Any, user: User,
-              requested: list[str]) -> Outcome:
+    def issue(
+        self,
+        db: Session,
+        state: BrowserState,
+        req: StarletteOAuth2Request,
+        grant: Any,
+        user: User,
+        requested: list[str],
+    ) -> Outcome:
         data = req.payload.data
         have = consent.granted(db, user.id, grant.client.row.id)
         scope = [s for s in requested if s in have]

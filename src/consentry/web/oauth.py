@@ -34,16 +34,25 @@ def outcome_response(rt: Runtime, state: BrowserState, out: Outcome, request: Re
     if out.kind == "redirect":
         resp = RedirectResponse(out.location, status_code=302)
     elif out.kind == "signin":
-        query = {"flow": out.flow, **({"email": out.context["email"]} if out.context and out.context["email"] else {})}
+        query = {
+            "flow": out.flow,
+            **({"email": out.context["email"]} if out.context and out.context["email"] else {}),
+        }
         resp = RedirectResponse("/signin?" + urlencode(query), status_code=302)
     elif out.kind == "choose":
         resp = RedirectResponse("/accounts/choose?" + urlencode({"flow": out.flow}), status_code=302)
     elif out.kind == "consent":
-        resp = render("consent.html", flow=out.flow, csrf=rt.sessions.csrf_token(state), **(out.context or {}))
+        resp = render(
+            "consent.html", flow=out.flow, csrf=rt.sessions.csrf_token(state), **(out.context or {})
+        )
     else:
         ctx = out.context or {}
-        resp = error_page("This request can't be completed", ctx.get("message", ""), ctx.get("status", 400),
-                          ctx.get("error"))
+        resp = error_page(
+            "This request can't be completed",
+            ctx.get("message", ""),
+            ctx.get("status", 400),
+            ctx.get("error"),
+        )
     if state.fresh:
         rt.sessions.set_cookie(resp, state)
     return resp
@@ -71,10 +80,17 @@ async def authorize_continue(request: Request, flow: str = "") -> Response:
         with rt.ctx.db.unit_of_work() as db:
             row = rt.flow.resume(db, state, flow)
             if row is None:
-                return Outcome("error_page", context={"error": "expired", "status": 400, "message":
-                               "This sign-in request expired or belongs to another browser. Start again from the app."})
+                return Outcome(
+                    "error_page",
+                    context={
+                        "error": "expired",
+                        "status": 400,
+                        "message": "This sign-in request expired or belongs to another browser. "
+                        "Start again from the app.",
+                    },
+                )
             params = [tuple(p) for p in row.params["pairs"]]
-            return rt.flow.run(db, state, params, chosen_id=row.user_id, flow=flow)  # type: ignore[arg-type]
+            return rt.flow.run(db, state, params, chosen_id=row.user_id, flow=flow)
 
     return outcome_response(rt, state, await run_in_threadpool(work), request)
 
@@ -101,13 +117,16 @@ async def _protocol_call(request: Request, call: Any) -> Response:
     rt = runtime(request)
     oreq = await read_oauth_request(request, rt.ctx.issuer)
     if bad := malformed_param(oreq.payload.data):
-        return JSONResponse({"error": "invalid_request", "error_description": f"Malformed '{bad}'."},
-                            status_code=400, headers=NO_STORE)
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": f"Malformed '{bad}'."},
+            status_code=400,
+            headers=NO_STORE,
+        )
 
     def work() -> tuple[int, Any, list[tuple[str, str]]]:
         try:
             with rt.ctx.db.unit_of_work():
-                return call(rt, oreq)  # type: ignore[no-any-return]
+                return call(rt, oreq)
         except ValueError:
             # Authlib refuses to build an error whose description would echo non-ASCII input.
             return 400, {"error": "invalid_request", "error_description": "Malformed request."}, []
@@ -135,5 +154,3 @@ async def device_code(request: Request) -> Response:
     return await _protocol_call(
         request, lambda rt, r: rt.server.create_endpoint_response("device_authorization", r)
     )
-
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from joserfc import jwt
@@ -59,8 +59,11 @@ async def userinfo(request: Request) -> Response:
     rt = runtime(request)
     token = _bearer(request)
     if token is None:
-        return JSONResponse({"error": "invalid_request", "error_description": "Missing bearer token"},
-                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "Missing bearer token"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     def work() -> Response:
         with rt.ctx.db.unit_of_work() as db:
@@ -68,8 +71,11 @@ async def userinfo(request: Request) -> Response:
             if row is None or not is_access_active(row) or row.user_id is None:
                 return _invalid_token("The access token is invalid or expired")
             if "openid" not in row.scope.split():
-                return JSONResponse({"error": "insufficient_scope"}, status_code=403,
-                                    headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"'})
+                return JSONResponse(
+                    {"error": "insufficient_scope"},
+                    status_code=403,
+                    headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="openid"'},
+                )
             user = db.get(User, row.user_id)
             if user is None or user.disabled:
                 return _invalid_token("The account is disabled")
@@ -93,10 +99,11 @@ async def tokeninfo(request: Request) -> Response:
     def work() -> Response:
         if id_token:
             try:
-                keys = KeySet.import_key_set(rt.ctx.keys.jwks())
+                keys = KeySet.import_key_set(cast(Any, rt.ctx.keys.jwks()))
                 claims = jwt.decode(id_token, keys, algorithms=["RS256", "ES256"]).claims
-                jwt.JWTClaimsRegistry(iss={"essential": True, "value": rt.ctx.issuer},
-                                      exp={"essential": True}).validate(claims)
+                jwt.JWTClaimsRegistry(
+                    iss={"essential": True, "value": rt.ctx.issuer}, exp={"essential": True}
+                ).validate(claims)
             except (JoseError, ValueError):
                 return _tokeninfo_error()
             return JSONResponse({k: str(v) if isinstance(v, int) else v for k, v in claims.items()})

@@ -97,11 +97,16 @@ class Sessions:
         session.flush()
         kept = []
         if not state.fresh:
-            kept = list(session.scalars(select(SessionAccount).where(SessionAccount.session_hash == old_hash)))
+            kept = list(
+                session.scalars(select(SessionAccount).where(SessionAccount.session_hash == old_hash))
+            )
         for acct in kept:
             if acct.user_id != user.id:
-                session.add(SessionAccount(session_hash=new_hash, user_id=acct.user_id,
-                                           authenticated_at=acct.authenticated_at))
+                session.add(
+                    SessionAccount(
+                        session_hash=new_hash, user_id=acct.user_id, authenticated_at=acct.authenticated_at
+                    )
+                )
         session.add(SessionAccount(session_hash=new_hash, user_id=user.id, authenticated_at=now()))
         if not state.fresh:
             session.execute(

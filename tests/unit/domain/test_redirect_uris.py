@@ -6,14 +6,17 @@ from consentry.domain.clients.redirect_uris import matches, validate_registratio
 from consentry.errors import DomainError
 
 
-@pytest.mark.parametrize("uri", [
-    "http://app.example.org/cb",        # http off loopback
-    "https://app.example.org/cb#frag",  # fragment
-    "https://*.example.org/cb",         # wildcard
-    "https://203.0.113.5/cb",           # raw IP
-    "javascript:alert(1)",
-    "/relative",
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://app.example.org/cb",  # http off loopback
+        "https://app.example.org/cb#frag",  # fragment
+        "https://*.example.org/cb",  # wildcard
+        "https://203.0.113.5/cb",  # raw IP
+        "javascript:alert(1)",
+        "/relative",
+    ],
+)
 def test_unsafe_redirect_uris_are_refused(uri):
     with pytest.raises(DomainError):
         validate_registration(uri, "web")
@@ -28,8 +31,13 @@ def test_installed_apps_must_use_loopback():
 def test_web_matching_is_exact():
     reg = ["https://app.example.org/cb"]
     assert matches("https://app.example.org/cb", reg, "web")
-    for other in ("https://app.example.org/cb/", "https://app.example.org/cb?a=1", "https://app.example.org:443/cb",
-                  "https://APP.example.org/cb", "http://app.example.org/cb"):
+    for other in (
+        "https://app.example.org/cb/",
+        "https://app.example.org/cb?a=1",
+        "https://app.example.org:443/cb",
+        "https://APP.example.org/cb",
+        "http://app.example.org/cb",
+    ):
         assert not matches(other, reg, "web"), other
 
 

@@ -36,7 +36,7 @@ class LoadedKeys:
 
 
 def _generate(alg: str, kid: str) -> RSAKey | ECKey:
-    params = {"alg": alg, "use": "sig", "kid": kid}
+    params: Any = {"alg": alg, "use": "sig", "kid": kid}
     if alg == "RS256":
         return RSAKey.generate_key(2048, parameters=params, private=True)
     return ECKey.generate_key("P-256", parameters=params, private=True)

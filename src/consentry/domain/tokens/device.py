@@ -16,8 +16,15 @@ def normalize_user_code(code: str) -> str:
 
 
 def save(
-    session: Session, hasher: Hasher, *, device_code: str, user_code: str, client_pk: int,
-    scope: str, ttl: int, interval: int,
+    session: Session,
+    hasher: Hasher,
+    *,
+    device_code: str,
+    user_code: str,
+    client_pk: int,
+    scope: str,
+    ttl: int,
+    interval: int,
 ) -> None:
     session.add(
         DeviceCode(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc.jwk import KeySet
@@ -25,7 +25,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return [self.ctx.endpoint("/token"), self.ctx.issuer]
 
     def resolve_client_public_key(self, client: ClientModel) -> KeySet:
-        return KeySet.import_key_set(client.row.jwks or {"keys": []})
+        return KeySet.import_key_set(cast(Any, client.row.jwks or {"keys": []}))
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         """Each assertion is accepted once: the jti is recorded until the assertion expires."""

@@ -16,7 +16,9 @@ from consentry.storage.tables import Client, User
 
 def find_token(hasher: Any, token: str, hint: str | None) -> TokenModel | None:
     session = current_session()
-    order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    order = (
+        ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    )
     for kind in order:
         row = (by_access if kind == "access_token" else by_refresh)(session, hasher, token)
         if row is not None:

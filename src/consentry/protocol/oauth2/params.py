@@ -8,11 +8,19 @@ limits these parameters to printable ASCII, so anything else is an invalid_reque
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from typing import Protocol
 
 KEYWORD = re.compile(r"^[A-Za-z0-9_:.\-+ /~]{0,256}$")
-KEYWORD_PARAMS = ("response_type", "grant_type", "token_type_hint", "code_challenge_method",
-                  "client_assertion_type", "prompt", "access_type", "response_mode")
+KEYWORD_PARAMS = (
+    "response_type",
+    "grant_type",
+    "token_type_hint",
+    "code_challenge_method",
+    "client_assertion_type",
+    "prompt",
+    "access_type",
+    "response_mode",
+)
 
 
 #: URIs are ASCII (RFC 3986); an IRI or a control character cannot be a registered redirect URI.
@@ -20,7 +28,11 @@ URI = re.compile(r"^[\x21-\x7e]{0,2048}$")
 URI_PARAMS = ("redirect_uri",)
 
 
-def malformed_param(values: Mapping[str, str | None]) -> str | None:
+class _Values(Protocol):
+    def get(self, key: str, default: str | None = None, /) -> str | None: ...
+
+
+def malformed_param(values: _Values) -> str | None:
     """Name of the first parameter whose value is not a protocol keyword or URI, or None."""
     for name in KEYWORD_PARAMS:
         value = values.get(name)

@@ -30,7 +30,9 @@ class ConsentryServer(AuthorizationServer):
         super().__init__(scopes_supported=ctx.catalogue.uris())
         self.ctx = ctx
         self.register_token_generator("default", self._generate)
-        self.register_grant(AuthorizationCodeGrant, [S256Only(required=True), checks.attach, ConsentryOpenIDCode(ctx)])
+        self.register_grant(
+            AuthorizationCodeGrant, [S256Only(required=True), checks.attach, ConsentryOpenIDCode(ctx)]
+        )
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(DeviceCodeGrant)
@@ -66,8 +68,15 @@ class ConsentryServer(AuthorizationServer):
             raise InvalidScopeError("The request names a scope this server does not know.")
 
     # --- tokens -----------------------------------------------------------------------
-    def _generate(self, grant_type: str, client: ClientModel, user: Any = None, scope: str | None = None,
-                  expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+    def _generate(
+        self,
+        grant_type: str,
+        client: ClientModel,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
         issued = mint(
             keys=self.ctx.keys,
             issuer=self.ctx.issuer,
@@ -101,8 +110,14 @@ class ConsentryServer(AuthorizationServer):
         store(
             current_session(),
             self.ctx.hasher,
-            IssuedToken(token["access_token"], token.get("refresh_token"), token["expires_in"], scope, None,
-                        client.row.access_token_format),
+            IssuedToken(
+                token["access_token"],
+                token.get("refresh_token"),
+                token["expires_in"],
+                scope,
+                None,
+                client.row.access_token_format,
+            ),
             client_pk=client.row.id,
             user_id=user.id if user is not None else None,
             grant_type=request.payload.grant_type or "authorization_code",

@@ -56,17 +56,30 @@ async def device_submit(request: Request) -> Response:
             user = accounts[0]
             row = device.by_user_code(db, rt.ctx.hasher, user_code)
             if row is None:
-                return render("device.html", status_code=400, csrf=rt.sessions.csrf_token(state),
-                              user_code=user_code, error="That code is wrong or has expired. Check the device.")
+                return render(
+                    "device.html",
+                    status_code=400,
+                    csrf=rt.sessions.csrf_token(state),
+                    user_code=user_code,
+                    error="That code is wrong or has expired. Check the device.",
+                )
             client = db.get(Client, row.client_pk)
             requested = row.scope.split()
             if step == "lookup":
-                return render("consent.html", flow="", csrf=rt.sessions.csrf_token(state), client=client,
-                              project=client.project if client else None, user=user, device_code=user_code,
-                              sign_in=[catalogue.by_uri[s] for s in requested if s in SIGN_IN],
-                              data_scopes=[catalogue.by_uri[s] for s in requested
-                                           if s not in SIGN_IN and s in catalogue.by_uri],
-                              redirect_host="")
+                return render(
+                    "consent.html",
+                    flow="",
+                    csrf=rt.sessions.csrf_token(state),
+                    client=client,
+                    project=client.project if client else None,
+                    user=user,
+                    device_code=user_code,
+                    sign_in=[catalogue.by_uri[s] for s in requested if s in SIGN_IN],
+                    data_scopes=[
+                        catalogue.by_uri[s] for s in requested if s not in SIGN_IN and s in catalogue.by_uri
+                    ],
+                    redirect_host="",
+                )
             if not allow:
                 device.decide(row, user.id, None)
                 record(db, "web:device:deny", actor=user.email, data={"client_pk": row.client_pk})

@@ -21,8 +21,14 @@ router = APIRouter(include_in_schema=False)
 async def signin_page(request: Request, flow: str = "", email: str = "", next: str = "") -> Response:
     rt = runtime(request)
     state = rt.sessions.state(request)
-    resp = render("signin.html", csrf=rt.sessions.csrf_token(state), flow=flow, email=email,
-                  next=safe_next(next, ""), error=None)
+    resp = render(
+        "signin.html",
+        csrf=rt.sessions.csrf_token(state),
+        flow=flow,
+        email=email,
+        next=safe_next(next, ""),
+        error=None,
+    )
     if state.fresh:
         rt.sessions.set_cookie(resp, state)
     return resp
@@ -42,8 +48,13 @@ async def signin_submit(request: Request) -> Response:
     def work() -> tuple[str | None, object]:
         with rt.ctx.db.unit_of_work() as db:
             try:
-                user = authenticate(db, email, password, max_failures=settings.login_max_failures,
-                                    window=settings.login_window)
+                user = authenticate(
+                    db,
+                    email,
+                    password,
+                    max_failures=settings.login_max_failures,
+                    window=settings.login_window,
+                )
             except DomainError as err:
                 return err.message, None
             new_state = rt.sessions.sign_in(db, state, user)
@@ -55,13 +66,19 @@ async def signin_submit(request: Request) -> Response:
 
     error, new_state = await run_in_threadpool(work)
     if error:
-        resp = render("signin.html", status_code=401, csrf=rt.sessions.csrf_token(state), flow=flow,
-                      email=email, next=next_, error=error)
-        return resp
+        return render(
+            "signin.html",
+            status_code=401,
+            csrf=rt.sessions.csrf_token(state),
+            flow=flow,
+            email=email,
+            next=next_,
+            error=error,
+        )
     target = "/authorize/continue?" + urlencode({"flow": flow}) if flow else (next_ or "/account")
-    resp = RedirectResponse(target, status_code=303)
-    rt.sessions.set_cookie(resp, new_state)  # type: ignore[arg-type]
-    return resp
+    redirect = RedirectResponse(target, status_code=303)
+    rt.sessions.set_cookie(redirect, new_state)  # type: ignore[arg-type]
+    return redirect
 
 
 @router.get("/accounts/choose")
@@ -74,7 +91,7 @@ async def choose_page(request: Request, flow: str = "") -> Response:
             row = rt.flow.resume(db, state, flow)
             if row is None:
                 return error_page("Request expired", "Start again from the app.", 400, "expired")
-            hd = dict(tuple(p) for p in row.params["pairs"]).get("hd")  # type: ignore[misc]
+            hd = dict(tuple(p) for p in row.params["pairs"]).get("hd")
             from consentry.web.authorize_flow import accounts_for_hd
 
             accounts = accounts_for_hd(rt.sessions.accounts(db, state), hd)
@@ -139,7 +156,7 @@ async def account(request: Request) -> Response:
     rt = runtime(request)
     state = rt.sessions.state(request)
 
-    def work() -> list:  # type: ignore[type-arg]
+    def work() -> list:
         with rt.ctx.db.unit_of_work() as db:
             return rt.sessions.accounts(db, state)
 

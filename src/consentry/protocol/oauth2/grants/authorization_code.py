@@ -43,7 +43,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             offline=bool(extra.get("offline")),
-            auth_time=int(extra.get("auth_time") or now()),  # type: ignore[call-overload]
+            auth_time=int(extra.get("auth_time") or now()),
             family=new_id(),
             expires_at=now() + ctx.settings.authorization_code_ttl,
         )
@@ -63,8 +63,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         user = get_user(current_session(), authorization_code.row.user_id)
         return None if user is None or user.disabled else user
 
-    def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None,  # type: ignore[no-untyped-def]
-                       include_refresh_token=True):
+    def generate_token(
+        self,
+        user=None,
+        scope=None,
+        grant_type=None,
+        expires_in=None,
+        include_refresh_token=True,
+    ):
         # Refresh tokens only for access_type=offline (AUTH2-1).
         offline = bool(self.request.authorization_code and self.request.authorization_code.row.offline)
         return super().generate_token(user, scope, grant_type, expires_in, include_refresh_token and offline)
