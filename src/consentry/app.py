@@ -25,6 +25,7 @@ from consentry.settings import Settings
 from consentry.storage.db import Database
 from consentry.web import oauth, oidc
 from consentry.web.authorize_flow import AuthorizeFlow
+from consentry.web.metrics import Metrics
 from consentry.web.pages import device, home, signin
 from consentry.web.render import error_page
 from consentry.web.runtime import Runtime
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = rt
     app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.add_route("/metrics", app.state.metrics.endpoint, include_in_schema=False)
     for router in (oauth.router, oidc.router, signin.router, device.router, home.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

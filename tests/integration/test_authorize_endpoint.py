@@ -201,3 +201,28 @@ def test_consent_form_needs_csrf_token(seed, browser):  # CSRF on every form
     )
     assert r.status_code == 403
     assert page.status_code == 200
+
+
+def test_prompt_none_with_several_accounts_asks_for_selection(seed, browser):  # AUTH2-7
+    c = seed.client("web")
+    seed.user("one@example.org")
+    seed.user("two@example.org")
+    get_code(browser, c, "one@example.org", "openid")
+    _v, ch = pkce_pair()
+    page = browser.follow(browser.get(ISSUER + "/signin?next=/account"))
+    browser.sign_in(page, "two@example.org", PASSWORD)
+    r = _authorize(browser, auth_params(c, ch, "openid", prompt="none"))
+    assert query_of(r.headers["location"])["error"] == "account_selection_required"
+    r = _authorize(browser, auth_params(c, ch, "openid", prompt="none", login_hint="one@example.org"))
+    assert "code" in query_of(r.headers["location"])
+
+
+def test_unticking_a_scope_on_repeat_consent_withdraws_it(seed, browser, client):  # CONSENT-6 AUTH0-1
+    c = seed.client("web")
+    seed.user("u@example.org")
+    get_code(browser, c, "u@example.org", f"openid {MAIL} {CAL}")
+    verifier, ch = pkce_pair()
+    page = browser.authorize(auth_params(c, ch, f"openid {MAIL} {CAL}", prompt="consent"))
+    assert MAIL in page.text and CAL in page.text
+    q = query_of(browser.consent(page, [CAL]).headers["location"])
+    assert set(exchange(client, c, q["code"], verifier).json()["scope"].split()) == {"openid", CAL}

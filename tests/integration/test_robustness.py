@@ -161,3 +161,9 @@ def test_non_ascii_values_with_a_real_client_get_protocol_errors(seed, client):
         auth=(c.client_id, c.client_secret),
     )
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+def test_metrics_count_protocol_responses(client):
+    client.post("/token", data={"grant_type": "nope"})
+    body = client.get("/metrics").text
+    assert 'consentry_protocol_responses_total{endpoint="/token",status="400"} 1.0' in body

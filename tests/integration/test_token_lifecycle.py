@@ -206,3 +206,24 @@ def test_jwt_access_tokens_follow_rfc9068(seed, browser, client):
     assert (
         client.get("/userinfo", headers={"Authorization": f"Bearer {t['access_token']}"}).status_code == 200
     )
+
+
+def test_refused_refresh_does_not_burn_the_token(seed, browser, client):  # AUTH2-1
+    c = seed.client("web")
+    seed.user("u@example.org")
+    t = tokens_for(browser, client, c, "u@example.org", f"openid {MAIL}", access_type="offline")
+    auth = (c.client_id, c.client_secret)
+    bad = client.post(
+        "/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": t["refresh_token"],
+            "scope": f"{ISSUER}/auth/mail",
+        },
+        auth=auth,
+    )
+    assert bad.json()["error"] == "invalid_scope"
+    ok = client.post(
+        "/token", data={"grant_type": "refresh_token", "refresh_token": t["refresh_token"]}, auth=auth
+    )
+    assert ok.status_code == 200, ok.text

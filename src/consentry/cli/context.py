@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from consentry.domain.secrets import Hasher
@@ -17,7 +18,11 @@ from consentry.storage.db import Database
 def unit_of_work(as_json: bool) -> Iterator[tuple[Session, Settings, Hasher]]:
     from consentry.cli.output import fail
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        fail("invalid_settings", "; ".join(e["msg"] for e in err.errors()), as_json)
+        raise
     db = Database(settings.database_url)
     try:
         with db.unit_of_work() as session:

@@ -37,7 +37,9 @@ def serve(
 ) -> None:
     import uvicorn
 
-    n = workers or os.cpu_count() or 1
+    from consentry.settings import Settings
+
+    n = workers or Settings().workers or os.cpu_count() or 1
     emit({"serving": f"http://{host}:{port}", "workers": n}, json_)
     uvicorn.run(
         "consentry.app:create_app",

@@ -161,7 +161,9 @@ class AuthorizeFlow:
         user = self._pick(accounts, hint, chosen_id)
         if grant is None:
             if user is None:
-                return error_outcome(self._redirect_error(req, LoginRequiredError))
+                many = len(accounts) > 1 and not hint
+                cls = AccountSelectionRequiredError if many else LoginRequiredError
+                return error_outcome(self._redirect_error(req, cls))
             grant = self.server.get_consent_grant(req, end_user=user)
         redirect_uri = grant.redirect_uri
         none = "none" in prompts
@@ -178,10 +180,7 @@ class AuthorizeFlow:
                 return Outcome("choose", flow=flow, context={"accounts": accounts})
             return Outcome("signin", flow=flow, context={"email": hint or ""})
         requested = (req.scope or "").split()
-        to_ask = consent.missing(db, user.id, grant.client.row.id, requested)
-        first_time = not consent.granted(db, user.id, grant.client.row.id)
-        if "consent" in prompts or first_time:
-            to_ask = requested
+        to_ask = self._to_ask(db, user, grant, requested, prompts)
         if to_ask:
             if none:
                 return error_outcome(ConsentRequiredError(redirect_uri=redirect_uri, state=data.get("state")))
@@ -192,6 +191,14 @@ class AuthorizeFlow:
         if flow:
             self.finish(db, flow)
         return self.issue(db, state, req, grant, user, requested)
+
+    @staticmethod
+    def _to_ask(db: Session, user: User, grant: Any, requested: list[str], prompts: set[str]) -> list[str]:
+        """Scopes the consent page offers: new ones, or all on first use and with prompt=consent."""
+        first_time = not consent.granted(db, user.id, grant.client.row.id)
+        if "consent" in prompts or first_time:
+            return requested
+        return consent.missing(db, user.id, grant.client.row.id, requested)
 
     def _pick(self, accounts: list[User], hint: str | None, chosen_id: int | None) -> User | None:
         if chosen_id is not None:
@@ -256,10 +263,13 @@ class AuthorizeFlow:
         if not allow:
             return error_outcome(AccessDeniedError(redirect_uri=grant.redirect_uri, state=req.payload.state))
         requested = (req.scope or "").split()
-        offered = set(consent.missing(db, user.id, grant.client.row.id, requested))
+        prompts = set((req.payload.data.get("prompt") or "").split())
+        offered = set(self._to_ask(db, user, grant, requested, prompts))
         # Only an explicit tick grants a data scope (CONSENT-6); sign-in scopes come with the click.
         agreed = [s for s in requested if s in SIGN_IN or (s in checked and s in offered)]
-        consent.grant(db, user.id, grant.client.row.id, agreed, actor=user.email)
+        # A data scope shown again and left unticked is withdrawn, not silently kept.
+        withdrawn = [s for s in offered if s not in SIGN_IN and s not in agreed]
+        consent.grant(db, user.id, grant.client.row.id, agreed, actor=user.email, withdraw=withdrawn)
         return self.issue(db, state, req, grant, user, requested)
 
     def issue(

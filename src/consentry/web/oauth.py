@@ -131,7 +131,9 @@ async def _protocol_call(request: Request, call: Any) -> Response:
             # Authlib refuses to build an error whose description would echo non-ASCII input.
             return 400, {"error": "invalid_request", "error_description": "Malformed request."}, []
 
-    return to_response(*(await run_in_threadpool(work)))
+    status, body, headers = await run_in_threadpool(work)
+    request.app.state.metrics.count(request.url.path, status)
+    return to_response(status, body, headers)
 
 
 @router.post("/token", summary="Token endpoint")

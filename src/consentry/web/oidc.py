@@ -84,6 +84,13 @@ async def userinfo(request: Request) -> Response:
     return await run_in_threadpool(work)
 
 
+def _string_value(value: Any) -> Any:
+    """Token info answers strings, as the reference platform does; booleans lower-case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int) else value
+
+
 def _tokeninfo_error() -> Response:
     return JSONResponse({"error": "invalid_token", "error_description": "Invalid Value"}, status_code=400)
 
@@ -106,7 +113,7 @@ async def tokeninfo(request: Request) -> Response:
                 ).validate(claims)
             except (JoseError, ValueError):
                 return _tokeninfo_error()
-            return JSONResponse({k: str(v) if isinstance(v, int) else v for k, v in claims.items()})
+            return JSONResponse({k: _string_value(v) for k, v in claims.items()})
         if not access_token:
             return _tokeninfo_error()
         with rt.ctx.db.unit_of_work() as db:

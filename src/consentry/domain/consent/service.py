@@ -30,16 +30,29 @@ def missing(session: Session, user_id: int, client_pk: int, requested: list[str]
     return [s for s in requested if s not in have]
 
 
-def grant(session: Session, user_id: int, client_pk: int, scopes: list[str], *, actor: str) -> set[str]:
-    """Add scopes to the grant (never removes); returns the full granted set."""
+def grant(
+    session: Session,
+    user_id: int,
+    client_pk: int,
+    scopes: list[str],
+    *,
+    actor: str,
+    withdraw: list[str] | None = None,
+) -> set[str]:
+    """Add scopes to the grant and drop the ones the user unticked; returns the full granted set."""
     row = _row(session, user_id, client_pk)
     if row is None:
         row = ConsentGrant(user_id=user_id, client_pk=client_pk, scopes=[])
         session.add(row)
-    merged = sorted(set(row.scopes) | set(scopes))
+    merged = sorted((set(row.scopes) - set(withdraw or [])) | set(scopes))
     row.scopes = merged
     row.updated_at = now()
-    record(session, "web:consent:grant", actor=actor, data={"client_pk": client_pk, "scopes": scopes})
+    record(
+        session,
+        "web:consent:grant",
+        actor=actor,
+        data={"client_pk": client_pk, "scopes": scopes, "withdrawn": withdraw or []},
+    )
     return set(merged)
 
 

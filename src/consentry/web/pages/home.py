@@ -39,6 +39,7 @@ async def docs_index(request: Request) -> Response:
 @router.get("/docs/{page}")
 async def docs_page(page: str) -> Response:
     names = dict(_doc_pages())
+    page = page.removesuffix(".md")  # links between docs work on GitHub and here alike
     if page not in names:
         return error_page("Not found", "There is no such documentation page.", 404, "not_found")
     body = _md.render((DOCS / f"{page}.md").read_text("utf-8"))

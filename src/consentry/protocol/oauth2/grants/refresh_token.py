@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from sqlalchemy import update
 
 from consentry.domain.accounts.service import get_user
@@ -28,6 +29,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         if (row.refresh_expires_at or 0) <= now():
             return None
+        # Check the scope before consuming the token: a refused request must not burn it,
+        # or the client's next honest refresh would look like reuse and revoke the grant.
+        requested = set((self.request.payload.scope or "").split())
+        if not requested <= set(row.scope.split()):
+            raise InvalidScopeError()
         claimed = session.execute(
             update(Token).where(Token.id == row.id, Token.rotated_at.is_(None)).values(rotated_at=now())
         ).rowcount  # type: ignore[attr-defined]
