@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from consentry.cli.context import unit_of_work
 from consentry.cli.output import console, emit
@@ -41,7 +42,7 @@ def demo(json_: Annotated[bool, typer.Option("--json", help="Print one JSON obje
         )
         installed = clients.create_client(session, hasher, project, "installed", name="Demo Desktop App")
         device = clients.create_client(session, hasher, project, "device", name="Demo TV App")
-        out = {
+        out: dict[str, Any] = {
             "organization": "example.com",
             "users": [{"email": e, "password": p, "role": r} for e, p, r, _n in DEMO_USERS]
             + [{"email": "carol@consumer.test", "password": "carol-demo-password", "role": "user"}],
@@ -57,9 +58,19 @@ def demo(json_: Annotated[bool, typer.Option("--json", help="Print one JSON obje
             },
             "issuer": settings.issuer_url,
         }
-    if not json_:
-        console.print(
-            "[bold green]Demo data loaded.[/bold green] Sign in at "
-            f"{settings.issuer_url}/account with one of these (secrets are shown only now):"
-        )
-    emit(out, json_)
+    if json_:
+        emit(out, True)
+        return
+    console.print(f"[bold green]Demo data loaded.[/bold green] Sign in at {settings.issuer_url}/account")
+    people = Table("email", "password", "role", title="Users (organization example.com, plus one consumer)")
+    for u in out["users"]:
+        people.add_row(u["email"], u["password"], u["role"])
+    console.print(people)
+    console.print(f"[bold]Project {DEMO_PROJECT!r}[/bold] (one line per value, to copy):")
+    for kind, c in out["clients"].items():
+        console.print(f"  {kind} client_id:     {c['client_id']}", soft_wrap=True)
+        if c.get("client_secret"):
+            console.print(f"  {kind} client_secret: {c['client_secret']}", soft_wrap=True)
+        for uri in c.get("redirect_uris", []):
+            console.print(f"  {kind} redirect_uri:  {uri}", soft_wrap=True)
+    console.print("The client secret is shown only now; Consentry stores a keyed hash of it.")
