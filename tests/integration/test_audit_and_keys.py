@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from consentry.domain.audit import record, verify_chain
 from consentry.domain.keys.envelope import Envelope
-from consentry.domain.keys.manager import rotate
+from consentry.domain.keys.manager import CACHE_SECONDS, rotate
 from consentry.storage.tables import AuditEvent, SigningKey
 from tests.conftest import SECRET
 
@@ -27,7 +27,14 @@ def test_rotation_keeps_old_keys_published_and_signs_with_new(seed, client, app)
         new = rotate(s, Envelope(SECRET))
         stored = list(s.scalars(select(SigningKey)))
     assert all(b"PRIVATE" not in row.private_blob and b'"d"' not in row.private_blob for row in stored)
-    app.state.runtime.ctx.keys.refresh()
+    keys = app.state.runtime.ctx.keys
+    keys.refresh()
     after = {k["kid"] for k in client.get("/jwks").json()["keys"]}
     assert before < after and set(new) <= after
-    assert {app.state.runtime.ctx.keys.signing_key(a).kid for a in ("RS256", "ES256")} == set(new)
+    # New keys sign only once every process's cached /jwks surely publishes them.
+    assert {keys.signing_key(a).kid for a in ("RS256", "ES256")} == before
+    with seed.db.unit_of_work() as s:
+        for row in s.scalars(select(SigningKey).where(SigningKey.kid.in_(new))):
+            row.created_at -= CACHE_SECONDS + 1
+    keys.refresh()
+    assert {keys.signing_key(a).kid for a in ("RS256", "ES256")} == set(new)

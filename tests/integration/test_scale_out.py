@@ -9,10 +9,11 @@ signing keys must therefore all live in the database, never in one process.
 
 from __future__ import annotations
 
-import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html import unescape
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -21,19 +22,18 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from consentry.settings import Settings
-from tests.support.browserless import CSRF_RE, FLOW_RE, form_value, pkce_pair, query_of
+from tests.support.browserless import CSRF_RE, FLOW_RE, NEXT_RE, form_value, pkce_pair, query_of
+from tests.support.databases import SECRET  # the templates' signing keys are sealed with it
 from tests.support.live import LiveServer, start_server
 from tests.support.postgres import drop_database
-from tests.support.seed import Seeder
+from tests.support.seed import SeededClient, Seeder
 
 # Both processes answer for one public name (the load balancer's); nothing connects to it.
 ISSUER = "http://consentry-lb.test"
-SECRET = "scale-out-secret-key-0123456789abcdefghijkl"
 PASSWORD = "correct-horse-battery"
 MAIL = f"{ISSUER}/auth/mail.readonly"
 CAL = f"{ISSUER}/auth/calendar.readonly"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-NEXT_RE = re.compile(r'name="next" value="([^"]*)"')
 
 
 @dataclass
@@ -61,6 +61,12 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         servers.append(start_server(url, issuer=ISSUER, env=env))
         servers.append(start_server(url, issuer=ISSUER, env=env))
         assert servers[0].url != servers[1].url
+        if request.param == "sqlite":  # WAL persists in the file: a plain connection (no pragmas) sees it
+            plain = sqlite3.connect(url.removeprefix("sqlite:///"))
+            try:
+                assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            finally:
+                plain.close()
         yield Cluster(servers[0], servers[1], seeder, request.param)
     finally:
         for s in servers:
@@ -78,8 +84,13 @@ def _local(server: LiveServer, location: str) -> str:
 
 
 def _sign_in(http: httpx.Client, page: httpx.Response, at: LiveServer, email: str) -> httpx.Response:
-    data = {"csrf": form_value(page.text, CSRF_RE), "flow": form_value(page.text, FLOW_RE), "email": email,
-            "password": PASSWORD, "next": form_value(page.text, NEXT_RE)}
+    data = {
+        "csrf": form_value(page.text, CSRF_RE),
+        "flow": form_value(page.text, FLOW_RE),
+        "email": email,
+        "password": PASSWORD,
+        "next": unescape(form_value(page.text, NEXT_RE)),
+    }
     r = http.post(at.url + "/signin", data=data)
     assert r.status_code == 303, r.text[:1500]
     return r
@@ -89,47 +100,85 @@ def _jwks(server: LiveServer) -> KeySet:
     return KeySet.import_key_set(httpx.get(server.url + "/jwks").json())
 
 
+def _kids(server: LiveServer) -> set[str]:
+    return {k["kid"] for k in httpx.get(server.url + "/jwks").json()["keys"]}
+
+
+def _authorize(
+    first: LiveServer, second: LiveServer, c: SeededClient, email: str, params: dict[str, str]
+) -> dict[str, str]:
+    """One browser's round trip, alternating processes; returns the query of the redirect to the app."""
+    # One cookie jar for both ports: cookies are per host (127.0.0.1), not per port, like a browser's.
+    with httpx.Client(follow_redirects=False, timeout=30) as http:
+        # first: the authorization request is parked in the database and the browser sent to sign in.
+        r = http.get(first.url + "/authorize?" + urlencode(params))
+        assert r.status_code == 302, r.text[:1500]
+        assert urlsplit(r.headers["location"]).path == "/signin"
+        assert "consentry_sid" in http.cookies
+        page = http.get(_local(first, r.headers["location"]))
+        assert page.status_code == 200 and 'action="/signin"' in page.text
+
+        # second: accepts the sign-in form the first rendered (CSRF token, session and flow are shared).
+        r = _sign_in(http, page, second, email)
+        assert urlsplit(r.headers["location"]).path == "/authorize/continue"
+
+        # first: continues the flow the second resumed, and shows the consent screen.
+        consent = http.get(_local(first, r.headers["location"]))
+        assert consent.status_code == 200 and "/authorize/consent" in consent.text, consent.text[:1500]
+
+        # second: records the decision and redirects back to the app with the code.
+        form = [
+            ("csrf", form_value(consent.text, CSRF_RE)),
+            ("flow", form_value(consent.text, FLOW_RE)),
+            ("action", "allow"),
+        ]
+        form += [("scope", s) for s in params["scope"].split() if s.startswith(ISSUER)]
+        r = http.post(
+            second.url + "/authorize/consent",
+            content=urlencode(form),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code in (302, 303), r.text[:1500]
+        assert r.headers["location"].startswith(c.redirect_uris[0])
+        q = query_of(r.headers["location"])
+        assert q.get("state") == params["state"] and "code" in q, q
+        return q
+
+
+def _code_params(c: SeededClient, challenge: str) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": c.client_id,
+        "redirect_uri": c.redirect_uris[0],
+        "scope": f"openid email {MAIL}",
+        "state": "st-1",
+        "nonce": "n-1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "access_type": "offline",
+    }
+
+
 def test_scale_out_code_flow_refresh_and_introspection_across_processes(cluster: Cluster) -> None:  # AUTH2-1
     a, b = cluster.a, cluster.b
     c = cluster.seed.client("web")
     sub = cluster.seed.user("ann@example.org", PASSWORD)
     verifier, challenge = pkce_pair()
-    params = {"response_type": "code", "client_id": c.client_id, "redirect_uri": c.redirect_uris[0],
-              "scope": f"openid email {MAIL}", "state": "st-1", "nonce": "n-1", "code_challenge": challenge,
-              "code_challenge_method": "S256", "access_type": "offline"}
-    # One cookie jar for both ports: cookies are per host (127.0.0.1), not per port, like a browser's.
-    with httpx.Client(follow_redirects=False, timeout=30) as http:
-        # A: the authorization request is parked in the database and the browser sent to sign in.
-        r = http.get(a.url + "/authorize?" + urlencode(params))
-        assert r.status_code == 302, r.text[:1500]
-        assert urlsplit(r.headers["location"]).path == "/signin"
-        assert "consentry_sid" in http.cookies
-        page = http.get(_local(a, r.headers["location"]))
-        assert page.status_code == 200 and 'action="/signin"' in page.text
-
-        # B: the sign-in form rendered by A is accepted by B (CSRF token, session and flow are shared).
-        r = _sign_in(http, page, b, "ann@example.org")
-        assert urlsplit(r.headers["location"]).path == "/authorize/continue"
-
-        # A: continues the flow B resumed, and shows the consent screen.
-        consent = http.get(_local(a, r.headers["location"]))
-        assert consent.status_code == 200 and "/authorize/consent" in consent.text, consent.text[:1500]
-
-        # B: the consent decision; B redirects back to the app with the code.
-        form = [("csrf", form_value(consent.text, CSRF_RE)), ("flow", form_value(consent.text, FLOW_RE)),
-                ("action", "allow"), ("scope", MAIL)]
-        r = http.post(b.url + "/authorize/consent", content=urlencode(form),
-                      headers={"content-type": "application/x-www-form-urlencoded"})
-        assert r.status_code in (302, 303), r.text[:1500]
-        assert r.headers["location"].startswith(c.redirect_uris[0])
-        q = query_of(r.headers["location"])
-        assert q["state"] == "st-1" and "code" in q, q
+    # authorize at A, sign in at B, consent screen from A, decision at B (which issues the code)
+    q = _authorize(a, b, c, "ann@example.org", _code_params(c, challenge))
 
     auth = (c.client_id, c.client_secret or "")
     # A: the code B issued is exchanged at A.
-    r = httpx.post(a.url + "/token", auth=auth, data={"grant_type": "authorization_code", "code": q["code"],
-                                                      "redirect_uri": c.redirect_uris[0],
-                                                      "code_verifier": verifier})
+    r = httpx.post(
+        a.url + "/token",
+        auth=auth,
+        data={
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "redirect_uri": c.redirect_uris[0],
+            "code_verifier": verifier,
+        },
+    )
     assert r.status_code == 200, r.text
     t1 = r.json()
     assert set(t1["scope"].split()) == {"openid", "email", MAIL}
@@ -138,14 +187,17 @@ def test_scale_out_code_flow_refresh_and_introspection_across_processes(cluster:
     claims = jwt.decode(t1["id_token"], _jwks(b)).claims
     assert claims["iss"] == ISSUER and claims["sub"] == sub and claims["aud"] == c.client_id
     assert claims["nonce"] == "n-1"
-    assert _jwks(a).as_dict() == _jwks(b).as_dict()
+    assert _kids(a) == _kids(b)
     # B accepts A's access token.
     info = httpx.get(b.url + "/userinfo", headers={"Authorization": f"Bearer {t1['access_token']}"})
     assert info.status_code == 200 and info.json()["sub"] == sub
 
     # B: refresh the token A issued (rotation).
-    r = httpx.post(b.url + "/token", auth=auth, data={"grant_type": "refresh_token",
-                                                      "refresh_token": t1["refresh_token"]})
+    r = httpx.post(
+        b.url + "/token",
+        auth=auth,
+        data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"]},
+    )
     assert r.status_code == 200, r.text
     t2 = r.json()
     assert t2["access_token"] != t1["access_token"] and t2["refresh_token"] != t1["refresh_token"]
@@ -158,21 +210,33 @@ def test_scale_out_code_flow_refresh_and_introspection_across_processes(cluster:
     assert intro["iss"] == ISSUER and set(intro["scope"].split()) == {"openid", "email", MAIL}
 
     # The code is spent everywhere: replaying it at B fails (no per-process "used codes" memory).
-    r = httpx.post(b.url + "/token", auth=auth, data={"grant_type": "authorization_code", "code": q["code"],
-                                                      "redirect_uri": c.redirect_uris[0],
-                                                      "code_verifier": verifier})
+    r = httpx.post(
+        b.url + "/token",
+        auth=auth,
+        data={
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "redirect_uri": c.redirect_uris[0],
+            "code_verifier": verifier,
+        },
+    )
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     # Replaying the rotated refresh token at A is detected and kills the family issued at B.
-    r = httpx.post(a.url + "/token", auth=auth, data={"grant_type": "refresh_token",
-                                                      "refresh_token": t1["refresh_token"]})
+    r = httpx.post(
+        a.url + "/token",
+        auth=auth,
+        data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"]},
+    )
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     r = httpx.post(b.url + "/introspect", auth=auth, data={"token": t2["access_token"]})
     assert r.json() == {"active": False}
 
 
 def _poll(server: LiveServer, client_id: str, device_code: str) -> httpx.Response:
-    return httpx.post(server.url + "/token", data={"grant_type": DEVICE_GRANT, "device_code": device_code,
-                                                   "client_id": client_id})
+    return httpx.post(
+        server.url + "/token",
+        data={"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": client_id},
+    )
 
 
 def test_scale_out_device_flow_across_processes(cluster: Cluster) -> None:  # AUTH2-4
@@ -201,12 +265,22 @@ def test_scale_out_device_flow_across_processes(cluster: Cluster) -> None:  # AU
         page = http.get(_local(b, r.headers["location"]))
         assert page.status_code == 200 and dc["user_code"] in page.text, page.text[:1500]
         csrf = form_value(page.text, CSRF_RE)
-        review = http.post(b.url + "/device", data={"csrf": csrf, "step": "lookup", "user_code": dc["user_code"]})
+        review = http.post(
+            b.url + "/device", data={"csrf": csrf, "step": "lookup", "user_code": dc["user_code"]}
+        )
         assert review.status_code == 200 and 'name="step" value="decide"' in review.text, review.text[:1500]
-        decision = [("csrf", form_value(review.text, CSRF_RE)), ("step", "decide"), ("user_code", dc["user_code"]),
-                    ("action", "allow"), ("scope", CAL)]
-        done = http.post(b.url + "/device", content=urlencode(decision),
-                         headers={"content-type": "application/x-www-form-urlencoded"})
+        decision = [
+            ("csrf", form_value(review.text, CSRF_RE)),
+            ("step", "decide"),
+            ("user_code", dc["user_code"]),
+            ("action", "allow"),
+            ("scope", CAL),
+        ]
+        done = http.post(
+            b.url + "/device",
+            content=urlencode(decision),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         assert done.status_code == 200, done.text[:1500]
 
     # A: the device's next poll gets the tokens (honouring slow_down / pending as a device must).
@@ -225,7 +299,44 @@ def test_scale_out_device_flow_across_processes(cluster: Cluster) -> None:  # AU
     # The code is used once, whichever process is asked next.
     assert _poll(b, c.client_id, dc["device_code"]).json()["error"] == "invalid_grant"
     # A public device client cannot authenticate to introspection; a web client of its project can.
-    intro = httpx.post(a.url + "/introspect", data={"token": tok["access_token"]},
-                       auth=(web.client_id, web.client_secret or ""))
+    intro = httpx.post(
+        a.url + "/introspect",
+        data={"token": tok["access_token"]},
+        auth=(web.client_id, web.client_secret or ""),
+    )
     assert intro.status_code == 200, intro.text
     assert intro.json()["active"] is True and intro.json()["sub"] == sub
+
+
+@pytest.mark.parametrize("cluster", ["postgres"], indirect=True)
+def test_scale_out_key_rotation_every_process_publishes_the_key_any_process_signs_with(
+    cluster: Cluster,
+) -> None:
+    """AUTH2-1 + scale-out: after `consentry keys rotate`, an ID token signed by one process must verify
+    against the /jwks of every process (an app's JWKS fetch may land on any of them)."""
+    from consentry.domain.keys.envelope import Envelope
+    from consentry.domain.keys.manager import rotate
+
+    a, b = cluster.a, cluster.b
+    c = cluster.seed.client("web")
+    cluster.seed.user("kim@example.org", PASSWORD)
+    before = _kids(a)  # A has loaded (and caches) the key set
+    with cluster.seed.db.unit_of_work() as s:  # what `consentry keys rotate` does
+        new_kids = set(rotate(s, Envelope(SECRET)))
+    verifier, challenge = pkce_pair()
+    q = _authorize(b, b, c, "kim@example.org", _code_params(c, challenge))
+    r = httpx.post(
+        b.url + "/token",
+        auth=(c.client_id, c.client_secret or ""),
+        data={
+            "grant_type": "authorization_code",
+            "code": q["code"],
+            "redirect_uri": c.redirect_uris[0],
+            "code_verifier": verifier,
+        },
+    )
+    assert r.status_code == 200, r.text
+    kid = jwt.decode(r.json()["id_token"], _jwks(b)).header["kid"]
+    # B keeps signing with the previous key until every process's cached /jwks has the new one.
+    assert kid in before and kid not in new_kids
+    assert kid in _kids(a), "A's /jwks does not publish the key B signs with"

@@ -75,8 +75,14 @@ def project_test_users(
     json_: JsonOpt = False,
 ) -> None:
     with unit_of_work(json_) as (session, _s, _h):
+        from consentry.domain.accounts.service import EMAIL_RE
+
         row = _project(session, project, json_)
-        merged = sorted(set(row.test_users or []) | {e.strip().lower() for e in add})
+        emails = {e.strip().lower() for e in add}
+        bad = sorted(e for e in emails if not EMAIL_RE.match(e))
+        if bad:
+            fail("invalid_email", f"not an email address: {', '.join(map(repr, bad))}", json_)
+        merged = sorted(set(row.test_users or []) | emails)
         if len(merged) > 100:
             fail("limit", "a project in Testing has at most 100 test users", json_)
         row.test_users = merged

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from consentry.domain.secrets import Hasher
@@ -29,5 +30,7 @@ def unit_of_work(as_json: bool) -> Iterator[tuple[Session, Settings, Hasher]]:
             yield session, settings, Hasher(settings.secret_key)
     except DomainError as err:
         fail(err.code, err.message, as_json)
+    except SQLAlchemyError as err:  # unreachable, not migrated (`consentry db upgrade`), ...
+        fail("database_error", str(getattr(err, "orig", None) or err).splitlines()[0], as_json)
     finally:
         db.dispose()

@@ -55,22 +55,46 @@ def serve(
 
 @db_app.command("upgrade", help="Apply every migration to CONSENTRY_DATABASE_URL.")
 def db_upgrade(json_: JsonOpt = False) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from consentry.cli.output import fail
     from consentry.settings import Settings
     from consentry.storage.migrate import upgrade
 
     settings = Settings()
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except SQLAlchemyError as err:
+        fail("database_error", str(getattr(err, "orig", None) or err).splitlines()[0], json_)
     emit({"database": settings.database_url.split("@")[-1], "revision": "head"}, json_)
 
 
 @keys_app.command("rotate", help="New signing keys; old ones stay published until tokens they signed expire.")
 def keys_rotate(json_: JsonOpt = False) -> None:
+    from cryptography.exceptions import InvalidTag
+    from sqlalchemy import select
+
     from consentry.cli.context import unit_of_work
+    from consentry.cli.output import fail
     from consentry.domain.keys.envelope import Envelope
     from consentry.domain.keys.manager import rotate
+    from consentry.storage.tables import SigningKey
 
     with unit_of_work(json_) as (session, settings, _h):
-        kids = rotate(session, Envelope(settings.secret_key))
+        envelope = Envelope(settings.secret_key)
+        # Keys sealed under another secret would break every server (they could not open them).
+        current = session.scalar(select(SigningKey).where(SigningKey.status == "active").limit(1))
+        if current is not None:
+            try:
+                envelope.open(current.private_blob, current.kid.encode())
+            except InvalidTag:
+                fail(
+                    "secret_key_mismatch",
+                    "CONSENTRY_SECRET_KEY differs from the servers' (it cannot "
+                    "open the current signing keys); nothing was changed",
+                    json_,
+                )
+        kids = rotate(session, envelope)
     emit({"active_kids": kids}, json_)
 
 

@@ -75,6 +75,19 @@ def rotate(session: Session, envelope: Envelope) -> list[str]:
     return kids
 
 
+def _signing_row(rows: list[SigningKey]) -> SigningKey | None:
+    """The key to sign with: the newest one every process has surely published already.
+
+    Processes cache the key set for CACHE_SECONDS, so a key younger than that may be missing
+    from another process's /jwks; until it is old enough, keep signing with the previous one.
+    """
+    if not rows:
+        return None
+    settled = now() - CACHE_SECONDS
+    ordered = sorted(rows, key=lambda r: r.created_at, reverse=True)
+    return next((r for r in ordered if r.created_at <= settled), ordered[-1])
+
+
 class KeyManager:
     """Per-process cache of the key set."""
 
@@ -88,18 +101,17 @@ class KeyManager:
     def _load(self) -> LoadedKeys:
         cutoff = now() - self._publish_retired_for
         signing: dict[str, RSAKey | ECKey] = {}
-        public: list[dict[str, Any]] = []
         with self._db.unit_of_work() as session:
             rows = list(session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc())))
-            for row in rows:
-                if row.status == "retiring" and (row.retired_at or 0) < cutoff:
-                    continue
-                public.append(row.public_jwk)
-                if row.status == "active" and row.alg not in signing:
+            published = [r for r in rows if r.status == "active" or (r.retired_at or 0) >= cutoff]
+            public = [r.public_jwk for r in published]
+            for alg in ALGORITHMS:
+                row = _signing_row([r for r in published if r.alg == alg])
+                if row is not None:
                     data = json.loads(self._envelope.open(row.private_blob, row.kid.encode()))
                     imported = KeySet.import_key_set({"keys": [data]}).keys[0]
                     assert isinstance(imported, RSAKey | ECKey)
-                    signing[row.alg] = imported
+                    signing[alg] = imported
         return LoadedKeys(signing=signing, public_jwks={"keys": public}, loaded_at=time.monotonic())
 
     def current(self) -> LoadedKeys:
