@@ -6,45 +6,20 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.conftest import ISSUER
-from tests.support.browserless import pkce_pair
+from tests.support.browserless import pkce_pair, query_of
+from tests.support.flows import auth_params, exchange, get_code
 
 MAIL = f"{ISSUER}/auth/mail.readonly"
 CAL = f"{ISSUER}/auth/calendar.readonly"
 
 
-def _params(c, challenge: str, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    p = {
-        "response_type": "code",
-        "client_id": c.client_id,
-        "redirect_uri": c.redirect_uris[0],
-        "scope": f"openid email {MAIL}",
-        "state": "st-1",
-        "nonce": "n-1",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    p.update(extra)
-    return p
-
-
 def test_code_flow_with_pkce_issues_tokens_and_id_token(seed, browser, client):  # AUTH2-1 AUTH2-2
     c = seed.client("web")
     sub = seed.user("ann@example.org")
-    verifier, challenge = pkce_pair()
-    q = browser.login_and_consent(
-        _params(c, challenge, access_type="offline"), "ann@example.org", "correct-horse-battery"
+    code, verifier = get_code(
+        browser, c, "ann@example.org", f"openid email {MAIL}", nonce="n-1", access_type="offline"
     )
-    assert q["state"] == "st-1" and "code" in q
-    r = client.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": q["code"],
-            "redirect_uri": c.redirect_uris[0],
-            "code_verifier": verifier,
-        },
-        auth=(c.client_id, c.client_secret),
-    )
+    r = exchange(client, c, code, verifier)
     assert r.status_code == 200, r.text
     tok = r.json()
     assert r.headers["cache-control"] == "no-store"
@@ -61,21 +36,14 @@ def test_code_flow_with_pkce_issues_tokens_and_id_token(seed, browser, client): 
 def test_unchecked_scope_is_not_granted(seed, browser, client):  # CONSENT-6
     c = seed.client("web")
     seed.user("ben@example.org")
-    verifier, challenge = pkce_pair()
-    q = browser.login_and_consent(
-        _params(c, challenge, scope=f"openid {MAIL} {CAL}"),
-        "ben@example.org",
-        "correct-horse-battery",
-        scopes=[CAL],
-    )
-    r = client.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": q["code"],
-            "redirect_uri": c.redirect_uris[0],
-            "code_verifier": verifier,
-        },
-        auth=(c.client_id, c.client_secret),
-    )
-    assert set(r.json()["scope"].split()) == {"openid", CAL}
+    code, verifier = get_code(browser, c, "ben@example.org", f"openid {MAIL} {CAL}", consent=[CAL])
+    assert set(exchange(client, c, code, verifier).json()["scope"].split()) == {"openid", CAL}
+
+
+def test_nonce_replay_is_refused(seed, browser, client):  # AUTH2-7
+    c = seed.client("web")
+    seed.user("ann@example.org")
+    get_code(browser, c, "ann@example.org", "openid", nonce="same-nonce")
+    _v, ch = pkce_pair()
+    r = browser.authorize(auth_params(c, ch, "openid", nonce="same-nonce"))
+    assert query_of(r.headers["location"])["error"] == "invalid_request"
