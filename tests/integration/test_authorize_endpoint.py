@@ -226,3 +226,8 @@ def test_unticking_a_scope_on_repeat_consent_withdraws_it(seed, browser, client)
     assert MAIL in page.text and CAL in page.text
     q = query_of(browser.consent(page, [CAL]).headers["location"])
     assert set(exchange(client, c, q["code"], verifier).json()["scope"].split()) == {"openid", CAL}
+
+
+def test_error_page_reads_well_without_response_type(seed, browser):
+    r = _authorize(browser, {"client_id": "nope"})
+    assert r.status_code == 400 and "response_type=code" in r.text and "'None'" not in r.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error, UnsupportedResponseTypeError
 from authlib.oidc.core.errors import (
     AccountSelectionRequiredError,
     ConsentRequiredError,
@@ -47,6 +47,13 @@ def build_request(issuer: str, params: list[tuple[str, str]]) -> StarletteOAuth2
     return StarletteOAuth2Request("GET", uri, {}, params, [])
 
 
+def _describe(error: OAuth2Error) -> str:
+    """Authlib's own message; its unsupported_response_type wraps the message twice, so prefer the raw one."""
+    if isinstance(error, UnsupportedResponseTypeError):
+        return "The app asked for a response type this server does not support (use response_type=code)."
+    return str(error.description or error.get_error_description() or error.error)
+
+
 def error_outcome(error: OAuth2Error) -> Outcome:
     """Redirect only to a URI Authlib already validated; otherwise show a page."""
     status, _body, headers = error(None)
@@ -57,7 +64,7 @@ def error_outcome(error: OAuth2Error) -> Outcome:
         "error_page",
         context={
             "error": error.error,
-            "message": error.get_error_description() or error.error,
+            "message": _describe(error),
             "status": status,
         },
     )
