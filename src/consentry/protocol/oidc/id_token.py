@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from authlib.oidc.core import OpenIDCode, UserInfo
@@ -41,8 +42,6 @@ class ConsentryOpenIDCode(OpenIDCode):
         return {"alg": client.row.id_token_alg, "kid": key.kid, "typ": "JWT"}
 
     def get_client_claims(self, client: Any) -> dict[str, Any]:
-        import time
-
         return {
             "iss": self.ctx.issuer,
             "aud": client.get_client_id(),

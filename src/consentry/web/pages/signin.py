@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from consentry.domain.accounts.service import authenticate
 from consentry.errors import DomainError
+from consentry.web.authorize_flow import accounts_for_hd
 from consentry.web.pages.forms import safe_next
 from consentry.web.render import error_page, render
 from consentry.web.runtime import runtime
@@ -92,8 +93,6 @@ async def choose_page(request: Request, flow: str = "") -> Response:
             if row is None:
                 return error_page("Request expired", "Start again from the app.", 400, "expired")
             hd = dict(tuple(p) for p in row.params["pairs"]).get("hd")
-            from consentry.web.authorize_flow import accounts_for_hd
-
             accounts = accounts_for_hd(rt.sessions.accounts(db, state), hd)
             return render("choose.html", accounts=accounts, flow=flow, csrf=rt.sessions.csrf_token(state))
 
