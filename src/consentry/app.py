@@ -19,12 +19,17 @@ from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import KeyManager
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher
+from consentry.errors import DomainError, http_status
+from consentry.guard import Guard
 from consentry.protocol.oauth2.context import ProtocolContext
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.settings import Settings
 from consentry.storage.db import Database
 from consentry.web import oauth, oidc
 from consentry.web.authorize_flow import AuthorizeFlow
+from consentry.web.data import ROUTERS as DATA_ROUTERS
+from consentry.web.data.operation import REALM as DATA_REALM
+from consentry.web.data.verifier import LocalVerifier
 from consentry.web.metrics import Metrics
 from consentry.web.pages import device, home, signin
 from consentry.web.render import error_page
@@ -82,8 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.add_route("/metrics", app.state.metrics.endpoint, include_in_schema=False)
-    for router in (oauth.router, oidc.router, signin.router, device.router, home.router):
+    for router in (oauth.router, oidc.router, signin.router, device.router, home.router, *DATA_ROUTERS):
         app.include_router(router)
+    # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
+    app.state.data_guard = Guard(LocalVerifier(rt.ctx), realm=DATA_REALM)
+    app.state.data_guard.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=False)
@@ -95,6 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if _wants_html(request):
             return error_page("Bad request", "The request was malformed.", 400, "invalid_request")
         return JSONResponse({"error": "invalid_request", "error_description": "Malformed request"}, 400)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        return JSONResponse({"error": exc.code, "error_description": exc.message}, http_status(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -22,3 +22,11 @@ class NeverRedirectError(Exception):
         super().__init__(description)
         self.error = error
         self.description = description
+
+
+#: HTTP status of a DomainError in the JSON APIs; anything not listed is the caller's mistake.
+HTTP_STATUS = {"not_found": 404, "conflict": 409, "forbidden": 403, "insufficient_scope": 403}
+
+
+def http_status(error: DomainError) -> int:
+    return HTTP_STATUS.get(error.code, 400)

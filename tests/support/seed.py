@@ -66,3 +66,11 @@ class Seeder:
 
     def close(self) -> None:
         self.db.dispose()
+
+    def sample_data(self, *emails: str) -> dict[str, int]:
+        """The demo's mailbox, files, calendar, meetings and chat for these users."""
+        from consentry.domain.data import sample
+
+        with self.db.unit_of_work() as s:
+            users = [accounts.find_user(s, e) for e in emails]
+            return sample.seed(s, [u for u in users if u is not None])

@@ -100,6 +100,12 @@ def client_create(
     name: Annotated[str | None, typer.Option(help="Display name shown on the consent screen.")] = None,
     token_format: Annotated[str, typer.Option(help="Access tokens: opaque or jwt.")] = "opaque",
     id_token_alg: Annotated[str, typer.Option(help="ID token signature: RS256 or ES256.")] = "RS256",
+    can_introspect: Annotated[
+        bool,
+        typer.Option(
+            help="A resource server (e.g. an API using consentry.guard) that may introspect any token."
+        ),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     with unit_of_work(json_) as (session, _s, hasher):
@@ -113,6 +119,7 @@ def client_create(
             redirect_uris=redirect_uri,
             access_token_format=token_format,
             id_token_alg=id_token_alg,
+            can_introspect=can_introspect,
         )
         out = {
             "client_id": new.client.client_id,
@@ -120,6 +127,7 @@ def client_create(
             "type": type_,
             "redirect_uris": new.client.redirect_uris,
             "name": new.client.name,
+            "can_introspect": new.client.can_introspect,
         }
     emit(out, json_)
 

@@ -11,6 +11,7 @@ from consentry.cli.context import unit_of_work
 from consentry.cli.output import console, emit
 from consentry.domain.accounts import service as accounts
 from consentry.domain.clients import service as clients
+from consentry.domain.data import sample
 
 DEMO_USERS = [
     ("alice@example.com", "alice-demo-password", "admin", "Alice Admin"),
@@ -30,7 +31,10 @@ def demo(json_: Annotated[bool, typer.Option("--json", help="Print one JSON obje
             accounts.add_user(session, e, p, name=n, org_domain="example.com", role=r)
             for e, p, r, n in DEMO_USERS
         ]
-        accounts.add_user(session, "carol@consumer.test", "carol-demo-password", name="Carol Consumer")
+        users.append(
+            accounts.add_user(session, "carol@consumer.test", "carol-demo-password", name="Carol Consumer")
+        )
+        sample_counts = sample.seed(session, users)
         project = clients.create_project(session, DEMO_PROJECT, users[0], status="production")
         web = clients.create_client(
             session,
@@ -57,6 +61,7 @@ def demo(json_: Annotated[bool, typer.Option("--json", help="Print one JSON obje
                 "device": {"client_id": device.client.client_id},
             },
             "issuer": settings.issuer_url,
+            "sample_data": sample_counts,
         }
     if json_:
         emit(out, True)
@@ -74,3 +79,5 @@ def demo(json_: Annotated[bool, typer.Option("--json", help="Print one JSON obje
         for uri in c.get("redirect_uris", []):
             console.print(f"  {kind} redirect_uri:  {uri}", soft_wrap=True)
     console.print("The client secret is shown only now; Consentry stores a keyed hash of it.")
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sample_counts.items())
+    console.print(f"Sample data for the /data/v1 APIs: {counts}.")

@@ -64,6 +64,7 @@ def create_client(
     redirect_uris: list[str] | None = None,
     access_token_format: str = "opaque",
     id_token_alg: str = "RS256",
+    can_introspect: bool = False,
 ) -> NewClient:
     if client_type not in CLIENT_TYPES:
         raise DomainError("invalid_client_type", f"client type is one of {', '.join(CLIENT_TYPES)}")
@@ -79,6 +80,8 @@ def create_client(
         raise DomainError("invalid_format", "access token format is opaque or jwt")
     if id_token_alg not in ("RS256", "ES256"):
         raise DomainError("invalid_alg", "ID tokens are signed RS256 or ES256")
+    if can_introspect and client_type not in CONFIDENTIAL:
+        raise DomainError("invalid_client_type", "only web or service clients can introspect tokens")
     secret = new_secret() if client_type in CONFIDENTIAL else None
     client = Client(
         client_id=f"{new_id(10)}.apps.consentry",
@@ -89,6 +92,7 @@ def create_client(
         redirect_uris=uris,
         access_token_format=access_token_format,
         id_token_alg=id_token_alg,
+        can_introspect=can_introspect,
     )
     session.add(client)
     session.flush()

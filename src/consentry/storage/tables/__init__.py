@@ -1,30 +1,50 @@
 """SQLAlchemy models, one module per domain; importing this package registers them all."""
 
+from consentry.storage.tables.access_log import AccessLogEntry
 from consentry.storage.tables.accounts import Organization, User
 from consentry.storage.tables.audit import AuditEvent
 from consentry.storage.tables.base import Base
+from consentry.storage.tables.calendar import CalendarEvent
+from consentry.storage.tables.chat import ChatMembership, ChatMessage, ChatSpace
 from consentry.storage.tables.clients import Client, Project, ProjectMember
 from consentry.storage.tables.consent import ConsentGrant
+from consentry.storage.tables.files import FilePermission, FilePick, StoredFile
 from consentry.storage.tables.flows import DeviceCode, Interaction, UsedAssertion
 from consentry.storage.tables.keys import SigningKey
+from consentry.storage.tables.mail import MailForwarding, MailLabel, MailMessage, MailSettings
+from consentry.storage.tables.meetings import MeetingParticipant, MeetingSpace
 from consentry.storage.tables.sessions import BrowserSession, LoginThrottle, SessionAccount
 from consentry.storage.tables.tokens import AuthorizationCode, Token
 
 __all__ = [
+    "AccessLogEntry",
     "AuditEvent",
     "AuthorizationCode",
     "Base",
     "BrowserSession",
+    "CalendarEvent",
+    "ChatMembership",
+    "ChatMessage",
+    "ChatSpace",
     "Client",
     "ConsentGrant",
     "DeviceCode",
+    "FilePermission",
+    "FilePick",
     "Interaction",
     "LoginThrottle",
+    "MailForwarding",
+    "MailLabel",
+    "MailMessage",
+    "MailSettings",
+    "MeetingParticipant",
+    "MeetingSpace",
     "Organization",
     "Project",
     "ProjectMember",
     "SessionAccount",
     "SigningKey",
+    "StoredFile",
     "Token",
     "UsedAssertion",
     "User",
