@@ -54,7 +54,8 @@ def _invalid_token(description: str) -> Response:
     )
 
 
-@router.api_route("/userinfo", methods=["GET", "POST"], summary="OpenID Connect userinfo")
+@router.get("/userinfo", summary="OpenID Connect userinfo", operation_id="userinfo")
+@router.post("/userinfo", summary="OpenID Connect userinfo (POST)", operation_id="userinfo_post")
 async def userinfo(request: Request) -> Response:
     rt = runtime(request)
     token = _bearer(request)
@@ -95,7 +96,8 @@ def _tokeninfo_error() -> Response:
     return JSONResponse({"error": "invalid_token", "error_description": "Invalid Value"}, status_code=400)
 
 
-@router.api_route("/tokeninfo", methods=["GET", "POST"], summary="Token information for apps (debugging)")
+@router.get("/tokeninfo", summary="Token information for apps (debugging)", operation_id="tokeninfo")
+@router.post("/tokeninfo", summary="Token information (POST)", operation_id="tokeninfo_post")
 async def tokeninfo(request: Request) -> Response:
     rt = runtime(request)
     params: dict[str, Any] = dict(request.query_params)

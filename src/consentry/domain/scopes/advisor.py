@@ -138,7 +138,7 @@ def advise(
             for s in catalogue.by_uri.values()
             if s.api == api and needed & set(s.operations) and (narrow_reach or s.reach == "all")
         ]
-        suggested.extend(_cover(needed, pool))
+        suggested.extend(sorted(_cover(needed, pool), key=lambda s: s.name))
     conditions = tuple(f"{s.name} {REACH_NOTE[s.reach]}" for s in suggested if s.reach != "all")
 
     requested_risk = risk_of(catalogue, asked) if asked else None

@@ -130,11 +130,14 @@ class CatalogueError(ValueError):
     """The packaged catalogue does not validate."""
 
 
+def _source() -> str:
+    return resources.files("consentry.domain.scopes").joinpath("catalogue.yaml").read_text("utf-8")
+
+
 @lru_cache(maxsize=1)
 def _load() -> _File:
-    text = resources.files("consentry.domain.scopes").joinpath("catalogue.yaml").read_text("utf-8")
     try:
-        return _File.model_validate(yaml.safe_load(text))
+        return _File.model_validate(yaml.safe_load(_source()))
     except ValidationError as exc:
         raise CatalogueError(f"scope catalogue is invalid:\n{exc}") from exc
 
