@@ -171,6 +171,9 @@ def _check_demo(url: str) -> dict[str, Any]:
     assert web["client_id"].endswith(".apps.consentry") and len(web["client_secret"]) >= 43
     assert out["clients"]["installed"]["client_id"] and out["clients"]["device"]["client_id"]
     assert out["issuer"] == ISSUER
+    # Every sample data API has content for every demo user (4 users).
+    assert out["sample_data"] == {"messages": 12, "files": 12, "events": 12, "meeting_spaces": 4, "chat_messages": 4}
+    assert query(url, "SELECT count(*) FROM mail_messages")[0][0] == 12
     again = ok(url, "demo")
     assert again["demo"] == "already loaded"
     # SEC-3: the printed passwords and secret are not what the database holds.
@@ -393,6 +396,22 @@ def test_scopes_list(sqlite_url: str) -> None:
     assert rows["openid"]["api"] == "sign-in"
     assert {s["class"] for s in out["scopes"]} == {"non-sensitive", "sensitive", "restricted"}
     assert all(s["description"] for s in out["scopes"])
+    calendar = ok(sqlite_url, "scopes", "list", "--api", "calendar")["scopes"]
+    assert {s["api"] for s in calendar} == {"calendar"} and len(calendar) == 5
+    table = consentry(sqlite_url, "scopes", "list", "--api", "mail")
+    assert table.code == 0 and "mail.send" in table.stdout and "sensitive scope review" in table.stdout
+
+
+def test_scopes_advise(sqlite_url: str) -> None:  # SCOPE-3
+    out = ok(sqlite_url, "scopes", "advise", "mail.messages.send", "--requested", "mail")
+    assert out["suggested"] == [f"{ISSUER}/auth/mail.send"]
+    assert (out["requested_risk_points"], out["risk_points"]) == (1400, 10)
+    assert out["verification"] == "sensitive scope review"
+    every = ok(sqlite_url, "scopes", "advise", "files.list", "files.content", "--all-items")
+    assert every["suggested"] == [f"{ISSUER}/auth/files.readonly"] and every["conditions"] == []
+    assert failed(sqlite_url, "scopes", "advise", "mail.messages.teleport")["error"] == "unknown_operation"
+    table = consentry(sqlite_url, "scopes", "advise", "calendar.freebusy.query")
+    assert table.code == 0 and "calendar.freebusy" in table.stdout
 
 
 # --- serve --------------------------------------------------------------------------------------------
