@@ -61,3 +61,30 @@ def test_screenshots_of_home_signin_and_consent(live_server, page, app_callback,
     _shoot(page, tmp_path / "consent.png")
 
     assert errors == []  # no CSP violations or script errors on any page
+
+
+def test_scope_reference_and_api_reference_pages(live_server, page, tmp_path) -> None:  # SCOPE-1
+    """/scopes groups every scope by API and class; /api/docs lists every data operation with its scopes."""
+    server, _seeder = live_server
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(server.url + "/")
+    page.click("text=Scopes")
+    assert path_of(page.url) == "/scopes"
+    assert page.locator("section#mail h3.class-restricted").count() == 1
+    send = page.locator("tr#mail\\.send")
+    assert f"{server.url}/auth/mail.send" in send.inner_text()
+    assert "POST /data/v1/mail/messages/send" in send.inner_text()
+    # mail.send sits under "sensitive" in the mail section (the table right after that heading).
+    assert page.locator("section#mail h3.class-sensitive + table tr#mail\\.send").count() == 1
+    assert page.locator("section#files tr#files\\.file .tag").inner_text() == "granted-files"
+    assert page.locator("table.scopes tbody tr").count() == 33
+    _shoot(page, tmp_path / "scopes.png")
+    page.goto(server.url + "/api/docs")
+    assert page.locator("section#mail tbody tr").count() == 14
+    assert "GET /data/v1/calendar/events" in page.locator("section#calendar").inner_text()
+    page.click("section#mail >> text=mail.send")
+    assert path_of(page.url) == "/scopes"
+    _shoot(page, tmp_path / "api.png")
+    assert errors == []
