@@ -32,7 +32,7 @@ from consentry.web.data import ROUTERS as DATA_ROUTERS
 from consentry.web.data.operation import REALM as DATA_REALM
 from consentry.web.data.verifier import LocalVerifier
 from consentry.web.metrics import Metrics
-from consentry.web.pages import api_reference, device, home, scopes, signin
+from consentry.web.pages import api_reference, device, home, picker, scopes, signin
 from consentry.web.render import error_page
 from consentry.web.runtime import Runtime
 from consentry.web.security import SecurityHeaders
@@ -88,17 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.add_route("/metrics", app.state.metrics.endpoint, include_in_schema=False)
-    routers = (
-        oauth.router,
-        oidc.router,
-        signin.router,
-        device.router,
-        home.router,
-        scopes.router,
-        scopes_api.router,
-    )
-    routers += (api_reference.router,)
-    for router in (*routers, *DATA_ROUTERS):
+    pages = (signin.router, device.router, home.router, scopes.router, api_reference.router, picker.router)
+    for router in (oauth.router, oidc.router, scopes_api.router, *pages, *DATA_ROUTERS):
         app.include_router(router)
     # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
     app.state.data_guard = Guard(LocalVerifier(rt.ctx), realm=DATA_REALM)

@@ -172,7 +172,13 @@ def _check_demo(url: str) -> dict[str, Any]:
     assert out["clients"]["installed"]["client_id"] and out["clients"]["device"]["client_id"]
     assert out["issuer"] == ISSUER
     # Every sample data API has content for every demo user (4 users).
-    assert out["sample_data"] == {"messages": 12, "files": 12, "events": 12, "meeting_spaces": 4, "chat_messages": 4}
+    assert out["sample_data"] == {
+        "messages": 12,
+        "files": 12,
+        "events": 12,
+        "meeting_spaces": 4,
+        "chat_messages": 4,
+    }
     assert query(url, "SELECT count(*) FROM mail_messages")[0][0] == 12
     again = ok(url, "demo")
     assert again["demo"] == "already loaded"

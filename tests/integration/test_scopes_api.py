@@ -13,18 +13,28 @@ def test_scope_catalogue_as_json(client) -> None:  # SCOPE-1
     send = scopes["mail.send"]
     assert send["scope"] == f"{ISSUER}/auth/mail.send"
     assert (send["scope_class"], send["verification"]) == ("sensitive", "sensitive scope review")
-    assert send["operations"] == [{"id": "mail.messages.send", "method": "POST", "path": "/data/v1/mail/messages/send"}]
+    assert send["operations"] == [
+        {"id": "mail.messages.send", "method": "POST", "path": "/data/v1/mail/messages/send"}
+    ]
     assert send["data_types"] == [{"id": "mail.outgoing", "label": "New messages sent on your behalf"}]
     assert scopes["files.file"]["reach"] == "granted-files"
     assert scopes["openid"]["scope"] == "openid"
     only = client.get("/api/v1/scopes", params={"api": "meetings"}).json()["scopes"]
-    assert sorted(s["name"] for s in only) == ["meetings.media.readonly", "meetings.space.created", "meetings.space.readonly"]
+    assert sorted(s["name"] for s in only) == [
+        "meetings.media.readonly",
+        "meetings.space.created",
+        "meetings.space.readonly",
+    ]
 
 
 def test_advice(client) -> None:  # SCOPE-3
     r = client.get(
         "/api/v1/scopes/advice",
-        params=[("operation", "mail.messages.send"), ("requested", f"{ISSUER}/auth/mail"), ("requested", "openid")],
+        params=[
+            ("operation", "mail.messages.send"),
+            ("requested", f"{ISSUER}/auth/mail"),
+            ("requested", "openid"),
+        ],
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -38,6 +48,11 @@ def test_advice(client) -> None:  # SCOPE-3
 def test_advice_errors_are_json(client) -> None:
     assert client.get("/api/v1/scopes/advice").json()["error"] == "invalid_request"
     r = client.get("/api/v1/scopes/advice", params={"operation": "x.y"})
-    assert r.status_code == 400 and r.json() == {"error": "unknown_operation", "error_description": "unknown operation(s): x.y"}
-    r = client.get("/api/v1/scopes/advice", params={"operation": "files.list", "requested": "files.everything"})
+    assert r.status_code == 400 and r.json() == {
+        "error": "unknown_operation",
+        "error_description": "unknown operation(s): x.y",
+    }
+    r = client.get(
+        "/api/v1/scopes/advice", params={"operation": "files.list", "requested": "files.everything"}
+    )
     assert r.status_code == 400 and r.json()["error"] == "invalid_scope"

@@ -43,7 +43,9 @@ def test_meetings_created_scope_sees_only_its_spaces(api_for) -> None:
     assert created("GET", "/data/v1/meetings/spaces").json()["spaces"] == []
     made = created("POST", "/data/v1/meetings/spaces", json={"access_type": "open"})
     assert made.status_code == 201 and made.json()["meeting_uri"].endswith(made.json()["meeting_code"])
-    assert [s["id"] for s in created("GET", "/data/v1/meetings/spaces").json()["spaces"]] == [made.json()["id"]]
+    assert [s["id"] for s in created("GET", "/data/v1/meetings/spaces").json()["spaces"]] == [
+        made.json()["id"]
+    ]
     everything = api_for("meetings.space.readonly")
     spaces = everything("GET", "/data/v1/meetings/spaces").json()["spaces"]
     assert len(spaces) == 2
@@ -77,11 +79,25 @@ def test_calendar_events_and_freebusy(api_for) -> None:
     reader = api_for("calendar.events.readonly")
     events = reader("GET", "/data/v1/calendar/events").json()["events"]
     assert [e["summary"] for e in events] == ["Stand-up", "Design review", "Dentist"]
-    assert reader("POST", "/data/v1/calendar/events", json={"summary": "x", "starts_at": now, "ends_at": now + 60}).status_code == 403
+    assert (
+        reader(
+            "POST", "/data/v1/calendar/events", json={"summary": "x", "starts_at": now, "ends_at": now + 60}
+        ).status_code
+        == 403
+    )
     writer = api_for("calendar.events")
-    made = writer("POST", "/data/v1/calendar/events", json={"summary": "Launch", "starts_at": now, "ends_at": now + 3600})
+    made = writer(
+        "POST",
+        "/data/v1/calendar/events",
+        json={"summary": "Launch", "starts_at": now, "ends_at": now + 3600},
+    )
     assert made.status_code == 201
     assert writer("GET", f"/data/v1/calendar/events/{made.json()['id']}").json()["summary"] == "Launch"
-    assert writer("POST", "/data/v1/calendar/events", json={"summary": "x", "starts_at": now, "ends_at": now}).status_code == 400
+    assert (
+        writer(
+            "POST", "/data/v1/calendar/events", json={"summary": "x", "starts_at": now, "ends_at": now}
+        ).status_code
+        == 400
+    )
     assert writer("DELETE", f"/data/v1/calendar/events/{made.json()['id']}").status_code == 204
     assert writer("GET", f"/data/v1/calendar/events/{made.json()['id']}").status_code == 404

@@ -18,7 +18,9 @@ def _names(api, **params) -> list[str]:  # type: ignore[no-untyped-def]
 def test_readonly_sees_every_file_and_downloads_content(api_for) -> None:
     api = api_for("files.readonly")
     assert _names(api) == ["Budget 2027.csv", "Holiday photos.json", "Quarterly report.txt"]
-    report = next(f for f in api("GET", "/data/v1/files").json()["files"] if f["name"].startswith("Quarterly"))
+    report = next(
+        f for f in api("GET", "/data/v1/files").json()["files"] if f["name"].startswith("Quarterly")
+    )
     content = api("GET", f"/data/v1/files/{report['id']}/content")
     assert content.status_code == 200 and content.content == b"Revenue grew 12% over the quarter."
     assert content.headers["content-disposition"] == "attachment"
@@ -28,7 +30,11 @@ def test_readonly_sees_every_file_and_downloads_content(api_for) -> None:
 def test_per_file_scope_sees_only_created_and_picked_files(api_for, seed, app_client) -> None:  # SCOPE-2
     api = api_for("files.file")
     assert _names(api) == []  # nothing created or picked yet: the user's files stay hidden
-    made = api("POST", "/data/v1/files", json={"name": "notes.md", "content": "# Notes", "mime_type": "text/markdown"})
+    made = api(
+        "POST",
+        "/data/v1/files",
+        json={"name": "notes.md", "content": "# Notes", "mime_type": "text/markdown"},
+    )
     assert made.status_code == 201, made.text
     assert _names(api) == ["notes.md"]
     # The user picks one of their files for this app (the file picker): now it is visible too.
@@ -46,7 +52,9 @@ def test_per_file_scope_sees_only_created_and_picked_files(api_for, seed, app_cl
     # It may rename, share and delete its own files.
     fid = made.json()["id"]
     assert api("PATCH", f"/data/v1/files/{fid}", json={"name": "renamed.md"}).json()["name"] == "renamed.md"
-    share = api("POST", f"/data/v1/files/{fid}/permissions", json={"email": "Friend@Example.com", "role": "writer"})
+    share = api(
+        "POST", f"/data/v1/files/{fid}/permissions", json={"email": "Friend@Example.com", "role": "writer"}
+    )
     assert share.status_code == 201 and share.json() == {"email": "friend@example.com", "role": "writer"}
     assert api("DELETE", f"/data/v1/files/{fid}").status_code == 204
     assert _names(api) == ["Budget 2027.csv"]
@@ -54,7 +62,11 @@ def test_per_file_scope_sees_only_created_and_picked_files(api_for, seed, app_cl
 
 def test_appdata_is_a_separate_hidden_folder(api_for) -> None:
     api = api_for("files.appdata")
-    body = {"name": "settings.json", "content_base64": base64.b64encode(b'{"theme":"dark"}').decode(), "space": "appdata"}
+    body = {
+        "name": "settings.json",
+        "content_base64": base64.b64encode(b'{"theme":"dark"}').decode(),
+        "space": "appdata",
+    }
     assert api("POST", "/data/v1/files", json=body).status_code == 201
     assert _names(api, space="appdata") == ["settings.json"]
     assert _names(api) == []  # none of the user's visible files

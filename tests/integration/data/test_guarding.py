@@ -49,7 +49,9 @@ def test_no_token_or_a_bad_token_is_401(client) -> None:  # AUTH0-4
 
 def test_revocation_takes_effect_at_once(api_for, client, app_client) -> None:  # AUTH0-3
     api = api_for("calendar.readonly")
-    r = client.post("/revoke", data={"token": api.token}, auth=(app_client.client_id, app_client.client_secret))
+    r = client.post(
+        "/revoke", data={"token": api.token}, auth=(app_client.client_id, app_client.client_secret)
+    )
     assert r.status_code == 200
     after = api("GET", "/data/v1/calendar/events")
     assert after.status_code == 401 and after.json()["error"] == "invalid_token"
@@ -63,7 +65,9 @@ def test_jwt_access_tokens_work_too(seed, browser, client) -> None:
     token = tokens_for(browser, client, c, USER, uri("calendar.freebusy"))["access_token"]
     assert token.count(".") == 2
     r = client.get(
-        "/data/v1/calendar/freebusy", params={"start": 0, "end": 86400}, headers={"Authorization": f"Bearer {token}"}
+        "/data/v1/calendar/freebusy",
+        params={"start": 0, "end": 86400},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert r.status_code == 200, r.text
 
@@ -76,7 +80,9 @@ def test_tokens_without_a_user_are_refused(seed, client) -> None:
         auth=(service.client_id, service.client_secret),
     )
     assert r.status_code == 200, r.text
-    got = client.get("/data/v1/calendar/events", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    got = client.get(
+        "/data/v1/calendar/events", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+    )
     assert got.status_code == 401 and "user" in got.json()["error_description"]
 
 
@@ -87,7 +93,9 @@ def test_each_call_is_in_the_access_log(api_for, seed, app_client) -> None:  # A
     api("POST", "/data/v1/mail/messages/send", json={"to": ["not an address"]})  # bad input: 400
     with seed.db.unit_of_work() as s:
         user_id = s.scalar(select(User.id).where(User.email == USER))
-        rows = s.scalars(select(AccessLogEntry).where(AccessLogEntry.user_id == user_id).order_by(AccessLogEntry.id))
+        rows = s.scalars(
+            select(AccessLogEntry).where(AccessLogEntry.user_id == user_id).order_by(AccessLogEntry.id)
+        )
         log = [(e.operation, e.scope, e.status, e.client_id, e.client_pk) for e in rows]
         client_id = s.get(Client, app_client.pk).client_id  # type: ignore[union-attr]
     assert log == [

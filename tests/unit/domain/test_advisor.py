@@ -24,7 +24,10 @@ def test_send_only_app_asking_full_mailbox_gets_mail_send(cat: Catalogue) -> Non
     advice = advise(cat, ["mail.messages.send"], [f"{ISSUER}/auth/mail"])
     assert names(advice) == ["mail.send"]
     assert advice.requested_risk is not None
-    assert (advice.requested_risk.highest_class, advice.suggested_risk.highest_class) == ("restricted", "sensitive")
+    assert (advice.requested_risk.highest_class, advice.suggested_risk.highest_class) == (
+        "restricted",
+        "sensitive",
+    )
     assert (advice.requested_risk.points, advice.suggested_risk.points) == (1400, 10)
     assert advice.summary == (
         "asks mail (restricted, 14 operations, 1400 risk points) but needs mail.send (sensitive, 1 operation, "
@@ -67,7 +70,9 @@ def test_narrow_reach_is_explained_and_can_be_declined(cat: Catalogue) -> None:
 
 
 def test_uncovered_and_unneeded(cat: Catalogue) -> None:
-    advice = advise(cat, ["calendar.events.create"], ["openid", "calendar.readonly", f"{ISSUER}/auth/mail.send"])
+    advice = advise(
+        cat, ["calendar.events.create"], ["openid", "calendar.readonly", f"{ISSUER}/auth/mail.send"]
+    )
     assert advice.uncovered == ("calendar.events.create",)
     assert advice.unneeded == ("calendar.readonly", "mail.send")
     assert names(advice) == ["openid", "calendar.events"]  # sign-in scopes asked are kept

@@ -7,7 +7,41 @@ import pytest
 from consentry.domain.scopes import catalogue as catalogue_module
 from consentry.domain.scopes.catalogue import Catalogue, CatalogueError, ScopeInfo
 
-REQUIRED = ["mail", "mail.readonly", "mail.metadata", "mail.modify", "mail.compose", "mail.insert", "mail.send", "mail.labels", "mail.settings.basic", "mail.settings.sharing", "files", "files.readonly", "files.file", "files.appdata", "files.metadata", "files.metadata.readonly", "chat.messages", "chat.messages.readonly", "chat.messages.create", "chat.spaces", "chat.spaces.readonly", "chat.memberships", "meetings.space.created", "meetings.space.readonly", "meetings.media.readonly", "calendar", "calendar.readonly", "calendar.events", "calendar.events.readonly", "calendar.freebusy", "openid", "email", "profile"]
+REQUIRED = [
+    "mail",
+    "mail.readonly",
+    "mail.metadata",
+    "mail.modify",
+    "mail.compose",
+    "mail.insert",
+    "mail.send",
+    "mail.labels",
+    "mail.settings.basic",
+    "mail.settings.sharing",
+    "files",
+    "files.readonly",
+    "files.file",
+    "files.appdata",
+    "files.metadata",
+    "files.metadata.readonly",
+    "chat.messages",
+    "chat.messages.readonly",
+    "chat.messages.create",
+    "chat.spaces",
+    "chat.spaces.readonly",
+    "chat.memberships",
+    "meetings.space.created",
+    "meetings.space.readonly",
+    "meetings.media.readonly",
+    "calendar",
+    "calendar.readonly",
+    "calendar.events",
+    "calendar.events.readonly",
+    "calendar.freebusy",
+    "openid",
+    "email",
+    "profile",
+]
 
 # SCOPE-2, written as data the rule reads. A scope is restricted when it exposes any of these
 # data types of its API with full reach (the user does not grant each item):
@@ -24,7 +58,14 @@ RESTRICTED_DATA = {
 }
 # Not restricted, and about nothing but the user's identity, labels, or what the user handed
 # to the app item by item: non-sensitive. Everything else that touches user data: sensitive.
-NON_SENSITIVE_DATA = {"account.id", "account.email", "account.profile", "mail.labels", "files.app-content", "files.appdata"}
+NON_SENSITIVE_DATA = {
+    "account.id",
+    "account.email",
+    "account.profile",
+    "mail.labels",
+    "files.app-content",
+    "files.appdata",
+}
 
 
 def expected_class(scope: ScopeInfo) -> str:
@@ -71,7 +112,12 @@ def test_the_rule_itself_can_fail(cat: Catalogue) -> None:
 
 
 def test_operations_and_lookup(cat: Catalogue) -> None:
-    assert [s.name for s in cat.allowing("mail.messages.send")] == ["mail.send", "mail.compose", "mail.modify", "mail"]
+    assert [s.name for s in cat.allowing("mail.messages.send")] == [
+        "mail.send",
+        "mail.compose",
+        "mail.modify",
+        "mail",
+    ]
     assert cat.lookup("https://other-issuer.test/auth/files.file") is cat.by_name["files.file"]
     assert cat.lookup("https://other-issuer.test/oauth/files.file") is None
     assert cat.lookup("ftp://x/auth/files") is None
@@ -88,8 +134,9 @@ def test_operations_and_lookup(cat: Catalogue) -> None:
     ],
 )
 def test_a_bad_catalogue_stops_start_up(monkeypatch: pytest.MonkeyPatch, broken: str, message: str) -> None:
-    import yaml
     from importlib import resources
+
+    import yaml
 
     raw = yaml.safe_load(resources.files("consentry.domain.scopes").joinpath("catalogue.yaml").read_text())
     key, value = broken.split(": ", 1)
