@@ -11,7 +11,7 @@ from starlette.websockets import WebSocketClose
 from consentry.guard.bearer import bearer_token, header_values
 from consentry.guard.caller import Caller
 from consentry.guard.errors import GuardError, NoRule
-from consentry.guard.responses import error_response
+from consentry.guard.responses import error_response, report
 from consentry.guard.scopes import require_scopes
 from consentry.guard.verifier import TokenVerifier
 
@@ -85,6 +85,7 @@ class GuardMiddleware:
         try:
             caller = await self._check(scope, rule)
         except GuardError as exc:
+            report(exc)
             exc.with_realm(self.realm)
             if scope["type"] == "websocket":
                 await WebSocketClose(POLICY_VIOLATION, exc.description[:100])(scope, receive, send)

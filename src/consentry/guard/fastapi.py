@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from consentry.guard.bearer import bearer_token
 from consentry.guard.caller import Caller
 from consentry.guard.errors import GuardError
-from consentry.guard.responses import guard_error_handler
+from consentry.guard.responses import guard_error_handler, report
 from consentry.guard.scopes import require_scopes
 from consentry.guard.verifier import TokenVerifier
 
@@ -65,6 +65,7 @@ class Guard:
                 )
                 caller = await self.verifier.verify(token)
             except GuardError as exc:
+                report(exc)
                 raise exc.with_realm(self.realm) from None
             verified[id(self)] = caller
         request.state.caller = caller

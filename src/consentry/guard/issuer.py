@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 from consentry.guard.errors import VerifierUnavailable
 
 METADATA_PATH = "/.well-known/oauth-authorization-server"
+log = logging.getLogger("consentry.guard")
 
 
 def json_object(response: httpx.Response, what: str) -> dict[str, Any]:
@@ -58,6 +60,12 @@ class IssuerMetadata:
                 data = await get_json(self._http, self.url, "metadata")
                 if data.get("issuer") != self.issuer:
                     # RFC 8414 §3.3: otherwise a proxy or typo could hand us another issuer's keys.
+                    log.error(
+                        "consentry.guard: configured issuer %r, but %s says %r",
+                        self.issuer,
+                        self.url,
+                        data.get("issuer"),
+                    )
                     raise VerifierUnavailable("the issuer's metadata names a different issuer")
                 self._endpoints = Endpoints(_url(data, "jwks_uri"), _url(data, "introspection_endpoint"))
             return self._endpoints

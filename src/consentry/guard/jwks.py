@@ -57,6 +57,7 @@ class JwksCache:
         self._keys: dict[str, PublicKey] | None = None
         self._fetched_at = 0.0
         self._generation = 0
+        self._stale = False
         self._last_refetch = float("-inf")
         self._last_failure = float("-inf")
         self._lock = asyncio.Lock()
@@ -69,6 +70,9 @@ class JwksCache:
         elif kid not in keys:  # just after a fetch a refetch would say the same
             keys = await self._refresh(expired=False)
         if kid not in keys:
+            if self._stale:
+                # Our copy is old and the issuer is down: the key may well exist by now.
+                raise VerifierUnavailable("the issuer cannot be reached to look up the token's key")
             raise InvalidToken("the token is signed with a key the issuer does not publish")
         return keys[kid]
 
@@ -81,6 +85,7 @@ class JwksCache:
             now = self._clock()
             if now - self._last_failure < self._interval:
                 if current is not None and expired:
+                    self._stale = True
                     return current  # stale-if-error, see below
                 raise VerifierUnavailable("the issuer's signing keys could not be fetched just now")
             if not expired and current is not None:
@@ -94,8 +99,9 @@ class JwksCache:
                 if current is not None and expired:
                     # Stale-if-error: an issuer outage should not take every JWT-guarded API down.
                     log.warning("consentry.guard: JWKS refresh failed; using the cached keys")
+                    self._stale = True
                     return current
                 raise
-            self._keys, self._fetched_at = keys, self._clock()
+            self._keys, self._fetched_at, self._stale = keys, self._clock(), False
             self._generation += 1
             return keys

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from consentry.guard.errors import GuardError
+from consentry.guard.errors import GuardError, VerifierUnavailable
+
+log = logging.getLogger("consentry.guard")
+
+
+def report(error: GuardError) -> None:
+    """Log what the operator must fix: 503s turn every caller away, whatever their token."""
+    if isinstance(error, VerifierUnavailable):
+        log.warning("consentry.guard: answering 503: %s", error.description)
 
 
 def error_response(error: GuardError) -> JSONResponse:
