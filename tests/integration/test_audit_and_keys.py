@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from consentry.domain.audit import record, verify_chain
 from consentry.domain.keys.envelope import Envelope
-from consentry.domain.keys.manager import CACHE_SECONDS, rotate
+from consentry.domain.keys.manager import SETTLE_SECONDS, rotate
 from consentry.storage.tables import AuditEvent, SigningKey
 from tests.conftest import SECRET
 
@@ -35,6 +35,6 @@ def test_rotation_keeps_old_keys_published_and_signs_with_new(seed, client, app)
     assert {keys.signing_key(a).kid for a in ("RS256", "ES256")} == before
     with seed.db.unit_of_work() as s:
         for row in s.scalars(select(SigningKey).where(SigningKey.kid.in_(new))):
-            row.created_at -= CACHE_SECONDS + 1
+            row.created_at -= SETTLE_SECONDS + 1
     keys.refresh()
     assert {keys.signing_key(a).kid for a in ("RS256", "ES256")} == set(new)

@@ -11,6 +11,7 @@ from joserfc.jwk import KeySet
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
+from consentry.domain.keys.manager import JWKS_MAX_AGE
 from consentry.domain.tokens.service import by_access, is_access_active
 from consentry.protocol.oidc.discovery import metadata
 from consentry.protocol.oidc.id_token import user_claims
@@ -37,7 +38,9 @@ async def oauth_metadata(request: Request) -> Response:
 @router.get("/jwks", summary="Public signing keys")
 async def jwks(request: Request) -> Response:
     rt = runtime(request)
-    return JSONResponse(await run_in_threadpool(rt.ctx.keys.jwks), headers=PUBLIC_CACHE)
+    # Shorter than the metadata's: new keys sign only once cached key sets have expired.
+    jwks_cache = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"}
+    return JSONResponse(await run_in_threadpool(rt.ctx.keys.jwks), headers=jwks_cache)
 
 
 def _bearer(request: Request) -> str | None:

@@ -26,6 +26,10 @@ from consentry.storage.tables.base import now
 
 ALGORITHMS = ("RS256", "ES256")
 CACHE_SECONDS = 30
+#: How long relying parties may cache /jwks (its Cache-Control max-age).
+JWKS_MAX_AGE = 60
+#: A new key signs only after every process publishes it AND every cached /jwks has expired.
+SETTLE_SECONDS = CACHE_SECONDS + JWKS_MAX_AGE
 
 
 @dataclass(frozen=True)
@@ -78,14 +82,21 @@ def rotate(session: Session, envelope: Envelope) -> list[str]:
 def _signing_row(rows: list[SigningKey]) -> SigningKey | None:
     """The key to sign with: the newest one every process has surely published already.
 
-    Processes cache the key set for CACHE_SECONDS, so a key younger than that may be missing
-    from another process's /jwks; until it is old enough, keep signing with the previous one.
+    Processes cache the key set for CACHE_SECONDS, and relying parties cache /jwks for
+    JWKS_MAX_AGE, so a younger key may be missing from the key set a verifier holds; until it
+    is old enough, keep signing with the previous one.
     """
     if not rows:
         return None
-    settled = now() - CACHE_SECONDS
+    settled = now() - SETTLE_SECONDS
     ordered = sorted(rows, key=lambda r: r.created_at, reverse=True)
-    return next((r for r in ordered if r.created_at <= settled), ordered[-1])
+    ready = next((r for r in ordered if r.created_at <= settled), None)
+    if ready is not None:
+        return ready
+    # Nothing settled yet: keep the key that signed before the rotation (the last one retired),
+    # whatever the clock says (two keys can share a creation second).
+    retired = [r for r in rows if r.status != "active"]
+    return max(retired, key=lambda r: r.retired_at or 0) if retired else ordered[-1]
 
 
 class KeyManager:
