@@ -58,8 +58,13 @@ class Seeder:
             if client_type == "web" and redirect_uris is None:
                 redirect_uris = ["https://app.example.org/callback"]
             new = clients.create_client(
-                s, self.hasher, proj, client_type, redirect_uris=redirect_uris, **kwargs
-            )  # type: ignore[arg-type]
+                s,
+                self.hasher,
+                proj,
+                client_type,
+                redirect_uris=redirect_uris,
+                **kwargs,  # type: ignore[arg-type]
+            )
             return SeededClient(
                 new.client.client_id, new.client_secret, list(new.client.redirect_uris), new.client.id
             )
