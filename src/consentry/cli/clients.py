@@ -159,10 +159,12 @@ def scopes_list(
     if json_:
         emit({"scopes": rows}, True)
         return
-    table = Table("scope", "api", "class", "verification", "description", caption=f"URIs: {catalogue.base}NAME")
-    for r in rows:
-        name = str(r["scope"]).removeprefix(catalogue.base)
-        table.add_row(name, r["api"], r["class"], r["verification"], r["description"])
+    table = Table(
+        "scope", "api", "class", "verification", "description", caption=f"URIs: {catalogue.base}NAME"
+    )
+    for s in catalogue.by_uri.values():
+        if api in (None, s.api):
+            table.add_row(s.name, s.api, s.scope_class, s.verification, s.description)
     console.print(table)
 
 

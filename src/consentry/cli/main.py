@@ -9,6 +9,7 @@ import typer
 
 from consentry.cli import accounts, clients, demo
 from consentry.cli.output import emit
+from consentry.cli.scan import scan_command
 
 app = typer.Typer(
     help="Consentry: a self-hostable authorization platform.",
@@ -25,6 +26,7 @@ app.add_typer(clients.project_app, name="project")
 app.add_typer(clients.client_app, name="client")
 app.command("demo", help="Load demo data: an organization, users, a project with three clients.")(demo.demo)
 app.add_typer(clients.scopes_app, name="scopes")
+app.command("scan", help="Scopes a source tree requests and the verification they need.")(scan_command)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 

@@ -59,7 +59,8 @@ class Advice:
             return f"{text}; the requested scopes do not allow {', '.join(self.uncovered)}"
         if r.points <= s.points:
             return f"{text}; the requested scopes are already the narrowest"
-        gains = [f"{r.points / max(s.points, 1):.0f}x fewer risk points"]
+        ratio = r.points / max(s.points, 1)
+        gains = [f"{ratio:.0f}x fewer risk points" if ratio >= 10 else f"{ratio:.2g}x fewer risk points"]
         if len(r.operations) > len(s.operations):
             gains.append(_plural(len(r.operations) - len(s.operations), "fewer operation"))
         if r.verification != s.verification:
