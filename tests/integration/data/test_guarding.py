@@ -86,7 +86,9 @@ def test_tokens_without_a_user_are_refused(seed, client) -> None:
     assert got.status_code == 401 and "user" in got.json()["error_description"]
 
 
-def test_each_call_is_in_the_access_log(api_for, seed, app_client) -> None:  # AUTH0-1 (users' access log)
+def test_each_call_is_in_the_access_log(api_for, seed, app_client) -> None:
+    """AUTH0-1, LIMIT-1: every use of a user's data is attributable (user, app, operation, scope, status),
+    so it can be shown to the user and audited against the app's approved use."""
     api = api_for("mail.send")
     api("POST", "/data/v1/mail/messages/send", json={"to": [FRIEND], "subject": "s", "body": "b"})
     api("GET", "/data/v1/mail/messages")  # refused: logged with status 403 and no scope
