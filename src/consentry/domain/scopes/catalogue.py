@@ -166,6 +166,14 @@ class Catalogue:
             )
             self.by_uri[uri] = info
             self.by_name[s.name] = info
+        # Read on every data-API call: computed once here, not per request.
+        self._allowing: dict[str, list[ScopeInfo]] = {
+            op: sorted(
+                (s for s in self.by_uri.values() if op in s.operations),
+                key=lambda s: (s.rank, len(s.operations), s.name),
+            )
+            for op in self.operations
+        }
 
     def get(self, uri: str) -> ScopeInfo | None:
         return self.by_uri.get(uri)
@@ -175,8 +183,7 @@ class Catalogue:
 
     def allowing(self, operation: str) -> list[ScopeInfo]:
         """Scopes that allow an operation, narrowest (lowest class, fewest operations) first."""
-        found = [s for s in self.by_uri.values() if operation in s.operations]
-        return sorted(found, key=lambda s: (s.rank, len(s.operations), s.name))
+        return list(self._allowing.get(operation, ()))
 
     def lookup(self, name_or_uri: str) -> ScopeInfo | None:
         """A scope by URI, by bare name, or by URI under any issuer (what source code holds)."""

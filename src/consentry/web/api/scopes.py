@@ -49,8 +49,7 @@ class AdviceOut(BaseModel):
     summary: str
 
 
-def scope_out(catalogue: Catalogue, s: ScopeInfo) -> ScopeOut:
-    labels = data_type_labels()
+def scope_out(catalogue: Catalogue, s: ScopeInfo, labels: dict[str, str]) -> ScopeOut:
     return ScopeOut(
         scope=s.uri,
         name=s.name,
@@ -95,8 +94,9 @@ def advice_out(catalogue: Catalogue, a: Advice) -> dict[str, Any]:
 )
 def list_scopes(request: Request, api: str | None = Query(default=None, max_length=20)) -> ScopeList:
     catalogue = runtime(request).ctx.catalogue
+    labels = data_type_labels()
     return ScopeList(
-        scopes=[scope_out(catalogue, s) for s in catalogue.by_uri.values() if api in (None, s.api)]
+        scopes=[scope_out(catalogue, s, labels) for s in catalogue.by_uri.values() if api in (None, s.api)]
     )
 
 

@@ -28,14 +28,17 @@ router = APIRouter(include_in_schema=False)
 MAX_PICKS = 50
 
 
-def _client(db: Session, client_id: str, redirect_uri: str) -> Client:
-    """Never redirect before the app and its redirect URI check out (no open redirector)."""
+def _client(db: Session, client_id: str, redirect_uri: str) -> Client | Response:
+    """The app, or the error page to show: never redirect before the app and its redirect URI
+    check out (no open redirector)."""
     client = find_client(db, client_id)
     if client is None or client.disabled or client.client_type not in ("web", "installed"):
-        raise DomainError("invalid_client", "This app is unknown or cannot use the file picker.")
-    if not matches(redirect_uri, list(client.redirect_uris), client.client_type):
-        raise DomainError("invalid_redirect_uri", "This app did not register that address.")
-    return client
+        error = ("invalid_client", "This app is unknown or cannot use the file picker.")
+    elif not matches(redirect_uri, list(client.redirect_uris), client.client_type):
+        error = ("invalid_redirect_uri", "This app did not register that address.")
+    else:
+        return client
+    return error_page("Cannot open the file picker", error[1], 400, error[0])
 
 
 def _back(redirect_uri: str, **params: str) -> RedirectResponse:
@@ -50,10 +53,9 @@ async def picker(request: Request, client_id: str = "", redirect_uri: str = "", 
 
     def work() -> Response:
         with rt.ctx.db.unit_of_work() as db:
-            try:
-                client = _client(db, client_id, redirect_uri)
-            except DomainError as err:
-                return error_page("Cannot open the file picker", err.message, 400, err.code)
+            client = _client(db, client_id, redirect_uri)
+            if isinstance(client, Response):
+                return client
             accounts = rt.sessions.accounts(db, browser)
             if not accounts:
                 here = request.url.path + "?" + request.url.query
@@ -91,10 +93,9 @@ async def picker_submit(request: Request) -> Response:
 
     def work() -> Response:
         with rt.ctx.db.unit_of_work() as db:
-            try:
-                client = _client(db, client_id, redirect_uri)
-            except DomainError as err:
-                return error_page("Cannot open the file picker", err.message, 400, err.code)
+            client = _client(db, client_id, redirect_uri)
+            if isinstance(client, Response):
+                return client
             accounts = rt.sessions.accounts(db, browser)
             if not accounts:
                 return error_page(
