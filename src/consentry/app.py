@@ -15,10 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from consentry import __version__
+from consentry.domain.clients.cache import ClientCache
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import KeyManager
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher
+from consentry.domain.tokens.group_store import TokenGroupStore
 from consentry.errors import DomainError, http_status
 from consentry.guard import Guard
 from consentry.protocol.oauth2.context import ProtocolContext
@@ -37,6 +39,7 @@ from consentry.web.render import error_page
 from consentry.web.runtime import Runtime
 from consentry.web.security import SecurityHeaders
 from consentry.web.session import Sessions
+from consentry.web.token_lane import TokenLane
 
 log = logging.getLogger("consentry")
 STATIC = Path(__file__).parent / "web" / "static"
@@ -55,7 +58,14 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     )
     server = ConsentryServer(ctx)
     sessions = Sessions(settings, hasher)
-    return Runtime(ctx=ctx, server=server, sessions=sessions, flow=AuthorizeFlow(server, sessions))
+    return Runtime(
+        ctx=ctx,
+        server=server,
+        sessions=sessions,
+        flow=AuthorizeFlow(server, sessions),
+        token_store=TokenGroupStore(db),
+        client_cache=ClientCache(),
+    )
 
 
 def _wants_html(request: Request) -> bool:
@@ -74,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        rt.token_store.close()
         rt.ctx.db.dispose()
 
     app = FastAPI(
@@ -133,4 +144,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": "server_error", "error_description": "Internal error"}, 500)
 
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    # Outermost, so the hot endpoints skip everything above; it adds the same security headers.
+    app.add_middleware(TokenLane, runtime=rt, metrics=app.state.metrics, https=settings.secure_cookies)
     return app

@@ -35,7 +35,7 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_grant(seed, browser, client
     replay = client.post(
         "/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"]}, auth=auth
     )
-    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant", replay.text
     r3 = client.post(
         "/token", data={"grant_type": "refresh_token", "refresh_token": t2["refresh_token"]}, auth=auth
     )

@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from starlette.requests import Request
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+
 
 class MultiDict:
     """Read-only first-value view over (key, value) pairs, like werkzeug's MultiDict."""
@@ -108,23 +110,41 @@ class CaseInsensitiveHeaders(dict[str, str]):
 
 
 async def read_oauth_request(request: Request, issuer: str) -> StarletteOAuth2Request:
-    """Read everything Authlib needs from a Starlette request, before leaving the event loop.
+    """Read everything Authlib needs from a Starlette request, before leaving the event loop."""
+    body = await request.body() if request.method == "POST" else b""
+    return build_oauth_request(
+        request.method,
+        request.url.path,
+        request.scope.get("query_string", b""),
+        request.scope["headers"],
+        body,
+        issuer,
+    )
+
+
+def build_oauth_request(
+    method: str,
+    path: str,
+    query_string: bytes,
+    raw_headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    issuer: str,
+) -> StarletteOAuth2Request:
+    """An Authlib request from raw ASGI parts (the token lane has no Starlette ``Request``).
 
     The URI is rebuilt on the configured issuer so that Authlib's transport check and any
     audience comparison see the public address, not the one behind a proxy.
     """
+    headers = CaseInsensitiveHeaders(
+        {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
+    )
     form: list[tuple[str, str]] = []
-    if request.method == "POST":
-        ctype = request.headers.get("content-type", "")
-        body = await request.body()
-        if ctype.startswith("application/x-www-form-urlencoded") and body:
-            try:
-                form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-            except UnicodeDecodeError:
-                form = []
-    query = list(request.query_params.multi_items())
-    uri = issuer.rstrip("/") + request.url.path
-    if request.url.query:
-        uri += "?" + request.url.query
-    headers = CaseInsensitiveHeaders({k.lower(): v for k, v in request.headers.items()})
-    return StarletteOAuth2Request(request.method, uri, headers, query, form)
+    if method == "POST" and body and (headers.get("content-type") or "").startswith(FORM_TYPE):
+        try:
+            form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            form = []
+    query_text = query_string.decode("latin-1")
+    query = parse_qsl(query_text, keep_blank_values=True) if query_text else []
+    uri = issuer.rstrip("/") + path + ("?" + query_text if query_text else "")
+    return StarletteOAuth2Request(method, uri, headers, query, form)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from consentry.domain.clients.cache import ClientCache
+from consentry.domain.tokens.group_store import TokenGroupStore
 from consentry.protocol.oauth2.context import ProtocolContext
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.web.authorize_flow import AuthorizeFlow
@@ -18,6 +20,8 @@ class Runtime:
     server: ConsentryServer
     sessions: Sessions
     flow: AuthorizeFlow
+    token_store: TokenGroupStore
+    client_cache: ClientCache
 
 
 def runtime(request: Request) -> Runtime:

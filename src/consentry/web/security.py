@@ -19,10 +19,15 @@ BASE_HEADERS = [
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries (also used by the token lane, which answers itself)."""
+    return BASE_HEADERS + ([HSTS] if https else [])
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, https: bool) -> None:
         self.app = app
-        self.headers = BASE_HEADERS + ([HSTS] if https else [])
+        self.headers = security_headers(https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

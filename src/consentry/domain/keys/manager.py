@@ -134,6 +134,13 @@ class KeyManager:
                     loaded = self._loaded = self._load()
         return loaded
 
+    def fresh(self) -> LoadedKeys | None:
+        """The cached key set if it needs no reload, so async callers know when to use a thread."""
+        loaded = self._loaded
+        if loaded is None or time.monotonic() - loaded.loaded_at > CACHE_SECONDS:
+            return None
+        return loaded
+
     def ensure(self) -> None:
         """At start-up, never inside a request: creating keys writes, and a request already holds a
         write transaction (on SQLite a second writer would wait on the first)."""

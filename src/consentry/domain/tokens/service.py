@@ -7,6 +7,7 @@ client-credentials call). Replaying a used code or a rotated refresh token revok
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -26,8 +27,7 @@ class IssuedToken:
     token_format: str
 
 
-def store(
-    session: Session,
+def token_values(
     hasher: Hasher,
     issued: IssuedToken,
     *,
@@ -36,27 +36,28 @@ def store(
     grant_type: str,
     family: str,
     refresh_ttl: int,
-) -> Token:
+) -> dict[str, Any]:
+    """The row to store for an issued token: hashes only, never the token itself."""
     t = now()
     expires = t + issued.expires_in
     refresh_expires = t + refresh_ttl if issued.refresh_token else None
-    row = Token(
-        access_hash=hasher.hash(issued.access_token),
-        refresh_hash=hasher.hash(issued.refresh_token) if issued.refresh_token else None,
-        client_pk=client_pk,
-        user_id=user_id,
-        scope=issued.scope,
-        grant_type=grant_type,
-        token_format=issued.token_format,
-        jti=issued.jti,
-        issued_at=t,
-        expires_at=expires,
-        refresh_expires_at=refresh_expires,
-        family=family,
-        purge_after=max(expires, refresh_expires or 0),
-    )
-    session.add(row)
-    return row
+    return {
+        "access_hash": hasher.hash(issued.access_token),
+        "refresh_hash": hasher.hash(issued.refresh_token) if issued.refresh_token else None,
+        "client_pk": client_pk,
+        "user_id": user_id,
+        "scope": issued.scope,
+        "grant_type": grant_type,
+        "token_format": issued.token_format,
+        "jti": issued.jti,
+        "issued_at": t,
+        "expires_at": expires,
+        "refresh_expires_at": refresh_expires,
+        "rotated_at": None,
+        "revoked_at": None,
+        "family": family,
+        "purge_after": max(expires, refresh_expires or 0),
+    }
 
 
 def by_access(session: Session, hasher: Hasher, token: str) -> Token | None:

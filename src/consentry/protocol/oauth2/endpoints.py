@@ -8,19 +8,16 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as _Revocation
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 
 from consentry.domain.audit import record
-from consentry.domain.tokens.service import by_access, by_refresh, revoke_family
+from consentry.domain.secrets import Hasher
+from consentry.domain.tokens.service import revoke_family
 from consentry.protocol.oauth2.models import ClientModel, TokenModel
+from consentry.protocol.oauth2.token_rows import find_row, lookup_order
 from consentry.storage.db import current_session
-from consentry.storage.tables import Client, User
 
 
-def find_token(hasher: Any, token: str, hint: str | None) -> TokenModel | None:
-    session = current_session()
-    order = (
-        ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
-    )
-    for kind in order:
-        row = (by_access if kind == "access_token" else by_refresh)(session, hasher, token)
+def find_token(hasher: Hasher, token: str, hint: str | None) -> TokenModel | None:
+    for kind in lookup_order(hint):
+        row = find_row(hasher, kind, token)
         if row is not None:
             return TokenModel(row, kind)
     return None
@@ -47,10 +44,8 @@ class IntrospectionEndpoint(_Introspection):
 
     def check_permission(self, token: TokenModel, client: ClientModel, request: Any) -> bool:
         """A client sees its own tokens, its project's, or all if it is a registered resource server."""
-        if client.row.can_introspect or token.row.client_pk == client.row.id:
-            return True
-        owner = current_session().get(Client, token.row.client_pk)
-        return owner is not None and owner.project_id == client.row.project_id
+        row = token.row
+        return bool(client.row.can_introspect) or row.owner_project_id == client.row.project_id
 
     def create_introspection_payload(self, token: TokenModel | None) -> dict[str, Any]:
         if token is None or not token.is_active():
@@ -58,22 +53,20 @@ class IntrospectionEndpoint(_Introspection):
         return self.introspect_token(token)
 
     def introspect_token(self, token: TokenModel) -> dict[str, Any]:
-        session = current_session()
         row = token.row
-        owner = session.get(Client, row.client_pk)
+        access = token.kind == "access_token"
         payload: dict[str, Any] = {
             "active": True,
             "scope": row.scope,
-            "client_id": owner.client_id if owner else None,
-            "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
-            "exp": row.expires_at if token.kind == "access_token" else row.refresh_expires_at,
+            "client_id": row.owner_client_id,
+            "token_type": "Bearer" if access else "refresh_token",
+            "exp": row.expires_at if access else row.refresh_expires_at,
             "iat": row.issued_at,
             "iss": self.server.ctx.issuer,
         }
         if row.user_id:
-            user = session.get(User, row.user_id)
-            if user:
-                payload.update(sub=user.sub, username=user.email)
+            if row.user_sub:
+                payload.update(sub=row.user_sub, username=row.user_email)
         else:
-            payload["sub"] = payload["client_id"]
+            payload["sub"] = row.owner_client_id
         return payload

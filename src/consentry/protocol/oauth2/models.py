@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin, scope_to_list
 from authlib.oauth2.rfc8628 import DeviceCredentialMixin
 
+from consentry.domain.clients.cache import ClientSnapshot
 from consentry.domain.clients.redirect_uris import matches
 from consentry.domain.secrets import Hasher
 from consentry.domain.tokens.service import is_access_active, is_refresh_usable
-from consentry.storage.tables import AuthorizationCode, Client, DeviceCode, Token
+from consentry.storage.tables import AuthorizationCode, Client, DeviceCode
 from consentry.storage.tables.base import now
 
 GRANTS = {
@@ -21,7 +25,7 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 class ClientModel(ClientMixin):
-    def __init__(self, row: Client, hasher: Hasher) -> None:
+    def __init__(self, row: Client | ClientSnapshot, hasher: Hasher) -> None:
         self.row = row
         self._hasher = hasher
         self.client_id = row.client_id
@@ -43,7 +47,7 @@ class ClientModel(ClientMixin):
         return " ".join(dict.fromkeys(scope_to_list(scope or "") or []))
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return matches(redirect_uri, self.row.redirect_uris or [], self.row.client_type)
+        return matches(redirect_uri, list(self.row.redirect_uris or ()), self.row.client_type)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self._hasher.matches(client_secret, self.row.secret_hash)
@@ -89,10 +93,19 @@ class CodeModel(AuthorizationCodeMixin):
         return ["pwd"]
 
 
+@dataclass(frozen=True, slots=True)
+class TokenUser:
+    """The user a refresh token was issued to, as far as minting needs (read with the token row)."""
+
+    id: int
+    sub: str
+
+
 class TokenModel(TokenMixin):
     """A token row seen as an access token or as a refresh token."""
 
-    def __init__(self, row: Token, kind: str) -> None:
+    def __init__(self, row: Any, kind: str) -> None:
+        """``row`` is a token row with its owner and user (``token_batches.TOKEN_COLUMNS``)."""
         self.row = row
         self.kind = kind
         self.scope = row.scope

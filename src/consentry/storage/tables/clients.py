@@ -61,3 +61,8 @@ class Client(Base):
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
     project: Mapped[Project] = relationship(lazy="joined")
+
+    @property
+    def project_status(self) -> str:
+        """Same name as on ``ClientSnapshot``, so protocol code reads either."""
+        return self.project.status

@@ -6,15 +6,12 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
-from sqlalchemy import update
 
-from consentry.domain.accounts.service import get_user
-from consentry.domain.audit import record
-from consentry.domain.tokens.service import by_refresh, revoke_family
+from consentry.domain.tokens.reuse import report_reuse
 from consentry.protocol.oauth2.grants.authorization_code import AUTH_METHODS
-from consentry.protocol.oauth2.models import TokenModel
+from consentry.protocol.oauth2.models import TokenModel, TokenUser
+from consentry.protocol.oauth2.token_rows import claim, find_row
 from consentry.storage.db import current_session
-from consentry.storage.tables import Token
 from consentry.storage.tables.base import now
 
 
@@ -23,8 +20,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> TokenModel | None:
-        session = current_session()
-        row = by_refresh(session, self.server.ctx.hasher, refresh_token)
+        row = find_row(self.server.ctx.hasher, "refresh_token", refresh_token)
         if row is None or row.revoked_at is not None:
             return None
         if (row.refresh_expires_at or 0) <= now():
@@ -34,19 +30,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         requested = set((self.request.payload.scope or "").split())
         if not requested <= set(row.scope.split()):
             raise InvalidScopeError()
-        claimed = session.execute(
-            update(Token).where(Token.id == row.id, Token.rotated_at.is_(None)).values(rotated_at=now())
-        ).rowcount  # type: ignore[attr-defined]
-        if not claimed:
-            revoked = revoke_family(session, row.family)
-            record(session, "oauth:refresh_token:reuse", data={"family": row.family, "revoked": revoked})
+        if not claim(row):
+            report_reuse(current_session(), row.family)
             return None
         self.request.consentry["family"] = row.family
         return TokenModel(row, "refresh_token")
 
     def authenticate_user(self, refresh_token: TokenModel) -> Any:
-        user = get_user(current_session(), refresh_token.row.user_id) if refresh_token.row.user_id else None
-        return None if user is None or user.disabled else user
+        row = refresh_token.row
+        if row.user_id is None or row.user_sub is None or row.user_disabled:
+            return None
+        return TokenUser(id=row.user_id, sub=row.user_sub)
 
     def revoke_old_credential(self, refresh_token: TokenModel) -> None:
         # Rotation already marked the old row; its access token stays valid until it expires.

@@ -1,0 +1,95 @@
+"""Client snapshots cached per process, so the token endpoint needs no read before it writes.
+
+A cached snapshot is only a guess: every write that relies on one re-reads the client's
+current :attr:`ClientSnapshot.fingerprint` inside the committing transaction, and a mismatch
+(secret rotated, client disabled, project status changed) drops the entry and refuses the
+write. The cache therefore saves a round trip without ever outliving a change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_SIZE = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSnapshot:
+    """The client fields the protocol reads; attribute names match the ``Client`` table."""
+
+    id: int
+    client_id: str
+    secret_hash: str | None
+    client_type: str
+    access_token_format: str
+    id_token_alg: str
+    can_introspect: bool
+    disabled: bool
+    project_id: int
+    project_status: str
+    redirect_uris: tuple[str, ...] = ()
+    jwks: dict[str, Any] | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, row: Any) -> ClientSnapshot:
+        """From a ``Client`` row or a query row carrying the same names plus ``project_status``."""
+        return cls(
+            id=row.id,
+            client_id=row.client_id,
+            secret_hash=row.secret_hash,
+            client_type=row.client_type,
+            access_token_format=row.access_token_format,
+            id_token_alg=row.id_token_alg,
+            can_introspect=bool(row.can_introspect),
+            disabled=bool(row.disabled),
+            project_id=row.project_id,
+            project_status=row.project_status,
+            redirect_uris=tuple(row.redirect_uris or ()),
+            jwks=row.jwks,
+        )
+
+    @property
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What must be unchanged at commit time for a token minted from this snapshot to stand."""
+        return (
+            self.secret_hash,
+            self.disabled,
+            self.client_type,
+            self.access_token_format,
+            self.can_introspect,
+            self.project_id,
+            self.project_status,
+        )
+
+
+class ClientCache:
+    """A bounded LRU of snapshots by client_id; safe to share between threads."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, ClientSnapshot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, client_id: str) -> ClientSnapshot | None:
+        with self._lock:
+            snap = self._entries.get(client_id)
+            if snap is not None:
+                self._entries.move_to_end(client_id)
+            return snap
+
+    def put(self, snap: ClientSnapshot) -> None:
+        with self._lock:
+            self._entries[snap.client_id] = snap
+            self._entries.move_to_end(snap.client_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def drop(self, client_id: str) -> None:
+        with self._lock:
+            self._entries.pop(client_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)

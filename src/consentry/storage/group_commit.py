@@ -1,0 +1,126 @@
+"""Group commit: the operations submitted during one turn of the event loop share one transaction.
+
+Why: a token endpoint that commits once per request spends most of its time committing and,
+on SQLite, in writer-lock contention between threads. Here each request leaves its work in a
+list and awaits it; once per turn of the event loop the whole list runs as one transaction with
+set-at-a-time statements, and every caller gets its answer only after that commit, so nothing
+is acknowledged that a crash could lose.
+
+The batch runs on the event loop's own thread, not in a worker thread: on one core a worker
+thread only adds GIL hand-offs (measured: a thread-per-engine version spent ~9 ms per batch
+waiting for the GIL; see bench/README.md), while a blocking batch costs the loop a fraction of
+a millisecond, shared by every request in it. No library does this for a synchronous
+SQLAlchemy engine under asyncio, hence this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+#: Runs one batch inside an open transaction; returns one result per item, in order.
+Handler = Callable[[Connection, Sequence[Item]], Sequence[Any]]
+
+
+class GroupCommit(Generic[Item, Result]):
+    """Batches per event loop; holds one connection, released after ``idle`` seconds unused."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        handler: Handler[Item],
+        *,
+        name: str,
+        idle: float = 30.0,
+        on_connect: Callable[[Connection], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._handler = handler
+        self.name = name
+        self._idle = idle
+        self._on_connect = on_connect
+        self._conn: Connection | None = None
+        self._last_used = 0.0
+        self._release_scheduled = False
+        #: Items submitted in the current turn of each event loop, not yet run.
+        self._waiting: dict[asyncio.AbstractEventLoop, list[tuple[Item, asyncio.Future[Result]]]] = {}
+        self.batches = 0
+        self.items = 0
+
+    async def submit(self, item: Item) -> Result:
+        """Queue ``item`` and wait until the transaction that carried it has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = []
+            loop.call_soon(self._run, loop)
+        waiting.append((item, future))
+        return await future
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._waiting.pop(loop)
+        items = [item for item, _future in batch]
+        try:
+            conn = self._connection()
+            with conn.begin():
+                results: Sequence[Any] = self._handler(conn, items)
+        except Exception as exc:
+            log.exception("%s: batch of %d failed", self.name, len(items))
+            self._discard_connection()
+            results = [exc] * len(items)
+        else:
+            self.batches += 1
+            self.items += len(items)
+        for (_item, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        self._last_used = time.monotonic()
+        if not self._release_scheduled:
+            self._release_scheduled = True
+            loop.call_later(self._idle, self._release_if_idle, loop)
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            conn = self._engine.connect()
+            if self._on_connect is not None:
+                self._on_connect(conn)
+                conn.commit()
+            self._conn = conn
+        return self._conn
+
+    def _discard_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.invalidate()
+                self._conn.close()
+            except Exception:  # the connection is already broken; a fresh one comes next batch
+                log.debug("%s: discarding a broken connection failed", self.name, exc_info=True)
+            self._conn = None
+
+    def _release_if_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Give the connection back when unused, so idle apps hold no database connection."""
+        quiet = time.monotonic() - self._last_used
+        if quiet >= self._idle:
+            self._release_scheduled = False
+            self.close()
+        else:
+            loop.call_later(self._idle - quiet, self._release_if_idle, loop)

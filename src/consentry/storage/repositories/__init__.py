@@ -1,0 +1,1 @@
+"""Storage-side implementations the domain and protocol layers call."""
