@@ -43,7 +43,9 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, issuer=ISSUER, secret_key=SECRET, environment="test")
+    return Settings(
+        database_url=database_url, issuer=ISSUER, secret_key=SECRET, environment="test", janitor_interval=0
+    )
 
 
 @pytest.fixture

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     # --- server -----------------------------------------------------------
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    #: Seconds between purges of expired rows by each server process (docs/maintenance.md);
+    #: 0 turns the janitor off, for deployments that schedule ``consentry purge`` instead.
+    janitor_interval: int = Field(default=600, ge=0)
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> Settings:

@@ -34,7 +34,7 @@ from tests.support.postgres import PostgresServer, create_database, drop_databas
 ISSUER = "http://cli.consentry.test"
 SECRET = "cli-test-secret-key-0123456789abcdefghijklmn"
 CONSENTRY = str(Path(sys.executable).with_name("consentry"))
-COMMANDS = ("serve", "db", "keys", "org", "user", "project", "client", "demo", "scopes", "scan")
+COMMANDS = ("serve", "db", "keys", "org", "user", "project", "client", "demo", "scopes", "scan", "purge")
 
 
 @dataclass

@@ -17,7 +17,7 @@ def test_refresh_token_only_with_offline_access(seed, browser, client):  # AUTH2
     online = tokens_for(browser, client, c, "u@example.org", f"openid {MAIL}")
     assert "refresh_token" not in online
     offline = tokens_for(browser, client, c, "u@example.org", f"openid {MAIL}", access_type="offline")
-    assert offline["refresh_token"].startswith("cr1.")
+    assert offline["refresh_token"].startswith("cr2.")
 
 
 def test_refresh_rotates_and_reuse_revokes_the_whole_grant(seed, browser, client):  # AUTH2-1, RFC 9700 4.14

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from consentry.cli import accounts, clients, demo
+from consentry.cli import accounts, clients, demo, purge
 from consentry.cli.output import emit
 from consentry.cli.scan import scan_command
 
@@ -27,6 +27,7 @@ app.add_typer(clients.client_app, name="client")
 app.command("demo", help="Load demo data: an organization, users, a project with three clients.")(demo.demo)
 app.add_typer(clients.scopes_app, name="scopes")
 app.command("scan", help="Scopes a source tree requests and the verification they need.")(scan_command)
+app.command("purge", help=purge.HELP)(purge.purge_command)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 

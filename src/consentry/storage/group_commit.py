@@ -6,11 +6,12 @@ list and awaits it; once per turn of the event loop the whole list runs as one t
 set-at-a-time statements, and every caller gets its answer only after that commit, so nothing
 is acknowledged that a crash could lose.
 
-The batch runs on the event loop's own thread, not in a worker thread: on one core a worker
-thread only adds GIL hand-offs (measured: a thread-per-engine version spent ~9 ms per batch
-waiting for the GIL; see bench/README.md), while a blocking batch costs the loop a fraction of
-a millisecond, shared by every request in it. No library does this for a synchronous
-SQLAlchemy engine under asyncio, hence this module.
+The statements run on the event loop's own thread: they are CPU work in the page cache, and
+a worker thread running them fights the event loop for the GIL at every statement (measured: a
+thread-per-engine version spent ~9 ms per batch waiting for the GIL; see bench/README.md). Only
+the COMMIT, which waits for the disk, goes to a thread (``commit_in_thread``); meanwhile the loop
+keeps serving requests, whose writes form the next batch. No library does this for a
+synchronous SQLAlchemy engine under asyncio, hence this module.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -42,6 +44,7 @@ class GroupCommit(Generic[Item, Result]):
         name: str,
         idle: float = 30.0,
         on_connect: Callable[[Connection], None] | None = None,
+        commit_in_thread: bool = False,
     ) -> None:
         self._engine = engine
         self._handler = handler
@@ -51,6 +54,9 @@ class GroupCommit(Generic[Item, Result]):
         self._conn: Connection | None = None
         self._last_used = 0.0
         self._release_scheduled = False
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix=name) if commit_in_thread else None
+        #: A commit is running in the committer thread; the connection is not ours meanwhile.
+        self._committing = False
         #: Items submitted in the current turn of each event loop, not yet run.
         self._waiting: dict[asyncio.AbstractEventLoop, list[tuple[Item, asyncio.Future[Result]]]] = {}
         self.batches = 0
@@ -68,30 +74,65 @@ class GroupCommit(Generic[Item, Result]):
         return await future
 
     def close(self) -> None:
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
     def _run(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._committing or loop not in self._waiting:
+            return  # the running commit's completion starts this batch
         batch = self._waiting.pop(loop)
         items = [item for item, _future in batch]
         try:
             conn = self._connection()
-            with conn.begin():
-                results: Sequence[Any] = self._handler(conn, items)
-        except Exception as exc:
-            log.exception("%s: batch of %d failed", self.name, len(items))
-            self._discard_connection()
-            results = [exc] * len(items)
-        else:
-            self.batches += 1
-            self.items += len(items)
-        for (_item, future), result in zip(batch, results, strict=True):
-            if future.done():
-                continue
-            if isinstance(result, BaseException):
-                future.set_exception(result)
+            transaction = conn.begin()
+            results: Sequence[Any] = self._handler(conn, items)
+            if self._committer is None:
+                transaction.commit()
             else:
+                self._committing = True
+                done = loop.run_in_executor(self._committer, transaction.commit)
+                done.add_done_callback(lambda f: self._committed(loop, batch, results, f.exception()))
+                return
+        except Exception as exc:
+            self._failed(batch, exc)
+        else:
+            self._deliver(loop, batch, results)
+
+    def _committed(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        batch: list[tuple[Item, asyncio.Future[Result]]],
+        results: Sequence[Any],
+        error: BaseException | None,
+    ) -> None:
+        self._committing = False
+        if error is not None:
+            self._failed(batch, error)
+        else:
+            self._deliver(loop, batch, results)
+        if loop in self._waiting:
+            self._run(loop)
+
+    def _failed(self, batch: list[tuple[Item, asyncio.Future[Result]]], exc: BaseException) -> None:
+        log.error("%s: batch of %d failed: %r", self.name, len(batch), exc)
+        self._discard_connection()
+        for _item, future in batch:
+            if not future.done():
+                future.set_exception(exc)
+
+    def _deliver(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        batch: list[tuple[Item, asyncio.Future[Result]]],
+        results: Sequence[Any],
+    ) -> None:
+        self.batches += 1
+        self.items += len(batch)
+        for (_item, future), result in zip(batch, results, strict=True):
+            if not future.done():
                 future.set_result(result)
         self._last_used = time.monotonic()
         if not self._release_scheduled:
@@ -119,8 +160,10 @@ class GroupCommit(Generic[Item, Result]):
     def _release_if_idle(self, loop: asyncio.AbstractEventLoop) -> None:
         """Give the connection back when unused, so idle apps hold no database connection."""
         quiet = time.monotonic() - self._last_used
-        if quiet >= self._idle:
+        if quiet >= self._idle and not self._committing:
             self._release_scheduled = False
-            self.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
         else:
-            loop.call_later(self._idle - quiet, self._release_if_idle, loop)
+            loop.call_later(max(self._idle - quiet, 1.0), self._release_if_idle, loop)

@@ -7,6 +7,8 @@ deployments that set PROMETHEUS_MULTIPROC_DIR.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
@@ -23,8 +25,14 @@ class Metrics:
             registry=self.registry,
         )
 
+        self._children: dict[tuple[str, int], Any] = {}
+
     def count(self, endpoint: str, status: int) -> None:
-        self.responses.labels(endpoint, str(status)).inc()
+        # Looking a labelled child up costs more than incrementing it; keep them (few: paths x statuses).
+        child = self._children.get((endpoint, status))
+        if child is None:
+            child = self._children[(endpoint, status)] = self.responses.labels(endpoint, str(status))
+        child.inc()
 
     async def endpoint(self, _request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

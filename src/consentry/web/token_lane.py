@@ -66,14 +66,23 @@ class TokenLane:
             if method == "POST" and path in ("/token", "/introspect"):
                 await self._post(scope, receive, send, path)
                 return
-            if method == "GET" and path in self.documents:
-                body, cache = self.documents[path]
-                await self._send(send, 200, body, cache)
-                return
-            if method == "GET" and path == "/jwks":
-                await self._send(send, 200, await self._jwks_body(), [(b"cache-control", JWKS_CACHE)])
+            if method == "GET" and (path in self.documents or path == "/jwks"):
+                await self._get(send, path)
                 return
         await self.app(scope, receive, send)
+
+    async def _get(self, send: Send, path: str) -> None:
+        if path in self.documents:
+            body, cache = self.documents[path]
+            await self._send(send, 200, body, cache)
+            return
+        try:
+            body = await self._jwks_body()
+        except Exception:
+            log.exception("token lane: /jwks failed")
+            await self._error(send, path, 503, "temporarily_unavailable", "Try again in a moment.")
+            return
+        await self._send(send, 200, body, [(b"cache-control", JWKS_CACHE)])
 
     # --- POST /token and /introspect ------------------------------------------------
     async def _post(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
@@ -121,7 +130,7 @@ class TokenLane:
             snap = self.clients.get(client_id) if client_id and attempt == 0 and not refresh else None
             if snap is None and (client_id or refresh):
                 fetched = await self.store.prefetch(
-                    client_id, self.hasher.hash(refresh) if refresh else None, ("refresh_token",)
+                    client_id, self.hasher.token_key(refresh) if refresh else None, ("refresh_token",)
                 )
                 snap = fetched.client
                 pending.tokens = fetched.tokens
@@ -153,7 +162,7 @@ class TokenLane:
         token = oreq.form.get("token")
         kinds = lookup_order(oreq.form.get("token_type_hint")) if token else KINDS
         fetched = await self.store.prefetch(
-            _client_id(oreq), self.hasher.hash(token) if token else None, kinds
+            _client_id(oreq), self.hasher.token_key(token) if token else None, kinds
         )
         pending = Deferred(tokens=fetched.tokens)
         if fetched.client is not None:

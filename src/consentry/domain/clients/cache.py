@@ -47,8 +47,8 @@ class ClientSnapshot:
             disabled=bool(row.disabled),
             project_id=row.project_id,
             project_status=row.project_status,
-            redirect_uris=tuple(row.redirect_uris or ()),
-            jwks=row.jwks,
+            redirect_uris=tuple(getattr(row, "redirect_uris", None) or ()),
+            jwks=getattr(row, "jwks", None),
         )
 
     @property

@@ -8,7 +8,7 @@ from typing import Any
 from joserfc import jwt
 
 from consentry.domain.keys.manager import KeyManager
-from consentry.domain.secrets import new_id, new_secret
+from consentry.domain.secrets import new_id, new_token
 from consentry.domain.tokens.service import IssuedToken
 
 
@@ -42,6 +42,6 @@ def mint(
         header = {"alg": "RS256", "typ": "at+jwt", "kid": key.kid}
         access = jwt.encode(header, claims, key, algorithms=["RS256"])
     else:
-        access = "cs1." + new_secret(32)
-    refresh = "cr1." + new_secret(32) if with_refresh else None
+        access = new_token("cs2")
+    refresh = new_token("cr2") if with_refresh else None
     return IssuedToken(access, refresh, expires_in, scope, jti, token_format)

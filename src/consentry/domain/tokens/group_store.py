@@ -72,11 +72,11 @@ def read_batch(conn: Connection, items: Sequence[Prefetch]) -> list[Prefetched]:
 
 def write_batch(conn: Connection, items: Sequence[Write]) -> list[Outcome]:
     current = sql.clients_by_pk(conn, (w.client.id for w in items))
-    outcomes: list[Outcome] = []
-    for w in items:
-        row = current.get(w.client.id)
-        same = row is not None and ClientSnapshot.of(row).fingerprint == w.client.fingerprint
-        outcomes.append(Outcome.COMMITTED if same else Outcome.CLIENT_CHANGED)
+    now_seen = {pk: ClientSnapshot.of(row).fingerprint for pk, row in current.items()}
+    outcomes = [
+        Outcome.COMMITTED if now_seen.get(w.client.id) == w.client.fingerprint else Outcome.CLIENT_CHANGED
+        for w in items
+    ]
     wanted = [
         w.claim_id for w, o in zip(items, outcomes, strict=True) if o is Outcome.COMMITTED and w.claim_id
     ]
@@ -107,7 +107,11 @@ class TokenGroupStore:
             db.engine, read_batch, name="consentry-token-reader"
         )
         self.writer: GroupCommit[Write, Outcome] = GroupCommit(
-            db.engine, write_batch, name="consentry-token-writer", on_connect=_durable_sqlite
+            db.engine,
+            write_batch,
+            name="consentry-token-writer",
+            on_connect=_durable_sqlite,
+            commit_in_thread=True,
         )
 
     async def prefetch(

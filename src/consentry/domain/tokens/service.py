@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from consentry.domain.secrets import Hasher
@@ -42,8 +42,8 @@ def token_values(
     expires = t + issued.expires_in
     refresh_expires = t + refresh_ttl if issued.refresh_token else None
     return {
-        "access_hash": hasher.hash(issued.access_token),
-        "refresh_hash": hasher.hash(issued.refresh_token) if issued.refresh_token else None,
+        "access_hash": hasher.token_key(issued.access_token),
+        "refresh_hash": hasher.token_key(issued.refresh_token) if issued.refresh_token else None,
         "client_pk": client_pk,
         "user_id": user_id,
         "scope": issued.scope,
@@ -61,11 +61,11 @@ def token_values(
 
 
 def by_access(session: Session, hasher: Hasher, token: str) -> Token | None:
-    return session.scalar(select(Token).where(Token.access_hash == hasher.hash(token)))
+    return session.scalar(select(Token).where(Token.access_hash == hasher.token_key(token)))
 
 
 def by_refresh(session: Session, hasher: Hasher, token: str) -> Token | None:
-    return session.scalar(select(Token).where(Token.refresh_hash == hasher.hash(token)))
+    return session.scalar(select(Token).where(Token.refresh_hash == hasher.token_key(token)))
 
 
 def revoke_family(session: Session, family: str) -> int:
@@ -95,12 +95,3 @@ def is_refresh_usable(row: Token) -> bool:
         and row.rotated_at is None
         and (row.refresh_expires_at or 0) > now()
     )
-
-
-def purge_expired(session: Session, *, grace: int = 0) -> int:
-    """Delete rows that can no longer be used or replayed; keeps the table bounded."""
-    cutoff = now() - grace
-    result = session.execute(
-        delete(Token).where(or_(Token.purge_after < cutoff, Token.revoked_at < cutoff - 86400))
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
 from consentry.domain.clients.service import find_client
 from consentry.domain.scopes.catalogue import SIGN_IN
-from consentry.domain.secrets import new_id
+from consentry.domain.secrets import new_family
 from consentry.domain.tokens.generator import mint
 from consentry.domain.tokens.service import IssuedToken, token_values
 from consentry.protocol.oauth2 import checks, deferred
@@ -124,7 +124,7 @@ class ConsentryServer(AuthorizationServer):
             client_pk=client.row.id,
             user_id=user.id if user is not None else None,
             grant_type=request.payload.grant_type or "authorization_code",
-            family=str(family or new_id()),
+            family=str(family or new_family()),
             refresh_ttl=refresh_ttl,
         )
         pending = deferred.current()

@@ -25,7 +25,7 @@ def find_row(hasher: Hasher, kind: str, token: str) -> Any:
     pending = deferred.current()
     if pending is not None:
         return pending.tokens.get(kind)
-    digest = hasher.hash(token)
+    digest = hasher.token_key(token)
     return tokens_by_hash(current_session().connection(), kind, [digest]).get(digest)
 
 

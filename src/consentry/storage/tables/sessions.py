@@ -10,7 +10,7 @@ class BrowserSession(Base):
     __tablename__ = "browser_sessions"
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    expires_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 

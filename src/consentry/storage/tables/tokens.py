@@ -1,6 +1,6 @@
 """Authorization codes and tokens, stored only as keyed hashes."""
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consentry.storage.tables.base import Base, now
@@ -32,6 +32,13 @@ class Token(Base):
         Index("ix_tokens_family", "family"),
         Index("ix_tokens_user_client", "user_id", "client_pk"),
         Index("ix_tokens_expiry", "purge_after"),
+        # Only revoked rows, for the purge (migration 0003).
+        Index(
+            "ix_tokens_revoked",
+            "revoked_at",
+            sqlite_where=text("revoked_at IS NOT NULL"),
+            postgresql_where=text("revoked_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

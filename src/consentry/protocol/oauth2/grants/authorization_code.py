@@ -8,7 +8,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from consentry.domain.accounts.service import get_user
-from consentry.domain.secrets import new_id
+from consentry.domain.secrets import new_family
 from consentry.domain.tokens import codes
 from consentry.protocol.oauth2.models import ClientModel, CodeModel
 from consentry.storage.db import current_session
@@ -44,7 +44,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge_method=data.get("code_challenge_method"),
             offline=bool(extra.get("offline")),
             auth_time=int(extra.get("auth_time") or now()),
-            family=new_id(),
+            family=new_family(),
             expires_at=now() + ctx.settings.authorization_code_ttl,
         )
 
