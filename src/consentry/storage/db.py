@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +33,54 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_WRITING = "consentry_sqlite_writing"
+_write_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def _serialize_writers(engine: Engine, lock: threading.Lock) -> None:
+    """One SQLite writer per process at a time, queued on a lock instead of SQLite's busy handler.
+
+    SQLite allows one writer; a second one polls with sleeps (1, 2, 5 ... 100 ms). Under
+    concurrent requests those sleeps dominated the code flow (p50 158 ms at 170 req/s, measured in
+    bench/), while a lock wakes the next writer the moment the previous one is done. Processes
+    still meet at SQLite's own lock; that is rare with one worker per core.
+    """
+
+    _write_locks[engine] = lock
+
+    def before(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:7].upper().startswith(_WRITES):
+            begin_write(conn)
+
+    def done(_dbapi_conn: Any, record: Any, *_args: Any) -> None:
+        if record is not None and record.info.pop(_WRITING, False):
+            lock.release()
+
+    event.listen(engine, "before_cursor_execute", before)
+    # After the commit or rollback, when the connection goes back to the pool.
+    event.listen(engine.pool, "checkin", done)
+    event.listen(engine.pool, "invalidate", done)
+
+
+def begin_write(conn: Connection) -> None:
+    """Take the process's SQLite write turn before a write (no-op elsewhere, or when already held).
+
+    Statements through SQLAlchemy do this by themselves; raw-cursor writers call it.
+    """
+    lock = _write_locks.get(conn.engine)
+    if lock is not None and not conn.info.get(_WRITING):
+        lock.acquire()
+        conn.info[_WRITING] = True
+
+
+def end_write(conn: Connection) -> None:
+    """Give the turn back after commit or rollback, for connections kept out of the pool."""
+    lock = _write_locks.get(conn.engine)
+    if lock is not None and conn.info.pop(_WRITING, False):
+        lock.release()
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -47,6 +97,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        #: SQLite only: held from a connection's first write until it goes back to the pool.
+        self.write_lock: threading.Lock | None = None
+        if self.engine.dialect.name == "sqlite":
+            self.write_lock = threading.Lock()
+            _serialize_writers(self.engine, self.write_lock)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

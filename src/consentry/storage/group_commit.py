@@ -25,6 +25,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from consentry.storage.db import end_write
+
 log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
@@ -91,6 +93,7 @@ class GroupCommit(Generic[Item, Result]):
             results: Sequence[Any] = self._handler(conn, items)
             if self._committer is None:
                 transaction.commit()
+                end_write(conn)
             else:
                 self._committing = True
                 done = loop.run_in_executor(self._committer, transaction.commit)
@@ -109,6 +112,8 @@ class GroupCommit(Generic[Item, Result]):
         error: BaseException | None,
     ) -> None:
         self._committing = False
+        if self._conn is not None:
+            end_write(self._conn)
         if error is not None:
             self._failed(batch, error)
         else:
@@ -150,6 +155,7 @@ class GroupCommit(Generic[Item, Result]):
 
     def _discard_connection(self) -> None:
         if self._conn is not None:
+            end_write(self._conn)
             try:
                 self._conn.invalidate()
                 self._conn.close()

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert
 
+from consentry.storage.db import begin_write
 from consentry.storage.tables import Token
 
 TOKEN_COLUMNS = tuple(c.name for c in Token.__table__.c)
@@ -128,6 +129,7 @@ def claim_refresh(conn: Connection, ids: Iterable[int], at: int) -> set[int]:
     if not wanted:
         return set()
     d = _dialect(conn)
+    begin_write(conn)
     cursor = conn.connection.cursor()
     try:
         cursor.execute(d.claim, (at, d.keys(wanted)))
@@ -140,6 +142,7 @@ def insert_tokens(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
     d = _dialect(conn)
+    begin_write(conn)
     cursor = conn.connection.cursor()
     try:
         if d.insert_order:
