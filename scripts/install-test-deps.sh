@@ -16,6 +16,10 @@ packages=()
 if ! have_initdb || ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     packages+=(postgresql chromium chromium-driver)
 fi
+# wrk drives the benchmark harness; tests/bench runs its Lua scripts against a local server.
+if ! command -v wrk >/dev/null; then
+    packages+=(wrk)
+fi
 if [[ -f $NODE_DIR/package.json ]] && ! command -v npm >/dev/null; then
     packages+=(nodejs npm)
 fi
@@ -42,7 +46,7 @@ if ((${#packages[@]})); then
         fi
     fi
 else
-    echo "==> Debian packages already present (postgresql, chromium, chromium-driver)"
+    echo "==> Debian packages already present (postgresql, chromium, chromium-driver, wrk)"
 fi
 
 if [[ -f $NODE_DIR/package.json ]]; then

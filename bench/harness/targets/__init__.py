@@ -1,0 +1,1 @@
+"""Servers under test: Consentry (SQLite, PostgreSQL) and the peers."""

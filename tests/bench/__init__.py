@@ -1,0 +1,1 @@
+"""Tests of the benchmark harness (bench/harness, bench/lua, bench/run)."""
