@@ -47,6 +47,7 @@ class GroupCommit(Generic[Item, Result]):
         idle: float = 30.0,
         on_connect: Callable[[Connection], None] | None = None,
         commit_in_thread: bool = False,
+        batch_in_thread: bool = False,
     ) -> None:
         self._engine = engine
         self._handler = handler
@@ -56,7 +57,10 @@ class GroupCommit(Generic[Item, Result]):
         self._conn: Connection | None = None
         self._last_used = 0.0
         self._release_scheduled = False
-        self._committer = ThreadPoolExecutor(1, thread_name_prefix=name) if commit_in_thread else None
+        in_thread = commit_in_thread or batch_in_thread
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix=name) if in_thread else None
+        #: The statements too (a networked database: the loop must not wait on round trips).
+        self._batch_in_thread = batch_in_thread
         #: A commit is running in the committer thread; the connection is not ours meanwhile.
         self._committing = False
         #: Items submitted in the current turn of each event loop, not yet run.
@@ -87,6 +91,13 @@ class GroupCommit(Generic[Item, Result]):
             return  # the running commit's completion starts this batch
         batch = self._waiting.pop(loop)
         items = [item for item, _future in batch]
+        if self._batch_in_thread and self._committer is not None:
+            self._committing = True
+            whole = loop.run_in_executor(self._committer, self._whole_batch, items)
+            whole.add_done_callback(
+                lambda f: self._committed(loop, batch, f.result() if not f.exception() else [], f.exception())
+            )
+            return
         try:
             conn = self._connection()
             transaction = conn.begin()
@@ -103,6 +114,11 @@ class GroupCommit(Generic[Item, Result]):
             self._failed(batch, exc)
         else:
             self._deliver(loop, batch, results)
+
+    def _whole_batch(self, items: list[Item]) -> Sequence[Any]:
+        conn = self._connection()
+        with conn.begin():
+            return self._handler(conn, items)
 
     def _committed(
         self,

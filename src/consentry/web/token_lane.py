@@ -128,6 +128,7 @@ class TokenLane:
                 oreq = self._oauth_request(scope, path, body)  # Authlib annotates the request it runs
             pending = Deferred()
             snap = self.clients.get(client_id) if client_id and attempt == 0 and not refresh else None
+            cached = snap is not None
             if snap is None and (client_id or refresh):
                 fetched = await self.store.prefetch(
                     client_id, self.hasher.token_key(refresh) if refresh else None, ("refresh_token",)
@@ -142,6 +143,10 @@ class TokenLane:
                     await run_in_threadpool(self.rt.ctx.keys.current)
             with deferring(pending):
                 status, payload, headers = self.server.create_token_response(oreq)
+            if status == 401 and cached and snap is not None:
+                # A cached snapshot may predate a secret rotation: read the client again, once.
+                self.clients.drop(snap.client_id)
+                continue
             if status != 200 or not pending.writes or snap is None:
                 return status, payload, headers
             claim_id = pending.claim.id if pending.claim is not None else None

@@ -95,6 +95,11 @@ def write_batch(conn: Connection, items: Sequence[Write]) -> list[Outcome]:
     return outcomes
 
 
+def _autocommit(conn: Connection) -> None:
+    """Reads need no transaction: on PostgreSQL that saves the BEGIN and COMMIT round trips."""
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _durable_sqlite(conn: Connection) -> None:
     """Tokens are acknowledged only once on disk: fsync at every (group) commit."""
     if conn.dialect.name == "sqlite":
@@ -103,8 +108,15 @@ def _durable_sqlite(conn: Connection) -> None:
 
 class TokenGroupStore:
     def __init__(self, db: Database) -> None:
+        # SQLite work is CPU in this process: run it on the loop, only the fsync in a thread.
+        # PostgreSQL work is round trips to another process: the loop must not wait on them.
+        networked = db.engine.dialect.name != "sqlite"
         self.reader: GroupCommit[Prefetch, Prefetched] = GroupCommit(
-            db.engine, read_batch, name="consentry-token-reader"
+            db.engine,
+            read_batch,
+            name="consentry-token-reader",
+            on_connect=_autocommit,
+            batch_in_thread=networked,
         )
         self.writer: GroupCommit[Write, Outcome] = GroupCommit(
             db.engine,
@@ -112,6 +124,7 @@ class TokenGroupStore:
             name="consentry-token-writer",
             on_connect=_durable_sqlite,
             commit_in_thread=True,
+            batch_in_thread=networked,
         )
 
     async def prefetch(

@@ -15,7 +15,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Integer, insert
 
 from consentry.storage.db import begin_write
 from consentry.storage.tables import Token
@@ -62,6 +62,12 @@ _TOKEN_SELECT = (
 _CLAIM = "UPDATE tokens SET rotated_at = {p} WHERE rotated_at IS NULL AND revoked_at IS NULL AND id "
 
 
+def _pg_array(column: str) -> str:
+    """The PostgreSQL array type for a tokens column, from the table definition."""
+    sql_type = Token.__table__.c[column].type
+    return "bigint[]" if isinstance(sql_type, Integer) else "text[]"
+
+
 class _Dialect:
     """Statement texts for one driver."""
 
@@ -76,9 +82,18 @@ class _Dialect:
             "refresh_token": _TOKEN_SELECT + "t.refresh_hash " + one_of,
         }
         self.claim = _CLAIM.format(p=p) + one_of + " RETURNING id"
-        compiled = insert(Token).compile(dialect=conn.dialect, column_keys=list(TOKEN_COLUMNS[1:]))
-        self.insert = compiled.string
-        self.insert_order = tuple(compiled.positiontup or ())
+        if self.sqlite:
+            compiled = insert(Token).compile(dialect=conn.dialect, column_keys=list(TOKEN_COLUMNS[1:]))
+            self.insert = compiled.string
+            self.insert_order = tuple(compiled.positiontup or ())
+        else:
+            # One statement for the whole batch: a column of values per array (one round trip, one
+            # plan), where executemany would execute the INSERT once per row.
+            self.insert_order = TOKEN_COLUMNS[1:]
+            arrays = ", ".join(f"%s::{_pg_array(name)}" for name in self.insert_order)
+            columns = ", ".join(self.insert_order)
+            # Names and types come from the table definition, never from input.
+            self.insert = f"INSERT INTO tokens ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
 
     def keys(self, values: Iterable[Any]) -> Any:
         wanted = sorted(set(values))
@@ -145,9 +160,9 @@ def insert_tokens(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     begin_write(conn)
     cursor = conn.connection.cursor()
     try:
-        if d.insert_order:
+        if d.sqlite:
             cursor.executemany(d.insert, [tuple(row[k] for k in d.insert_order) for row in rows])
         else:
-            cursor.executemany(d.insert, list(rows))
+            cursor.execute(d.insert, [[row[k] for row in rows] for k in d.insert_order])
     finally:
         cursor.close()
