@@ -48,7 +48,8 @@ class ConsentryTarget(Target):
         self.key = "consentry-sqlite" if backend == "sqlite" else "consentry-pg"
         self.label = "Consentry (SQLite)" if backend == "sqlite" else "Consentry (PostgreSQL)"
         self.durably = (
-            "all tokens, codes, sessions: SQLite file, WAL, synchronous=NORMAL"
+            "all tokens, codes, sessions: SQLite file, WAL; token commits fsync'd "
+            "(synchronous=FULL, one per group commit), other writes synchronous=NORMAL"
             if backend == "sqlite"
             else "all tokens, codes, sessions: PostgreSQL, fsync + synchronous_commit on"
         )
