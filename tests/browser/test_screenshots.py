@@ -20,6 +20,8 @@ MIN_BYTES = 5 * 1024
 
 
 def _shoot(page: Page, path: Path) -> Path:
+    # A click that navigates returns once the URL changes; wait for the stylesheet too.
+    page.wait_for_load_state("load")
     # The stylesheet really applied (CSP allows only 'self' styles): the card is white on the grey page.
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 248, 250)"
     page.screenshot(path=str(path), full_page=True)
