@@ -59,6 +59,14 @@ function M.read_share(path, nthreads, id)
 end
 
 --- Case-insensitive header lookup (servers differ: "Location" vs "location").
+-- The headers of a form POST to a token endpoint, authenticated as the config says.
+function M.form_post_headers(headers, config)
+   headers["Content-Type"] = "application/x-www-form-urlencoded"
+   headers["Accept"] = "application/json"
+   headers["Authorization"] = config.authorization
+   return headers
+end
+
 function M.header(headers, name)
    local wanted = name:lower()
    for key, value in pairs(headers) do

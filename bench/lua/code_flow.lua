@@ -30,9 +30,7 @@ function init(args)
    })
    token_path = config.token_path or token_path
    token_body = config.token_body or ""
-   token_headers["Content-Type"] = "application/x-www-form-urlencoded"
-   token_headers["Accept"] = "application/json"
-   token_headers["Authorization"] = config.authorization
+   bench.form_post_headers(token_headers, config)
 end
 
 function request()

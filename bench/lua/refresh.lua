@@ -26,9 +26,7 @@ function init(args)
    counters.pool_start = pool.size()
    path = config.path or path
    extra_body = config.extra_body or ""
-   headers["Content-Type"] = "application/x-www-form-urlencoded"
-   headers["Accept"] = "application/json"
-   headers["Authorization"] = config.authorization
+   bench.form_post_headers(headers, config)
 end
 
 function request()

@@ -36,7 +36,6 @@ class AuthlibTarget(Target):
     def __init__(self, workdir: Path, cpu: int, venv_bin: Path) -> None:
         super().__init__(workdir, cpu)
         self.venv_bin = venv_bin
-        self.server: procs.Managed | None = None
         self.username = "alice"
 
     def start(self) -> None:
@@ -98,15 +97,6 @@ class AuthlibTarget(Target):
             stop_signal=signal.SIGINT,
         )
         procs.wait_http(self.server, self.setup.base_url + self.paths.discovery)
-
-    def processes(self) -> list[procs.Managed]:
-        return [self.server] if self.server is not None else []
-
-    def stop(self) -> None:
-        self.close_browser()
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
 
     def authorize(self, http: httpx.Client, params: dict[str, str]) -> str:
         response = http.get(self.paths.authorize + "?" + urlencode(params))

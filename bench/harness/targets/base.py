@@ -87,19 +87,24 @@ class Target(ABC):
         self.cpu = cpu
         self.setup = Setup()
         self._browser: httpx.Client | None = None
+        #: The server process, once started.
+        self.server: procs.Managed | None = None
 
     # --- lifecycle, per server -------------------------------------------------------------
     @abstractmethod
     def start(self) -> None:
         """Start the server (and its database), create clients and a user; fill ``self.setup``."""
 
-    @abstractmethod
     def stop(self) -> None:
         """Stop every process this target started, by PID."""
+        self.close_browser()
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
 
     def processes(self) -> list[procs.Managed]:
         """The processes serving this target (checked between cells: a dead server fails its cells)."""
-        return []
+        return [self.server] if self.server is not None else []
 
     def health(self) -> str:
         """Empty when every process is alive; else which one exited and how."""

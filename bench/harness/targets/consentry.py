@@ -57,7 +57,6 @@ class ConsentryTarget(Target):
         self.cluster: PgCluster | None = None
         self.database_url = ""
         self.env: dict[str, str] = {}
-        self.server: procs.Managed | None = None
         self.user: dict[str, str] = {}
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -109,16 +108,13 @@ class ConsentryTarget(Target):
         procs.wait_http(self.server, self.setup.base_url + "/.well-known/openid-configuration")
 
     def stop_server(self) -> None:
-        self.close_browser()
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
+        super().stop()
 
     def processes(self) -> list[procs.Managed]:
         return [p for p in (self.server, self.cluster.server if self.cluster else None) if p is not None]
 
     def stop(self) -> None:
-        self.stop_server()
+        super().stop()
         if self.cluster is not None:
             self.cluster.stop()
             self.cluster = None

@@ -34,7 +34,6 @@ class OidcProviderTarget(Target):
 
     def __init__(self, workdir: Path, cpu: int) -> None:
         super().__init__(workdir, cpu)
-        self.server: procs.Managed | None = None
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -70,15 +69,6 @@ class OidcProviderTarget(Target):
         self.setup.web = web
         self.setup.service = service
         procs.wait_http(self.server, self.setup.base_url + self.paths.discovery)
-
-    def processes(self) -> list[procs.Managed]:
-        return [self.server] if self.server is not None else []
-
-    def stop(self) -> None:
-        self.close_browser()
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
 
     def authorize(self, http: httpx.Client, params: dict[str, str]) -> str:
         response = http.get(self.paths.authorize + "?" + urlencode(params))

@@ -97,11 +97,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
-        #: SQLite only: held from a connection's first write until it goes back to the pool.
-        self.write_lock: threading.Lock | None = None
         if self.engine.dialect.name == "sqlite":
-            self.write_lock = threading.Lock()
-            _serialize_writers(self.engine, self.write_lock)
+            # Held from a connection's first write until it goes back to the pool (begin_write).
+            _serialize_writers(self.engine, threading.Lock())
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
