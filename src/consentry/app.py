@@ -13,14 +13,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from consentry import __version__
+from consentry.domain.accounts.captcha import Captchas
+from consentry.domain.accounts.devices import TrustedDevices
+from consentry.domain.accounts.signin import PasswordSignIn
 from consentry.domain.clients.cache import ClientCache
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import KeyManager
 from consentry.domain.maintenance import start_janitor
+from consentry.domain.ratelimit import Limiter, Limits
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher
 from consentry.domain.tokens.group_store import TokenGroupStore
@@ -33,6 +38,8 @@ from consentry.storage.db import Database
 from consentry.web import oauth, oidc
 from consentry.web.api import scopes as scopes_api
 from consentry.web.authorize_flow import AuthorizeFlow
+from consentry.web.body_limit import BodyLimit
+from consentry.web.body_rules import RouteTable
 from consentry.web.data import ROUTERS as DATA_ROUTERS
 from consentry.web.data.operation import REALM as DATA_REALM
 from consentry.web.data.verifier import LocalVerifier
@@ -61,20 +68,28 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     )
     server = ConsentryServer(ctx)
     sessions = Sessions(settings, hasher)
+    limiter, limits = Limiter(hasher), Limits.from_settings(settings)
+    captchas = Captchas(hasher, settings.captcha_ttl)
+    devices = TrustedDevices(hasher, settings.trusted_device_ttl)
     return Runtime(
         ctx=ctx,
         server=server,
         sessions=sessions,
-        flow=AuthorizeFlow(server, sessions),
+        flow=AuthorizeFlow(server, sessions, limiter, limits),
         token_store=TokenGroupStore(db),
         client_cache=ClientCache(),
+        limiter=limiter,
+        limits=limits,
+        captchas=captchas,
+        signin=PasswordSignIn(db.unit_of_work, limiter, limits, captchas, devices),
     )
 
 
 class ConsentryApp(FastAPI):
-    """FastAPI behind the token lane: the hot protocol endpoints are answered before FastAPI's
-    own middleware stack (telemetry, body limit, error pages) runs, which costs more than the
-    token itself; the lane adds the same security headers and maps its own errors."""
+    """FastAPI behind the body limit and the token lane: the hot protocol endpoints are answered
+    before FastAPI's own middleware stack (telemetry, error pages) runs, which costs more than the
+    token itself; the lane adds the same security headers and maps its own errors. The body
+    limit (web/body_limit.py) stands in front of both, so no request body escapes it."""
 
     lane: ASGIApp | None = None
 
@@ -100,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        janitor = start_janitor(rt.ctx.db, settings.janitor_interval, login_window=settings.login_window)
+        janitor = start_janitor(rt.ctx.db, settings.janitor_interval)
         yield
         janitor.stop()
         rt.token_store.close()
@@ -117,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = rt
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.add_route("/metrics", app.state.metrics.endpoint, include_in_schema=False)
+    app.add_route("/metrics", app.state.metrics.protected(settings), include_in_schema=False)
     pages = (signin.router, device.router, home.router, scopes.router, api_reference.router, picker.router)
     for router in (oauth.router, oidc.router, scopes_api.router, *pages, *DATA_ROUTERS):
         app.include_router(router)
@@ -138,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if "text/html" in request.headers.get("accept", ""):  # a browser's form or page
+            return error_page("This request can't be completed", exc.message, http_status(exc), exc.code)
         return JSONResponse({"error": exc.code, "error_description": exc.message}, http_status(exc))
 
     @app.exception_handler(StarletteHTTPException)
@@ -154,6 +171,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             exc.status_code,
         )
 
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The caller hung up mid-request (ISSUE-9.4): nobody to answer and nothing to trace back;
+        # BodyLimit logs the ones it sees, at debug level.
+        return Response(status_code=400)
+
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         # Logged in full for operators; the caller never sees a stack trace.
@@ -163,5 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": "server_error", "error_description": "Internal error"}, 500)
 
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
-    app.lane = TokenLane(partial(FastAPI.__call__, app), rt, app.state.metrics, https=settings.secure_cookies)
+    lane = TokenLane(partial(FastAPI.__call__, app), rt, app.state.metrics, https=settings.secure_cookies)
+    # Outermost, so every body (token lane's included) is bounded before anything reads it.
+    app.lane = BodyLimit(lane, RouteTable(), settings.body_read_timeout, https=settings.secure_cookies)
     return app

@@ -6,13 +6,14 @@ Development defaults are convenient and loudly refused in production.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from functools import cached_property
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -46,16 +47,39 @@ class Settings(BaseSettings):
     device_code_ttl: int = 1800
     device_poll_interval: int = 5
 
-    # --- sign-in protection -----------------------------------------------
-    #: Failed sign-ins per account within ``login_window`` before a pause.
-    login_max_failures: int = 10
-    login_window: int = 900
+    # --- sign-in protection (docs/operators.md, "Sign-in protection") ------
+    #: Sign-in attempts per account within ``login_window`` before browsers the account has not
+    #: signed in from must solve a CAPTCHA. The owner's own browsers are never made to wait.
+    login_max_failures: int = Field(default=10, ge=1)
+    login_window: int = Field(default=900, ge=60)
+    #: Attempts per client address within ``login_window``: past the first, every attempt from the
+    #: address needs a CAPTCHA; past the second, the address waits, with backoff (password spraying).
+    login_address_captcha: int = Field(default=20, ge=1)
+    login_address_limit: int = Field(default=100, ge=1)
+    #: How long a browser stays trusted for an account after a successful sign-in.
+    trusted_device_ttl: int = 180 * 24 * 3600
+    captcha_ttl: int = 600
+
+    # --- anonymous writers ------------------------------------------------
+    #: /authorize requests per minute that store flow state (a visitor sent to sign in), per
+    #: client address and per client.
+    flow_address_limit: int = Field(default=60, ge=1)
+    flow_client_limit: int = Field(default=3000, ge=1)
+    #: Device authorization requests per 10 minutes, per client address and per client.
+    device_address_limit: int = Field(default=20, ge=1)
+    device_client_limit: int = Field(default=1000, ge=1)
 
     # --- server -----------------------------------------------------------
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     #: Seconds between purges of expired rows by each server process (docs/maintenance.md);
     #: 0 turns the janitor off, for deployments that schedule ``consentry purge`` instead.
     janitor_interval: int = Field(default=600, ge=0)
+
+    # --- request bodies (docs/operators.md, "Request bodies and timeouts") ---
+    #: Seconds a request body may take to arrive in full, counted from its headers, plus one per
+    #: 64 KiB that does arrive (slow links); a slower one is answered 408 and its connection
+    #: closed. Size limits are per route, in web/body_rules.py.
+    body_read_timeout: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> Settings:
@@ -81,3 +105,24 @@ class Settings(BaseSettings):
         if name in ("openid", "email", "profile"):
             return name
         return f"{self.issuer_url}/auth/{name}"
+
+    # --- compatibility -----------------------------------------------------
+    #: Accept ``/tokeninfo?access_token=...`` (or ``id_token``) in the URL, as the reference platform
+    #: documents, for apps ported from it. Off by default: URLs end up in logs and proxies (RFC 6819
+    #: 4.6.7); when on, Consentry's access log shows such tokens redacted.
+    tokeninfo_query_tokens: bool = False
+
+    # --- metrics (docs/operators.md, "Metrics") ----------------------------
+    #: Bearer token a scraper must send to /metrics, compared in constant time; empty asks for none.
+    metrics_token: str = ""
+    #: Comma-separated addresses or CIDRs /metrics answers (behind a proxy: the forwarded client
+    #: address); empty answers nobody.
+    metrics_allow: str = "127.0.0.1/32,::1/128"
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _metrics_allow_is_cidrs(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
+        return value

@@ -29,7 +29,9 @@ TABLES = {
     "interactions",
     "browser_sessions",
     "used_assertions",
-    "login_throttles",
+    "rate_counters",
+    "captcha_challenges",
+    "trusted_devices",
 }
 
 

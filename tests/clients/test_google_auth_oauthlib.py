@@ -109,6 +109,6 @@ def test_denied_consent_returns_access_denied(live_server, live_browser, insecur
     url, state = flow.authorization_url(access_type="offline", prompt="consent")
     page = live_browser.sign_in(live_browser.follow(live_browser.get(url)), "hal@example.org", PASSWORD)
     resp = live_browser.consent(page, ["openid", "email"], allow=False)
-    assert resp.status_code == 302
+    assert resp.status_code == 303  # after the consent form POST (RFC 9700 4.12)
     back = query_of(resp.headers["location"])
     assert back["error"] == "access_denied" and back["state"] == state and "code" not in back

@@ -21,11 +21,13 @@ from consentry.domain.maintenance.purge import PurgeReport
 from consentry.storage.tables import (
     AuthorizationCode,
     BrowserSession,
+    CaptchaChallenge,
     DeviceCode,
     Interaction,
-    LoginThrottle,
+    RateCounter,
     SessionAccount,
     Token,
+    TrustedDevice,
     UsedAssertion,
     User,
 )
@@ -34,7 +36,6 @@ from tests.support.flows import tokens_for
 from tests.support.seed import Seeder
 
 GRACE = 3600
-WINDOW = 900  # Settings.login_window
 DAY = 86_400
 T = 2_000_000_000  # "now" for purge: rows are dated relative to it
 _n = count()
@@ -128,8 +129,11 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
                 # Authlib accepts an assertion up to 60 s past its exp: its jti must outlive that.
                 UsedAssertion(jti_hash="j-leeway", expires_at=dead_before - 30),
                 UsedAssertion(jti_hash="j-dead", expires_at=dead_before - 61),
-                LoginThrottle(email="recent@x", failures=3, window_start=T - WINDOW),
-                LoginThrottle(email="old@x", failures=3, window_start=dead_before - WINDOW - 1),
+                RateCounter(key="r-live", count=3, window_start=T - 60, expires_at=T + 60),
+                # Backoff pushed this one's window past its start: expiry alone decides.
+                RateCounter(key="r-dead", count=9, window_start=dead_before - DAY, expires_at=dead_before - 1),
+                CaptchaChallenge(id_hash="c-live", answer_hash="a", expires_at=T + 60),
+                CaptchaChallenge(id_hash="c-dead", answer_hash="a", expires_at=dead_before - 1),
             ]
         )
         s.flush()
@@ -137,12 +141,14 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
             [
                 SessionAccount(session_hash="s-live", user_id=uid),
                 SessionAccount(session_hash="s-dead", user_id=uid),
+                TrustedDevice(device_hash="d-live", user_id=uid, expires_at=T + DAY),
+                TrustedDevice(device_hash="d-dead", user_id=uid, expires_at=dead_before - 1),
             ]
         )
         kept_ids = {t.id for t in keep}
 
-    counted = purge(seed.db, grace=GRACE, login_window=WINDOW, now=T, dry_run=True)
-    report = purge(seed.db, grace=GRACE, login_window=WINDOW, now=T)
+    counted = purge(seed.db, grace=GRACE, now=T, dry_run=True)
+    report = purge(seed.db, grace=GRACE, now=T)
 
     expected = {
         "tokens": 4,
@@ -151,10 +157,12 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
         "interactions": 1,
         "browser_sessions": 1,
         "used_assertions": 1,
-        "login_throttles": 1,
+        "rate_counters": 1,
+        "captcha_challenges": 1,
+        "trusted_devices": 1,
     }
     assert counted.tables == expected and counted.dry_run
-    assert report.tables == expected and report.deleted == 12 and report.complete
+    assert report.tables == expected and report.deleted == 14 and report.complete
     assert hashes(seed, Token.id) == kept_ids
     assert len(hashes(seed, AuthorizationCode.code_hash)) == 2
     assert hashes(seed, DeviceCode.device_code_hash) == {"d0"}
@@ -162,9 +170,11 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
     assert hashes(seed, BrowserSession.id_hash) == {"s-live"}
     assert hashes(seed, SessionAccount.session_hash) == {"s-live"}  # cascaded with its session
     assert hashes(seed, UsedAssertion.jti_hash) == {"j-leeway"}
-    assert hashes(seed, LoginThrottle.email) == {"recent@x"}
+    assert hashes(seed, RateCounter.key) == {"r-live"}
+    assert hashes(seed, CaptchaChallenge.id_hash) == {"c-live"}
+    assert hashes(seed, TrustedDevice.device_hash) == {"d-live"}
     # A second run finds nothing: purges are idempotent.
-    assert purge(seed.db, grace=GRACE, login_window=WINDOW, now=T).deleted == 0
+    assert purge(seed.db, grace=GRACE, now=T).deleted == 0
 
 
 def test_rotated_refresh_token_replay_is_still_reuse_after_a_purge(seed: Seeder, browser, client) -> None:

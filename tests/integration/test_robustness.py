@@ -163,7 +163,11 @@ def test_non_ascii_values_with_a_real_client_get_protocol_errors(seed, client):
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
 
 
-def test_metrics_count_protocol_responses(client):
-    client.post("/token", data={"grant_type": "nope"})
-    body = client.get("/metrics").text
+def test_metrics_count_protocol_responses(app):
+    from starlette.testclient import TestClient
+
+    # /metrics answers loopback only by default (ISSUE-9.13); TestClient's peer is "testclient".
+    with TestClient(app, base_url=ISSUER, client=("127.0.0.1", 50000)) as client:
+        client.post("/token", data={"grant_type": "nope"})
+        body = client.get("/metrics").text
     assert 'consentry_protocol_responses_total{endpoint="/token",status="400"} 1.0' in body

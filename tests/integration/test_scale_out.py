@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from html import unescape
 from urllib.parse import urlencode, urlsplit
 
@@ -21,11 +22,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from consentry.settings import Settings
 from tests.support.browserless import CSRF_RE, FLOW_RE, NEXT_RE, form_value, pkce_pair, query_of
+from tests.support.cluster import burst, two_servers
 from tests.support.databases import SECRET  # the templates' signing keys are sealed with it
-from tests.support.live import LiveServer, start_server
-from tests.support.postgres import drop_database
+from tests.support.live import LiveServer
 from tests.support.seed import SeededClient, Seeder
 
 # Both processes answer for one public name (the load balancer's); nothing connects to it.
@@ -47,33 +47,15 @@ class Cluster:
 @pytest.fixture(params=["postgres", "sqlite"])
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """Two server processes on different ports, one database, one issuer, one secret."""
-    dropper = None
-    if request.param == "postgres":
-        templates = request.getfixturevalue("pg_templates")
-        name, url = templates.fresh()
-        dropper = lambda: drop_database(templates.server, name)  # noqa: E731
-    else:
-        url = request.getfixturevalue("sqlite_templates").fresh()  # the engine turns on WAL per connection
-    env = {"CONSENTRY_SECRET_KEY": SECRET}
-    servers: list[LiveServer] = []
-    seeder = Seeder(Settings(database_url=url, issuer=ISSUER, secret_key=SECRET, environment="test"))
-    try:
-        servers.append(start_server(url, issuer=ISSUER, env=env))
-        servers.append(start_server(url, issuer=ISSUER, env=env))
-        assert servers[0].url != servers[1].url
+    with two_servers(request, request.param, ISSUER) as (a, b, seeder, url):
+        assert a.url != b.url
         if request.param == "sqlite":  # WAL persists in the file: a plain connection (no pragmas) sees it
             plain = sqlite3.connect(url.removeprefix("sqlite:///"))
             try:
                 assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             finally:
                 plain.close()
-        yield Cluster(servers[0], servers[1], seeder, request.param)
-    finally:
-        for s in servers:
-            s.stop()
-        seeder.close()
-        if dropper:
-            dropper()
+        yield Cluster(a, b, seeder, request.param)
 
 
 def _local(server: LiveServer, location: str) -> str:
@@ -340,3 +322,46 @@ def test_scale_out_key_rotation_every_process_publishes_the_key_any_process_sign
     # B keeps signing with the previous key until every process's cached /jwks has the new one.
     assert kid in before and kid not in new_kids
     assert kid in _kids(a), "A's /jwks does not publish the key B signs with"
+
+
+def _burst(requests: list[tuple[LiveServer, dict[str, str]]], auth: tuple[str, str]) -> list[httpx.Response]:
+    """POST /token forms to the given processes, all released at the same moment."""
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=len(requests))) as http:
+        return burst(
+            [partial(http.post, server.url + "/token", auth=auth, data=form) for server, form in requests]
+        )
+
+
+def test_parallel_code_redemption_and_refresh_rotation_across_processes(cluster: Cluster) -> None:
+    # Issue 9 (concurrency): one code redeemed 16 times at once, on both processes: exactly one
+    # token response, every other an invalid_grant, no 5xx. Then one refresh token used 16 times
+    # at once: one rotation wins and the rest are reuse, which revokes the whole family (RFC 9700
+    # 4.14.2), the winner's new tokens included.
+    a, b = cluster.a, cluster.b
+    c = cluster.seed.client("web")
+    cluster.seed.user("rae@example.org", PASSWORD)
+    verifier, challenge = pkce_pair()
+    q = _authorize(a, b, c, "rae@example.org", _code_params(c, challenge))
+    auth = (c.client_id, c.client_secret or "")
+    redeem = {
+        "grant_type": "authorization_code",
+        "code": q["code"],
+        "redirect_uri": c.redirect_uris[0],
+        "code_verifier": verifier,
+    }
+    answers = _burst([(a if i % 2 else b, redeem) for i in range(16)], auth)
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200] + [400] * 15, [r.text for r in answers if r.status_code >= 500]
+    assert {r.json()["error"] for r in answers if r.status_code == 400} == {"invalid_grant"}
+    tokens = next(r.json() for r in answers if r.status_code == 200)
+
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    answers = _burst([(a if i % 2 else b, refresh) for i in range(16)], auth)
+    assert [r.status_code for r in answers].count(200) <= 1 and all(r.status_code < 500 for r in answers)
+    assert {r.json()["error"] for r in answers if r.status_code == 400} == {"invalid_grant"}
+    for r in answers:
+        if r.status_code == 200:  # the winner's tokens died with the family
+            rotated = {"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"]}
+            assert httpx.post(a.url + "/token", auth=auth, data=rotated).status_code == 400
+            intro = httpx.post(b.url + "/introspect", auth=auth, data={"token": r.json()["access_token"]})
+            assert intro.json() == {"active": False}

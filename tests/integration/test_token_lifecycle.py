@@ -161,12 +161,12 @@ def test_tokeninfo(seed, browser, client):  # AUTH2-6
     c = seed.client("web")
     sub = seed.user("u@example.org")
     t = tokens_for(browser, client, c, "u@example.org", f"openid email {MAIL}", access_type="offline")
-    info = client.get("/tokeninfo", params={"access_token": t["access_token"]}).json()
+    info = client.post("/tokeninfo", data={"access_token": t["access_token"]}).json()  # ISSUE-9.9: body only
     assert info["sub"] == sub and info["aud"] == c.client_id and info["email"] == "u@example.org"
     assert info["access_type"] == "offline" and int(info["expires_in"]) > 3000
     idt = client.post("/tokeninfo", data={"id_token": t["id_token"]}).json()
     assert idt["sub"] == sub and idt["aud"] == c.client_id
-    bad = client.get("/tokeninfo", params={"access_token": "nope"})
+    bad = client.post("/tokeninfo", data={"access_token": "nope"})
     assert bad.status_code == 400 and bad.json() == {
         "error": "invalid_token",
         "error_description": "Invalid Value",

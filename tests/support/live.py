@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -37,7 +38,13 @@ def start_server(
     port: int | None = None,
     issuer: str | None = None,
     env: dict[str, str] | None = None,
+    workers: int | None = None,
+    log_level: str = "warning",
+    output: IO[bytes] | None = None,
 ) -> LiveServer:
+    """uvicorn on one process; with ``workers``, ``consentry serve --workers N`` (what operators run,
+    which also prepares the shared metrics directory). ``log_level="info"`` turns on uvicorn's access
+    log (plain uvicorn only); ``output`` receives the server's stdout and stderr."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     child_env = {
@@ -47,22 +54,13 @@ def start_server(
         "CONSENTRY_ENVIRONMENT": "test",
         **(env or {}),
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "consentry.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=child_env,
-    )
+    if workers is None:
+        command = ["-m", "uvicorn", "consentry.app:create_app", "--factory", "--log-level", log_level]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+    else:
+        command = ["-c", "from consentry.cli.main import app; app()", "serve", "--workers", str(workers)]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen([sys.executable, *command], env=child_env, stdout=output, stderr=output)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -75,11 +75,11 @@ def project_test_users(
     json_: JsonOpt = False,
 ) -> None:
     with unit_of_work(json_) as (session, _s, _h):
-        from consentry.domain.accounts.service import EMAIL_RE
+        from consentry.domain.accounts.emails import is_email_address, shown
 
         row = _project(session, project, json_)
         emails = {e.strip().lower() for e in add}
-        bad = sorted(e for e in emails if not EMAIL_RE.match(e))
+        bad = sorted(shown(e) for e in emails if not is_email_address(e))
         if bad:
             fail("invalid_email", f"not an email address: {', '.join(map(repr, bad))}", json_)
         merged = sorted(set(row.test_users or []) | emails)

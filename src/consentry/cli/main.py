@@ -40,10 +40,12 @@ def serve(
 ) -> None:
     import uvicorn
 
+    from consentry.cli.metrics_dir import prepare_metrics_dir
     from consentry.settings import Settings
 
     n = workers or Settings().workers or os.cpu_count() or 1
     emit({"serving": f"http://{host}:{port}", "workers": n}, json_)
+    prepare_metrics_dir()  # before any worker imports prometheus-client: counts summed over workers
     uvicorn.run(
         "consentry.app:create_app",
         factory=True,
@@ -53,6 +55,11 @@ def serve(
         log_level="warning",
         access_log=False,
         proxy_headers=True,
+        # Limits per worker (docs/operators.md, "Request bodies and timeouts"; ISSUE-9.4); bodies
+        # are bounded in size and time by the app itself (consentry.web.body_limit).
+        timeout_keep_alive=5,  # idle keep-alive connections close (uvicorn's default, made explicit)
+        limit_concurrency=1000,  # connections + requests in progress; beyond, an immediate 503
+        timeout_graceful_shutdown=30,  # on shutdown, close what is still busy rather than wait forever
     )
 
 

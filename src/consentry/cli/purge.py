@@ -128,7 +128,6 @@ def purge_command(
                 db,
                 grace=grace,
                 batch=batch,
-                login_window=settings.login_window,
                 dry_run=dry_run,
                 on_batch=on_batch,
             )

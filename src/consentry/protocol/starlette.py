@@ -47,6 +47,10 @@ class MultiDict:
     def getlist(self, key: str) -> list[str]:
         return [v for k, v in self._pairs if k == key]
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (key, value) as sent, repeats included (``protocol.oauth2.params`` checks them)."""
+        return list(self._pairs)
+
     def to_dict(self) -> dict[str, str]:
         return dict(self._first)
 

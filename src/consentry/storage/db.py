@@ -14,6 +14,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from consentry.storage import unstorable
+
 _current: ContextVar[Session | None] = ContextVar("consentry_session", default=None)
 
 
@@ -28,6 +30,7 @@ def make_engine(url: str) -> Engine:
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_engine(url, **kwargs)
+    unstorable.install(engine)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

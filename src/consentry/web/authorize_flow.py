@@ -19,12 +19,16 @@ from authlib.oidc.core.errors import (
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from consentry.domain.clients.redirect_uris import display_authority
 from consentry.domain.consent import service as consent
+from consentry.domain.ratelimit import Limiter, Limits
 from consentry.domain.scopes.catalogue import SIGN_IN
 from consentry.domain.secrets import new_secret
-from consentry.protocol.oauth2.params import malformed_param
+from consentry.protocol.oauth2.issuer import with_issuer
+from consentry.protocol.oauth2.params import param_error
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.protocol.starlette import StarletteOAuth2Request
+from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.tables import Interaction, User
 from consentry.storage.tables.base import now
 from consentry.web.session import BrowserState, Sessions
@@ -54,12 +58,13 @@ def _describe(error: OAuth2Error) -> str:
     return str(error.description or error.get_error_description() or error.error)
 
 
-def error_outcome(error: OAuth2Error) -> Outcome:
-    """Redirect only to a URI Authlib already validated; otherwise show a page."""
+def error_outcome(error: OAuth2Error, issuer: str) -> Outcome:
+    """Redirect only to a URI Authlib already validated, naming the issuer (RFC 9207); otherwise
+    show a page."""
     status, _body, headers = error(None)
     if error.redirect_uri:
         location = dict(headers).get("Location", "")
-        return Outcome("redirect", location=location)
+        return Outcome("redirect", location=with_issuer(location, issuer))
     return Outcome(
         "error_page",
         context={
@@ -84,10 +89,12 @@ def matches_hint(user: User, hint: str | None) -> bool:
 
 
 class AuthorizeFlow:
-    def __init__(self, server: ConsentryServer, sessions: Sessions) -> None:
+    def __init__(self, server: ConsentryServer, sessions: Sessions, limiter: Limiter, limits: Limits) -> None:
         self.server = server
         self.sessions = sessions
         self.ctx = server.ctx
+        self.limiter = limiter
+        self.limits = limits
 
     # --- interactions -------------------------------------------------------------------
     def pause(
@@ -114,6 +121,27 @@ class AuthorizeFlow:
     def finish(self, db: Session, flow: str) -> None:
         db.execute(delete(Interaction).where(Interaction.id_hash == self.ctx.hasher.hash(flow)))
 
+    def over_quota(self, db: Session, address: str, client_id: str) -> Outcome | None:
+        """Anonymous visitors store flow state: per address and per client, only so many a minute."""
+        limits = self.limits
+        refused = self.limiter.first_refusal(
+            SqlRateCounters(db),
+            [(limits.authorize_address, address), (limits.authorize_client, client_id)],
+            now(),
+        )
+        if refused is None:
+            return None
+        return Outcome(
+            "error_page",
+            context={
+                "error": "temporarily_unavailable",
+                "status": 429,
+                "message": "Too many sign-in requests came from your network or for this app. "
+                f"Wait {refused.retry_after} seconds and try again.",
+                "retry_after": refused.retry_after,
+            },
+        )
+
     # --- the endpoint -------------------------------------------------------------------
     def run(
         self,
@@ -122,9 +150,12 @@ class AuthorizeFlow:
         params: list[tuple[str, str]],
         chosen_id: int | None = None,
         flow: str | None = None,
+        *,
+        address: str,
     ) -> Outcome:
+        """``address`` is the client's (web/client_address.py), for the anonymous writers' quota."""
         try:
-            return self._run(db, state, params, chosen_id, flow)
+            return self._run(db, state, params, chosen_id, flow, address)
         except ValueError:
             # Authlib refuses to build an error whose description would echo non-ASCII input.
             return Outcome(
@@ -143,16 +174,18 @@ class AuthorizeFlow:
         params: list[tuple[str, str]],
         chosen_id: int | None,
         flow: str | None,
+        address: str,
     ) -> Outcome:
         req = build_request(self.ctx.issuer, params)
         data = req.payload.data
-        if bad := malformed_param(data):
+        if bad := param_error(data):
+            # A page, never a redirect: a repeated redirect_uri or client_id leaves open where to.
             return Outcome(
                 "error_page",
                 context={
                     "error": "invalid_request",
                     "status": 400,
-                    "message": f"The app sent a malformed '{bad}' parameter.",
+                    "message": f"The app sent a malformed request. {bad}",
                 },
             )
         prompts = set((data.get("prompt") or "").split())
@@ -161,7 +194,7 @@ class AuthorizeFlow:
         except OAuth2Error as err:
             # LoginRequired is raised by Authlib for prompt=none before we look at accounts.
             if not isinstance(err, LoginRequiredError):
-                return error_outcome(err)
+                return error_outcome(err, self.ctx.issuer)
             grant = None
         accounts = accounts_for_hd(self.sessions.accounts(db, state), data.get("hd"))
         hint = data.get("login_hint")
@@ -170,14 +203,18 @@ class AuthorizeFlow:
             if user is None:
                 many = len(accounts) > 1 and not hint
                 cls = AccountSelectionRequiredError if many else LoginRequiredError
-                return error_outcome(self._redirect_error(req, cls))
+                return error_outcome(self._redirect_error(req, cls), self.ctx.issuer)
             grant = self.server.get_consent_grant(req, end_user=user)
         redirect_uri = grant.redirect_uri
         none = "none" in prompts
         if user is None or (chosen_id is None and "select_account" in prompts):
             if none:
                 err_cls = AccountSelectionRequiredError if len(accounts) > 1 else LoginRequiredError
-                return error_outcome(err_cls(redirect_uri=redirect_uri, state=data.get("state")))
+                return error_outcome(
+                    err_cls(redirect_uri=redirect_uri, state=data.get("state")), self.ctx.issuer
+                )
+            if flow is None and (refused := self.over_quota(db, address, grant.client.get_client_id())):
+                return refused
             flow = flow or self.pause(db, state, params)
             if (
                 accounts
@@ -190,7 +227,9 @@ class AuthorizeFlow:
         to_ask = self._to_ask(db, user, grant, requested, prompts)
         if to_ask:
             if none:
-                return error_outcome(ConsentRequiredError(redirect_uri=redirect_uri, state=data.get("state")))
+                return error_outcome(
+                    ConsentRequiredError(redirect_uri=redirect_uri, state=data.get("state")), self.ctx.issuer
+                )
             flow = flow or self.pause(db, state, params, user.id)
             return Outcome(
                 "consent", flow=flow, context=self._consent_context(grant, user, requested, to_ask)
@@ -235,7 +274,7 @@ class AuthorizeFlow:
             "user": user,
             "sign_in": sign_in,
             "data_scopes": data_scopes,
-            "redirect_host": (grant.redirect_uri or "").split("/")[2] if grant.redirect_uri else "",
+            "redirect_host": display_authority(grant.redirect_uri),
         }
 
     # --- consent decision ---------------------------------------------------------------
@@ -266,9 +305,11 @@ class AuthorizeFlow:
         try:
             grant = self.server.get_consent_grant(req, end_user=user)
         except OAuth2Error as err:
-            return error_outcome(err)
+            return error_outcome(err, self.ctx.issuer)
         if not allow:
-            return error_outcome(AccessDeniedError(redirect_uri=grant.redirect_uri, state=req.payload.state))
+            return error_outcome(
+                AccessDeniedError(redirect_uri=grant.redirect_uri, state=req.payload.state), self.ctx.issuer
+            )
         requested = (req.scope or "").split()
         prompts = set((req.payload.data.get("prompt") or "").split())
         offered = set(self._to_ask(db, user, grant, requested, prompts))
@@ -299,4 +340,4 @@ class AuthorizeFlow:
             auth_time=self.sessions.auth_time(db, state, user.id) or now(),
         )
         _status, _body, headers = self.server.create_authorization_response(req, grant_user=user, grant=grant)
-        return Outcome("redirect", location=dict(headers).get("Location", ""))
+        return Outcome("redirect", location=with_issuer(dict(headers).get("Location", ""), self.ctx.issuer))

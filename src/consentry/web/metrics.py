@@ -1,18 +1,36 @@
 """Prometheus metrics at /metrics: protocol responses by endpoint and status.
 
-Each worker process keeps its own counters (prometheus-client's default registry); a scraper
-behind the load balancer sees one worker per scrape. Multi-process aggregation is left to
-deployments that set PROMETHEUS_MULTIPROC_DIR.
+Counts are summed over every worker: with ``PROMETHEUS_MULTIPROC_DIR`` set (``consentry serve``
+prepares a fresh directory before forking, cli/metrics_dir.py) each process writes its counters
+to a file there and a scrape reads them all, whichever worker answers it. Without it, a process
+counts alone (one worker, tests).
+
+The page tells anyone who can read it how busy the server is and which requests fail, so it is
+served only to allowed addresses (``CONSENTRY_METRICS_ALLOW``, loopback by default) and, when
+``CONSENTRY_METRICS_TOKEN`` is set, only with that bearer token (docs/operators.md, "Metrics").
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
+import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+
+from consentry.settings import Settings
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Metrics:
@@ -34,5 +52,70 @@ class Metrics:
             child = self._children[(endpoint, status)] = self.responses.labels(endpoint, str(status))
         child.inc()
 
-    async def endpoint(self, _request: Request) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+    def exposition(self) -> bytes:
+        """The text format: every worker's counters in multiprocess mode, else this process's."""
+        if not os.environ.get(MULTIPROC_ENV):
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+
+    def protected(self, settings: Settings) -> Endpoint:
+        """The /metrics endpoint, behind the address list and the token of ``settings``."""
+        gate = MetricsGate(settings.metrics_token, parse_networks(settings.metrics_allow))
+
+        async def endpoint(request: Request) -> Response:
+            refused = gate.refusal(request)
+            if refused is not None:
+                return refused
+            body = await run_in_threadpool(self.exposition)  # multiprocess mode reads files
+            return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+        return endpoint
+
+
+def parse_networks(allow: str) -> tuple[Network, ...]:
+    """``CONSENTRY_METRICS_ALLOW``: comma-separated CIDRs or addresses; empty allows nobody."""
+    parts = (part.strip() for part in allow.split(","))
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+
+class MetricsGate:
+    """Who may read /metrics: an allowed address, and the bearer token when one is set."""
+
+    def __init__(self, token: str, networks: tuple[Network, ...]) -> None:
+        self._token_digest = hashlib.sha256(token.encode()).digest() if token else None
+        self.networks = networks
+
+    def address_allowed(self, host: str | None) -> bool:
+        try:
+            addr = ipaddress.ip_address(host or "")
+        except ValueError:
+            return False  # no peer address (a unix socket, a test client): not on any list
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+        return any(addr in net for net in self.networks)
+
+    def token_valid(self, authorization: str) -> bool:
+        if self._token_digest is None:
+            return True
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            return False
+        # Digests have one length, so the comparison leaks neither the token nor its length.
+        return hmac.compare_digest(hashlib.sha256(value.strip().encode()).digest(), self._token_digest)
+
+    def refusal(self, request: Request) -> Response | None:
+        """``None`` when the request may read the metrics, else the response refusing it."""
+        if not self.address_allowed(request.client.host if request.client else None):
+            return JSONResponse(
+                {"error": "access_denied", "error_description": "Metrics are not served to this address."},
+                status_code=403,
+            )
+        if not self.token_valid(request.headers.get("authorization", "")):
+            return JSONResponse(
+                {"error": "invalid_token", "error_description": "A valid metrics bearer token is required."},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics", error="invalid_token"'},
+            )
+        return None

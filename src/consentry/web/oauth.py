@@ -5,19 +5,26 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from consentry.protocol.oauth2.params import malformed_param
-from consentry.protocol.starlette import read_oauth_request
+from consentry.domain.clients.service import find_client
+from consentry.protocol.oauth2.params import param_error
+from consentry.protocol.starlette import StarletteOAuth2Request, read_oauth_request
+from consentry.storage.db import current_session
+from consentry.storage.repositories.rate_counters import SqlRateCounters
+from consentry.storage.tables.base import now
 from consentry.web.authorize_flow import Outcome
+from consentry.web.client_address import client_address
 from consentry.web.render import error_page, render
 from consentry.web.runtime import Runtime, runtime
 from consentry.web.session import BrowserState
 
 router = APIRouter(tags=["oauth2"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+ProtocolAnswer = tuple[int, Any, list[tuple[str, str]]]
 
 
 def to_response(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
@@ -32,7 +39,9 @@ def to_response(status: int, body: Any, headers: list[tuple[str, str]]) -> Respo
 def outcome_response(rt: Runtime, state: BrowserState, out: Outcome, request: Request) -> Response:
     resp: Response
     if out.kind == "redirect":
-        resp = RedirectResponse(out.location, status_code=302)
+        # After a form POST, 303: a 307 or 308 would make the browser re-post the form, with the
+        # user's credentials and CSRF token, to the app (RFC 9700 4.12).
+        resp = RedirectResponse(out.location, status_code=303 if request.method == "POST" else 302)
     elif out.kind == "signin":
         query = {
             "flow": out.flow,
@@ -53,6 +62,8 @@ def outcome_response(rt: Runtime, state: BrowserState, out: Outcome, request: Re
             ctx.get("status", 400),
             ctx.get("error"),
         )
+        if "retry_after" in ctx:
+            resp.headers["Retry-After"] = str(ctx["retry_after"])
     if state.fresh:
         rt.sessions.set_cookie(resp, state)
     return resp
@@ -63,10 +74,11 @@ async def authorize(request: Request) -> Response:
     rt = runtime(request)
     state = rt.sessions.state(request)
     params = list(request.query_params.multi_items())
+    address = client_address(request.scope)
 
     def work() -> Outcome:
         with rt.ctx.db.unit_of_work() as db:
-            return rt.flow.run(db, state, params)
+            return rt.flow.run(db, state, params, address=address)
 
     return outcome_response(rt, state, await run_in_threadpool(work), request)
 
@@ -75,6 +87,7 @@ async def authorize(request: Request) -> Response:
 async def authorize_continue(request: Request, flow: str = "") -> Response:
     rt = runtime(request)
     state = rt.sessions.state(request)
+    address = client_address(request.scope)
 
     def work() -> Outcome:
         with rt.ctx.db.unit_of_work() as db:
@@ -90,7 +103,7 @@ async def authorize_continue(request: Request, flow: str = "") -> Response:
                     },
                 )
             params = [tuple(p) for p in row.params["pairs"]]
-            return rt.flow.run(db, state, params, chosen_id=row.user_id, flow=flow)
+            return rt.flow.run(db, state, params, chosen_id=row.user_id, flow=flow, address=address)
 
     return outcome_response(rt, state, await run_in_threadpool(work), request)
 
@@ -116,9 +129,9 @@ async def authorize_consent(request: Request) -> Response:
 async def _protocol_call(request: Request, call: Any) -> Response:
     rt = runtime(request)
     oreq = await read_oauth_request(request, rt.ctx.issuer)
-    if bad := malformed_param(oreq.payload.data):
+    if refused := param_error(oreq.payload.data):
         return JSONResponse(
-            {"error": "invalid_request", "error_description": f"Malformed '{bad}'."},
+            {"error": "invalid_request", "error_description": refused},
             status_code=400,
             headers=NO_STORE,
         )
@@ -153,6 +166,27 @@ async def introspect(request: Request) -> Response:
 
 @router.post("/device/code", summary="Device authorization (RFC 8628)")
 async def device_code(request: Request) -> Response:
-    return await _protocol_call(
-        request, lambda rt, r: rt.server.create_endpoint_response("device_authorization", r)
-    )
+    address = client_address(request.scope)
+    return await _protocol_call(request, lambda rt, r: _device_authorization(rt, r, address))
+
+
+def _device_authorization(rt: Runtime, oreq: StarletteOAuth2Request, address: str) -> ProtocolAnswer:
+    """Each request stores a device code: only so many per address, and per (existing) client."""
+    hits = [(rt.limits.device_address, address)]
+    client_id = _named_client(oreq)
+    if client_id and find_client(current_session(), client_id) is not None:
+        hits.append((rt.limits.device_client, client_id))
+    refused = rt.limiter.first_refusal(SqlRateCounters(current_session()), hits, now())
+    if refused is not None:
+        body = {
+            "error": "slow_down",
+            "error_description": "Too many device codes were requested. "
+            f"Retry after {refused.retry_after} seconds.",
+        }
+        return 429, body, [("Retry-After", str(refused.retry_after)), *NO_STORE.items()]
+    return rt.server.create_endpoint_response("device_authorization", oreq)
+
+
+def _named_client(oreq: StarletteOAuth2Request) -> str | None:
+    client_id, _secret = extract_basic_authorization(oreq.headers)
+    return client_id or oreq.form.get("client_id")

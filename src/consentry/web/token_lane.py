@@ -24,8 +24,9 @@ from consentry.domain.clients.cache import ClientCache
 from consentry.domain.keys.manager import JWKS_MAX_AGE, LoadedKeys
 from consentry.domain.tokens.group_store import Outcome, TokenGroupStore
 from consentry.domain.tokens.reuse import report_reuse
+from consentry.errors import DomainError
 from consentry.protocol.oauth2.deferred import Deferred, deferring
-from consentry.protocol.oauth2.params import malformed_param
+from consentry.protocol.oauth2.params import param_error
 from consentry.protocol.oauth2.token_rows import KINDS, lookup_order
 from consentry.protocol.oidc.discovery import metadata
 from consentry.protocol.starlette import StarletteOAuth2Request, build_oauth_request
@@ -36,8 +37,6 @@ from consentry.web.security import security_headers
 log = logging.getLogger(__name__)
 
 LANE_GRANTS = frozenset({"client_credentials", "refresh_token"})
-#: Protocol requests are a few hundred bytes; anything near this is not one.
-MAX_BODY = 64 * 1024
 Answer = tuple[int, Any, list[tuple[str, str]]]
 JSON_TYPE = (b"content-type", b"application/json")
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
@@ -87,16 +86,13 @@ class TokenLane:
     # --- POST /token and /introspect ------------------------------------------------
     async def _post(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         body = await _read_body(receive)
-        if body is None:
-            await self._error(send, path, 413, "invalid_request", "The request body is too large.")
-            return
         oreq = self._oauth_request(scope, path, body)
         form = oreq.form
         if "client_assertion" in form or (path == "/token" and form.get("grant_type") not in LANE_GRANTS):
             await self.app(scope, _replay(body, receive), send)
             return
-        if bad := malformed_param(oreq.payload.data):
-            await self._error(send, path, 400, "invalid_request", f"Malformed '{bad}'.")
+        if refused := param_error(oreq.payload.data):
+            await self._error(send, path, 400, "invalid_request", refused)
             return
         try:
             if path == "/token":
@@ -106,6 +102,9 @@ class TokenLane:
         except ValueError:
             # Authlib refuses to build an error whose description would echo non-ASCII input.
             await self._error(send, path, 400, "invalid_request", "Malformed request.")
+            return
+        except DomainError as err:  # a value no column can hold (storage/unstorable.py)
+            await self._error(send, path, 400, "invalid_request", err.message)
             return
         except Exception:
             log.exception("token lane: %s failed", path)
@@ -148,6 +147,7 @@ class TokenLane:
                 self.clients.drop(snap.client_id)
                 continue
             if status != 200 or not pending.writes or snap is None:
+                # Refused: nothing was claimed or written (the grant claims only after its checks).
                 return status, payload, headers
             claim_id = pending.claim.id if pending.claim is not None else None
             outcome = await self.store.commit(snap, pending.writes, claim_id)
@@ -220,20 +220,18 @@ def _authlib_error(error: Any) -> Answer:
     return int(status), dict(body), list(headers)
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body. BodyLimit, in front of the lane, bounds its size and time per route
+    (web/body_rules.py) and answers the refusal itself, raising here to stop the read."""
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body  # the usual case: a form in one message
+    chunks = [body]
+    while message.get("more_body", False):
         message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

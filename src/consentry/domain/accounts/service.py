@@ -1,20 +1,19 @@
-"""Create organizations and users; authenticate a password sign-in."""
+"""Create and find organizations and users (sign-in itself: domain/accounts/signin.py)."""
 
 from __future__ import annotations
 
 import re
-import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consentry.domain.accounts.passwords import hash_password, verify_password
+from consentry.domain.accounts.emails import is_email_address, shown
+from consentry.domain.accounts.passwords import hash_password
 from consentry.domain.audit import record
 from consentry.domain.secrets import new_id
 from consentry.errors import DomainError
-from consentry.storage.tables import LoginThrottle, Organization, User
+from consentry.storage.tables import Organization, User
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 ROLES = ("user", "admin", "reviewer")
 
@@ -46,8 +45,8 @@ def add_user(
     role: str = "user",
 ) -> User:
     email = email.strip().lower()
-    if not EMAIL_RE.match(email):
-        raise DomainError("invalid_email", f"{email!r} is not an email address")
+    if not is_email_address(email):
+        raise DomainError("invalid_email", f"{shown(email)!r} is not an email address")
     if len(password) < 8:
         raise DomainError("weak_password", "passwords need at least 8 characters")
     if role not in ROLES:
@@ -79,25 +78,3 @@ def find_user(session: Session, email: str) -> User | None:
 
 def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
-
-
-def authenticate(session: Session, email: str, password: str, *, max_failures: int, window: int) -> User:
-    """Check a password; the same error for unknown user and wrong password (AUTH4-2)."""
-    email = email.strip().lower()
-    throttle = session.get(LoginThrottle, email)
-    now = int(time.time())
-    if throttle and now - throttle.window_start < window and throttle.failures >= max_failures:
-        raise DomainError("throttled", "Too many failed attempts. Wait a few minutes and try again.")
-    user = find_user(session, email)
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or user.disabled:
-        if throttle is None:
-            throttle = LoginThrottle(email=email, failures=0, window_start=now)
-            session.add(throttle)
-        if now - throttle.window_start >= window:
-            throttle.failures, throttle.window_start = 0, now
-        throttle.failures += 1
-        raise DomainError("bad_credentials", "Wrong email or password.")
-    if throttle:
-        session.delete(throttle)
-    return user

@@ -10,7 +10,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from consentry.domain.accounts.service import EMAIL_RE
+from consentry.domain.accounts.emails import is_email_address
 from consentry.domain.data.access import DataAccess, not_found
 from consentry.domain.secrets import new_id
 from consentry.errors import DomainError
@@ -122,7 +122,7 @@ def share_file(session: Session, access: DataAccess, public_id: str, email: str,
     if row.space != "files":
         raise DomainError("invalid_request", "app data cannot be shared")
     email = email.strip().lower()
-    if not EMAIL_RE.match(email) or role not in ROLES:
+    if not is_email_address(email) or role not in ROLES:
         raise DomainError("invalid_request", f"share with a valid email as one of {', '.join(ROLES)}")
     perm = session.scalar(
         select(FilePermission).where(FilePermission.file_id == row.id, FilePermission.email == email)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consentry.domain.accounts.service import EMAIL_RE
+from consentry.domain.accounts.emails import is_email_address, shown
 from consentry.domain.data.access import not_found
 from consentry.domain.secrets import new_id
 from consentry.errors import DomainError
@@ -17,7 +17,7 @@ MAX_FORWARDING = 20
 
 def _addresses(values: list[str]) -> list[str]:
     cleaned = [v.strip().lower() for v in values if v.strip()]
-    bad = [v for v in cleaned if not EMAIL_RE.match(v)]
+    bad = [shown(v) for v in cleaned if not is_email_address(v)]
     if bad or not cleaned:
         raise DomainError("invalid_request", f"not a valid recipient list: {', '.join(bad) or '(empty)'}")
     return cleaned

@@ -79,11 +79,10 @@ def start_janitor(
     *,
     grace: int = DEFAULT_GRACE,
     batch: int | None = None,
-    login_window: int = 900,
 ) -> Janitor:
     """Purge ``db`` every ``interval`` seconds in a daemon thread; ``interval`` 0 starts nothing.
 
-    ``login_window`` is ``Settings.login_window``; ``batch`` defaults to a size that suits the
+    ``batch`` defaults to a size that suits the
     engine. Call ``.stop()`` on the result at shutdown.
     """
     if interval <= 0:
@@ -92,6 +91,6 @@ def start_janitor(
         batch = SQLITE_BATCH if db.engine.dialect.name == "sqlite" else DEFAULT_BATCH
 
     def run(should_stop: Callable[[], bool]) -> PurgeReport:
-        return purge(db, grace=grace, batch=batch, login_window=login_window, should_stop=should_stop)
+        return purge(db, grace=grace, batch=batch, should_stop=should_stop)
 
     return Janitor(run, interval)

@@ -57,13 +57,12 @@ def purge(
     *,
     grace: int = DEFAULT_GRACE,
     batch: int = DEFAULT_BATCH,
-    login_window: int = 900,
     dry_run: bool = False,
     now: int | None = None,
     on_batch: OnBatch | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> PurgeReport:
-    """Delete every dead row (see rules.py); ``login_window`` is ``Settings.login_window``.
+    """Delete every dead row (see rules.py).
 
     ``now`` is for tests that need to be in the future; ``should_stop`` is checked between
     batches so that a server shutting down does not wait for a long purge to finish.
@@ -72,7 +71,7 @@ def purge(
         raise ValueError("grace must be 0 or more seconds")
     if not 1 <= batch <= MAX_BATCH:
         raise ValueError(f"batch must be between 1 and {MAX_BATCH:,} rows")
-    cutoffs = Cutoffs(now=epoch_now() if now is None else now, grace=grace, login_window=login_window)
+    cutoffs = Cutoffs(now=epoch_now() if now is None else now, grace=grace)
     stop = should_stop or (lambda: False)
     report = PurgeReport(dry_run=dry_run)
     started = time.perf_counter()

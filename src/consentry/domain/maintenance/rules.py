@@ -19,10 +19,12 @@ from sqlalchemy.orm import InstrumentedAttribute
 from consentry.storage.tables import (
     AuthorizationCode,
     BrowserSession,
+    CaptchaChallenge,
     DeviceCode,
     Interaction,
-    LoginThrottle,
+    RateCounter,
     Token,
+    TrustedDevice,
     UsedAssertion,
 )
 from consentry.storage.tables.base import Base
@@ -38,7 +40,6 @@ class Cutoffs:
 
     now: int
     grace: int
-    login_window: int
 
     @property
     def before(self) -> int:
@@ -109,8 +110,12 @@ RULES: tuple[Rule, ...] = (
     Rule(BrowserSession, _expired(BrowserSession.expires_at), BrowserSession.expires_at),
     # A jti is remembered until its assertion can no longer be accepted, leeway included.
     Rule(UsedAssertion, _expired(UsedAssertion.expires_at, ASSERTION_LEEWAY)),
-    # Once its window has passed, the next failure starts a new window from zero anyway.
-    Rule(LoginThrottle, lambda c: LoginThrottle.window_start < c.before - c.login_window),
+    # Past its window (backoff included) the next hit starts again from one anyway.
+    Rule(RateCounter, _expired(RateCounter.expires_at), RateCounter.expires_at),
+    # An unanswered CAPTCHA is refused once expired.
+    Rule(CaptchaChallenge, _expired(CaptchaChallenge.expires_at)),
+    # A browser trusted for an account stops being trusted when this passes.
+    Rule(TrustedDevice, _expired(TrustedDevice.expires_at), TrustedDevice.expires_at),
 )
 
 #: Every table purge may delete from, in report order.

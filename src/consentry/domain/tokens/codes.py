@@ -17,24 +17,35 @@ def save(session: Session, hasher: Hasher, code: str, **fields: object) -> Autho
     return row
 
 
-def claim(session: Session, hasher: Hasher, code: str, client_pk: int) -> AuthorizationCode | None:
-    """Consume a code atomically; a second use revokes what the first one issued (RFC 6749 4.1.2)."""
-    code_hash = hasher.hash(code)
-    t = now()
-    result = session.execute(
-        update(AuthorizationCode)
-        .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_(None))
-        .values(used_at=t)
-    )
-    row = session.get(AuthorizationCode, code_hash)
-    if row is None:
+def find(session: Session, hasher: Hasher, code: str, client_pk: int) -> AuthorizationCode | None:
+    """The code if the calling client may redeem it; read-only unless it is being replayed.
+
+    Another client's code is simply unknown to the caller: nothing changes, so a stolen code
+    presented by the wrong client can neither burn the code nor revoke what it issued (RFC 9700
+    4.5). A code its own client presents again revokes what its first use issued (RFC 6749 4.1.2).
+    """
+    row = session.get(AuthorizationCode, hasher.hash(code))
+    if row is None or row.client_pk != client_pk:
         return None
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if row.used_at is not None:
         revoke_family(session, row.family)
         return None
-    if row.client_pk != client_pk or row.expires_at <= t:
+    if row.expires_at <= now():
         return None
     return row
+
+
+def consume(session: Session, row: AuthorizationCode) -> bool:
+    """Mark the code used, atomically; False when a concurrent request used it first (a replay)."""
+    result = session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.code_hash == row.code_hash, AuthorizationCode.used_at.is_(None))
+        .values(used_at=now())
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return True
+    revoke_family(session, row.family)
+    return False
 
 
 def nonce_used(session: Session, client_pk: int, nonce: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from consentry.domain.clients.cache import ClientSnapshot
+from consentry.storage import unstorable
 from consentry.storage.db import Database
 from consentry.storage.group_commit import GroupCommit
 from consentry.storage.repositories import token_batches as sql
@@ -130,6 +131,9 @@ class TokenGroupStore:
     async def prefetch(
         self, client_id: str | None, token_hash: str | None, kinds: tuple[str, ...]
     ) -> Prefetched:
+        # Batched reads run on a raw cursor, past the engine's check: refuse here what no column holds,
+        # or one caller's NUL would fail the whole batch it shares with others.
+        unstorable.check(client_id)
         return await self.reader.submit(Prefetch(client_id, token_hash, kinds))
 
     async def commit(

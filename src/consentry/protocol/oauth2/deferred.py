@@ -28,7 +28,8 @@ class Deferred:
     tokens: dict[str, Any] = field(default_factory=dict)
     #: Token rows to insert (column -> value).
     writes: list[dict[str, Any]] = field(default_factory=list)
-    #: The refresh-token row this request rotates; the commit claims it or reports reuse.
+    #: The refresh-token row this request rotates, set only once every check has passed (a
+    #: refused request leaves it None); the commit claims it or reports reuse.
     claim: Any = None
 
 

@@ -24,6 +24,11 @@ GRANTS = {
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
+def may_use_grant(client_type: str, grant_type: str) -> bool:
+    """The one rule for which client type may use which grant; unknown types (oauth1) none."""
+    return grant_type in GRANTS.get(client_type, ())
+
+
 class ClientModel(ClientMixin):
     def __init__(self, row: Client | ClientSnapshot, hasher: Hasher) -> None:
         self.row = row
@@ -62,10 +67,10 @@ class ClientModel(ClientMixin):
         return not self.is_public
 
     def check_response_type(self, response_type: str) -> bool:
-        return response_type == "code" and "authorization_code" in GRANTS[self.row.client_type]
+        return response_type == "code" and may_use_grant(self.row.client_type, "authorization_code")
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in GRANTS[self.row.client_type]
+        return may_use_grant(self.row.client_type, grant_type)
 
 
 class CodeModel(AuthorizationCodeMixin):

@@ -30,7 +30,11 @@ def find_row(hasher: Hasher, kind: str, token: str) -> Any:
 
 
 def claim(row: Any) -> bool:
-    """Rotate a refresh token once; False means it was used before (reuse)."""
+    """Rotate a refresh token once; False means it was used before (reuse).
+
+    The one write a refresh makes to the presented token: call it only once every check of the
+    request (client, scope, user) has passed, so a refused request leaves the token as it was.
+    """
     pending = deferred.current()
     if pending is not None:
         # The lane's commit decides; a lost race there is reported as reuse.

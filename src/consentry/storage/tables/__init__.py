@@ -5,6 +5,7 @@ from consentry.storage.tables.accounts import Organization, User
 from consentry.storage.tables.audit import AuditEvent
 from consentry.storage.tables.base import Base
 from consentry.storage.tables.calendar import CalendarEvent
+from consentry.storage.tables.challenges import CaptchaChallenge
 from consentry.storage.tables.chat import ChatMembership, ChatMessage, ChatSpace
 from consentry.storage.tables.clients import Client, Project, ProjectMember
 from consentry.storage.tables.consent import ConsentGrant
@@ -13,7 +14,8 @@ from consentry.storage.tables.flows import DeviceCode, Interaction, UsedAssertio
 from consentry.storage.tables.keys import SigningKey
 from consentry.storage.tables.mail import MailForwarding, MailLabel, MailMessage, MailSettings
 from consentry.storage.tables.meetings import MeetingParticipant, MeetingSpace
-from consentry.storage.tables.sessions import BrowserSession, LoginThrottle, SessionAccount
+from consentry.storage.tables.rate_limits import RateCounter
+from consentry.storage.tables.sessions import BrowserSession, SessionAccount, TrustedDevice
 from consentry.storage.tables.tokens import AuthorizationCode, Token
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "Base",
     "BrowserSession",
     "CalendarEvent",
+    "CaptchaChallenge",
     "ChatMembership",
     "ChatMessage",
     "ChatSpace",
@@ -32,7 +35,6 @@ __all__ = [
     "FilePermission",
     "FilePick",
     "Interaction",
-    "LoginThrottle",
     "MailForwarding",
     "MailLabel",
     "MailMessage",
@@ -42,10 +44,12 @@ __all__ = [
     "Organization",
     "Project",
     "ProjectMember",
+    "RateCounter",
     "SessionAccount",
     "SigningKey",
     "StoredFile",
     "Token",
+    "TrustedDevice",
     "UsedAssertion",
     "User",
 ]

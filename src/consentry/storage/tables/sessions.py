@@ -28,11 +28,17 @@ class SessionAccount(Base):
     authenticated_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 
-class LoginThrottle(Base):
-    """Failed sign-in counter per account, shared by all processes."""
+class TrustedDevice(Base):
+    """A browser that signed in to an account before: its owner is never made to wait for an attacker.
 
-    __tablename__ = "login_throttles"
+    The browser holds a random device secret in a cookie; only its keyed hash is stored here.
+    """
 
-    email: Mapped[str] = mapped_column(String(320), primary_key=True)
-    failures: Mapped[int] = mapped_column(BigInteger, default=0)
-    window_start: Mapped[int] = mapped_column(BigInteger, default=now)
+    __tablename__ = "trusted_devices"
+    __table_args__ = (UniqueConstraint("device_hash", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)

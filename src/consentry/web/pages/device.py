@@ -12,6 +12,7 @@ from consentry.domain.audit import record
 from consentry.domain.consent import service as consent
 from consentry.domain.scopes.catalogue import SIGN_IN
 from consentry.domain.tokens import device
+from consentry.protocol.oauth2.models import DEVICE_GRANT, may_use_grant
 from consentry.storage.tables import Client
 from consentry.web.render import error_page, render
 from consentry.web.runtime import runtime
@@ -64,6 +65,15 @@ async def device_submit(request: Request) -> Response:
                     error="That code is wrong or has expired. Check the device.",
                 )
             client = db.get(Client, row.client_pk)
+            if client is None or client.disabled or not may_use_grant(client.client_type, DEVICE_GRANT):
+                # Defence in depth: /device/code refuses such clients, but never approve their codes.
+                return render(
+                    "device.html",
+                    status_code=400,
+                    csrf=rt.sessions.csrf_token(state),
+                    user_code=user_code,
+                    error="This app cannot use device sign-in. Nothing was shared.",
+                )
             requested = row.scope.split()
             if step == "lookup":
                 return render(

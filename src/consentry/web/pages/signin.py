@@ -8,12 +8,16 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from consentry.domain.accounts.service import authenticate
-from consentry.errors import DomainError
+from consentry.domain.accounts.captcha import Challenge
+from consentry.domain.accounts.devices import COOKIE as DEVICE_COOKIE
+from consentry.domain.accounts.signin import Attempt, Reason, SignInDecision
+from consentry.domain.secrets import new_secret
 from consentry.web.authorize_flow import accounts_for_hd
+from consentry.web.client_address import client_address
 from consentry.web.pages.forms import safe_next
 from consentry.web.render import error_page, render
-from consentry.web.runtime import runtime
+from consentry.web.runtime import Runtime, runtime
+from consentry.web.session import BrowserState
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,42 +48,76 @@ async def signin_submit(request: Request) -> Response:
     flow, next_ = str(form.get("flow", "")), safe_next(str(form.get("next", "")), "")
     if not rt.sessions.check_csrf(state, str(form.get("csrf", ""))):
         return error_page("Session check failed", "Your session expired. Go back and try again.", 403, "csrf")
-    settings = rt.ctx.settings
+    device = request.cookies.get(DEVICE_COOKIE, "")
+    new_device = not 20 <= len(device) <= 100
+    if new_device:
+        device = new_secret()
+    attempt = Attempt(
+        email=email,
+        password=password,
+        address=client_address(request.scope),
+        device=device,
+        captcha_id=str(form.get("captcha_id", "")),
+        captcha_answer=str(form.get("captcha", "")),
+    )
+    decision = await run_in_threadpool(rt.signin.attempt, attempt)
+    if not decision.ok:
+        return await _refused(rt, state, decision, email=email, flow=flow, next_=next_)
+    user = decision.user
+    assert user is not None
 
-    def work() -> tuple[str | None, object]:
+    def work() -> BrowserState:
         with rt.ctx.db.unit_of_work() as db:
-            try:
-                user = authenticate(
-                    db,
-                    email,
-                    password,
-                    max_failures=settings.login_max_failures,
-                    window=settings.login_window,
-                )
-            except DomainError as err:
-                return err.message, None
             new_state = rt.sessions.sign_in(db, state, user)
             if flow:
                 row = rt.flow.resume(db, new_state, flow)
                 if row is not None:
                     row.user_id = user.id
-            return None, new_state
+            return new_state
 
-    error, new_state = await run_in_threadpool(work)
-    if error:
-        return render(
-            "signin.html",
-            status_code=401,
-            csrf=rt.sessions.csrf_token(state),
-            flow=flow,
-            email=email,
-            next=next_,
-            error=error,
-        )
+    new_state = await run_in_threadpool(work)
     target = "/authorize/continue?" + urlencode({"flow": flow}) if flow else (next_ or "/account")
     redirect = RedirectResponse(target, status_code=303)
-    rt.sessions.set_cookie(redirect, new_state)  # type: ignore[arg-type]
+    rt.sessions.set_cookie(redirect, new_state)
+    if new_device:
+        redirect.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=rt.ctx.settings.trusted_device_ttl,
+            httponly=True,
+            samesite="lax",
+            secure=rt.ctx.settings.secure_cookies,
+            path="/signin",
+        )
     return redirect
+
+
+async def _refused(
+    rt: Runtime, state: BrowserState, decision: SignInDecision, *, email: str, flow: str, next_: str
+) -> Response:
+    """The sign-in page again, saying why and what to do; with a fresh CAPTCHA when one is needed."""
+
+    def challenge() -> Challenge:
+        with rt.ctx.db.unit_of_work() as db:
+            return rt.captchas.issue(db)
+
+    captcha = await run_in_threadpool(challenge) if decision.captcha else None
+    throttled = decision.reason is Reason.ADDRESS_THROTTLED
+    resp = render(
+        "signin.html",
+        status_code=429 if throttled else 401,
+        csrf=rt.sessions.csrf_token(state),
+        flow=flow,
+        email=email,
+        next=next_,
+        error=decision.explanation,
+        next_step=decision.next_step,
+        reason=decision.reason.value,
+        captcha=captcha,
+    )
+    if throttled:
+        resp.headers["Retry-After"] = str(decision.retry_after)
+    return resp
 
 
 @router.get("/accounts/choose")

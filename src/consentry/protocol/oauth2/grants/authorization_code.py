@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from consentry.domain.accounts.service import get_user
@@ -49,14 +50,25 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client: ClientModel) -> CodeModel | None:
-        row = codes.claim(current_session(), self.server.ctx.hasher, code, client.row.id)
+        """Look the code up; it is consumed only in :meth:`save_token`, once every check passed.
+
+        Authlib checks the redirect URI and PKCE after this lookup: consuming the code here would
+        let a request that fails them (a stolen code without its verifier) burn the owner's code.
+        """
+        row = codes.find(current_session(), self.server.ctx.hasher, code, client.row.id)
         if row is None:
             return None
         self.request.consentry["family"] = row.family
         return CodeModel(row)
 
+    def save_token(self, token: dict[str, Any]) -> Any:
+        """Consume the code, then store the tokens: a code lost to a concurrent request is a replay."""
+        if not codes.consume(current_session(), self.request.authorization_code.row):
+            raise InvalidGrantError("Invalid 'code' in request.")
+        return super().save_token(token)
+
     def delete_authorization_code(self, authorization_code: CodeModel) -> None:
-        # Already consumed atomically by ``claim``; the row stays for replay detection until purged.
+        # Consumed atomically in ``save_token``; the row stays for replay detection until purged.
         return None
 
     def authenticate_user(self, authorization_code: CodeModel) -> Any:

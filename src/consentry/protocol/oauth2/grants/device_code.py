@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidGrantError
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidGrantError, UnauthorizedClientError
 from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint as _Endpoint
 from authlib.oauth2.rfc8628 import DeviceCodeGrant as _Grant
 from authlib.oauth2.rfc8628.errors import AuthorizationPendingError, ExpiredTokenError, SlowDownError
 
 from consentry.domain.accounts.service import get_user
 from consentry.domain.tokens import device
-from consentry.protocol.oauth2.models import DeviceModel
+from consentry.protocol.oauth2.models import DEVICE_GRANT, ClientModel, DeviceModel
 from consentry.storage.db import current_session
 from consentry.storage.tables import Client
 
@@ -21,6 +21,17 @@ class DeviceAuthorizationEndpoint(_Endpoint):
 
     def get_verification_uri(self) -> str:
         return self.server.ctx.endpoint("/device")
+
+    def authenticate_client(self, request: Any) -> ClientModel:
+        """Refuse a client that may not use the device grant here, before any code exists: a code a
+        user could approve but the client could never exchange is only a phishing aid."""
+        client: ClientModel = super().authenticate_client(request)
+        if not client.check_grant_type(DEVICE_GRANT):
+            raise UnauthorizedClientError(
+                f"A {client.row.client_type} client may not use the device flow; "
+                "create a client of type 'device'."
+            )
+        return client
 
     def create_endpoint_response(self, request: Any) -> Any:
         self.EXPIRES_IN = self.server.ctx.settings.device_code_ttl

@@ -1,11 +1,19 @@
-"""Refresh with rotation; a rotated token presented again revokes its whole family (RFC 9700 4.14.2)."""
+"""Refresh with rotation; a rotated token presented again revokes its whole family (RFC 9700 4.14.2).
+
+Order matters. Authlib's ``validate_token_request`` looks the token up
+(``authenticate_refresh_token``), then checks it belongs to the calling client, then the scope;
+``create_token_response`` then checks the user and calls ``save_token``. The token is consumed
+(claimed, or a lost claim reported as reuse) only in ``save_token``, after every check passed:
+a request refused for any reason - another client's token, a wider scope, a disabled user -
+changes nothing, so it can neither burn the victim's token nor revoke its grant as "reuse".
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
 from consentry.domain.tokens.reuse import report_reuse
 from consentry.protocol.oauth2.grants.authorization_code import AUTH_METHODS
@@ -20,20 +28,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> TokenModel | None:
+        """Look the token up, read-only: Authlib has not checked the client yet."""
         row = find_row(self.server.ctx.hasher, "refresh_token", refresh_token)
         if row is None or row.revoked_at is not None:
             return None
         if (row.refresh_expires_at or 0) <= now():
             return None
-        # Check the scope before consuming the token: a refused request must not burn it,
-        # or the client's next honest refresh would look like reuse and revoke the grant.
-        requested = set((self.request.payload.scope or "").split())
-        if not requested <= set(row.scope.split()):
-            raise InvalidScopeError()
-        if not claim(row):
-            report_reuse(current_session(), row.family)
-            return None
-        self.request.consentry["family"] = row.family
         return TokenModel(row, "refresh_token")
 
     def authenticate_user(self, refresh_token: TokenModel) -> Any:
@@ -41,6 +41,20 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if row.user_id is None or row.user_sub is None or row.user_disabled:
             return None
         return TokenUser(id=row.user_id, sub=row.user_sub)
+
+    def save_token(self, token: dict[str, Any]) -> Any:
+        """Consume the presented token, then store its successor: the first write of the request.
+
+        A lost claim means the token was rotated before (or by a concurrent request): that is
+        reuse by the token's own client (the client check has passed), so the family is revoked.
+        On the token lane ``claim`` only records the row and the group commit decides.
+        """
+        row = self.request.refresh_token.row
+        if not claim(row):
+            report_reuse(current_session(), row.family)
+            raise InvalidGrantError()
+        self.request.consentry["family"] = row.family
+        return super().save_token(token)
 
     def revoke_old_credential(self, refresh_token: TokenModel) -> None:
         # Rotation already marked the old row; its access token stays valid until it expires.

@@ -1,0 +1,15 @@
+"""Single-use CAPTCHA challenges: the answer is kept only as a keyed hash."""
+
+from sqlalchemy import BigInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consentry.storage.tables.base import Base, now
+
+
+class CaptchaChallenge(Base):
+    __tablename__ = "captcha_challenges"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answer_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now)

@@ -1,0 +1,66 @@
+"""An authorization code redeemed wrongly changes nothing; replayed by its own client, it revokes.
+
+RFC 9700 4.5 (code injection): a stolen code presented by another client, or without the right
+PKCE verifier, or with another redirect URI, is refused and the code stays redeemable by its owner.
+RFC 6749 4.1.2: the owner presenting it a second time revokes what the first use issued.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from consentry.storage.tables import AuthorizationCode
+from tests.support.browserless import pkce_pair
+from tests.support.flows import exchange, get_code
+
+SCOPE = "openid email"
+
+
+def _used(seed) -> list[int | None]:  # type: ignore[no-untyped-def]
+    with seed.db.unit_of_work() as s:
+        return list(s.scalars(select(AuthorizationCode.used_at)))
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ["other_client", "wrong_verifier", "no_verifier", "other_redirect_uri"],
+)
+def test_a_refused_redemption_leaves_the_code_to_its_owner(seed, browser, client, attack: str) -> None:
+    # RFC 9700 4.5, issue 9 (a token presented by the wrong client must change nothing).
+    victim = seed.client("web")
+    thief = seed.client("web", redirect_uris=victim.redirect_uris)
+    seed.user("vic@example.org")
+    code, verifier = get_code(browser, victim, "vic@example.org", SCOPE)
+    if attack == "other_client":
+        r = exchange(client, thief, code, verifier)
+    elif attack == "wrong_verifier":
+        r = exchange(client, victim, code, pkce_pair()[0])
+    elif attack == "no_verifier":
+        r = exchange(client, victim, code, "")
+    else:
+        r = exchange(client, victim, code, verifier, redirect_uri="https://app.example.org/other")
+    assert r.status_code == 400 and r.json()["error"] in ("invalid_grant", "invalid_request"), r.text
+    assert _used(seed) == [None]  # not consumed
+    honest = exchange(client, victim, code, verifier)
+    assert honest.status_code == 200, honest.text
+    assert client.post(
+        "/introspect",
+        data={"token": honest.json()["access_token"]},
+        auth=(victim.client_id, victim.client_secret),
+    ).json()["active"]
+
+
+def test_the_owner_replaying_its_code_revokes_what_it_issued(seed, browser, client) -> None:
+    # RFC 6749 4.1.2
+    c = seed.client("web")
+    seed.user("rep@example.org")
+    code, verifier = get_code(browser, c, "rep@example.org", SCOPE)
+    first = exchange(client, c, code, verifier)
+    assert first.status_code == 200
+    again = exchange(client, c, code, verifier)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    intro = client.post(
+        "/introspect", data={"token": first.json()["access_token"]}, auth=(c.client_id, c.client_secret)
+    )
+    assert intro.json() == {"active": False}
