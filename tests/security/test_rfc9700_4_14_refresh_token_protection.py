@@ -16,7 +16,7 @@ from tests.support.browserless import Browser
 from tests.support.seed import Seeder
 
 #: Any client_assertion field takes the refresh off the token lane onto the FastAPI route.
-ROUTE = {"client_assertion": "not-a-jwt"}
+ROUTE = {"client_assertion": ""}  # empty: no second authentication method beside Basic
 
 
 def test_4_14_2_sender_constraint_rotation_and_replay_revokes_the_whole_grant(

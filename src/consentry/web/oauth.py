@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from consentry.domain.clients.service import find_client
-from consentry.protocol.oauth2.params import param_error
+from consentry.protocol.oauth2.request_checks import request_error
 from consentry.protocol.starlette import StarletteOAuth2Request, read_oauth_request
 from consentry.storage.db import current_session
 from consentry.storage.repositories.rate_counters import SqlRateCounters
@@ -129,7 +129,7 @@ async def authorize_consent(request: Request) -> Response:
 async def _protocol_call(request: Request, call: Any) -> Response:
     rt = runtime(request)
     oreq = await read_oauth_request(request, rt.ctx.issuer)
-    if refused := param_error(oreq.payload.data):
+    if refused := request_error(oreq):
         return JSONResponse(
             {"error": "invalid_request", "error_description": refused},
             status_code=400,

@@ -26,7 +26,7 @@ from consentry.domain.tokens.group_store import Outcome, TokenGroupStore
 from consentry.domain.tokens.reuse import report_reuse
 from consentry.errors import DomainError
 from consentry.protocol.oauth2.deferred import Deferred, deferring
-from consentry.protocol.oauth2.params import param_error
+from consentry.protocol.oauth2.request_checks import request_error
 from consentry.protocol.oauth2.token_rows import KINDS, lookup_order
 from consentry.protocol.oidc.discovery import metadata
 from consentry.protocol.starlette import StarletteOAuth2Request, build_oauth_request
@@ -91,7 +91,7 @@ class TokenLane:
         if "client_assertion" in form or (path == "/token" and form.get("grant_type") not in LANE_GRANTS):
             await self.app(scope, _replay(body, receive), send)
             return
-        if refused := param_error(oreq.payload.data):
+        if refused := request_error(oreq):
             await self._error(send, path, 400, "invalid_request", refused)
             return
         try:
