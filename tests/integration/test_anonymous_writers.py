@@ -109,7 +109,7 @@ def test_device_codes_are_limited_per_address(app_, seeded: Seeder) -> None:
     assert [r.status_code for r in ok] == [200, 200]
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
     body = refused.json()
-    assert body["error"] == "slow_down"
+    assert body["error"] == "temporarily_unavailable"
     assert body["error_description"].startswith("Too many device codes were requested.")
     assert refused.headers["cache-control"] == "no-store"
     assert _count(seeded, DeviceCode) == 2

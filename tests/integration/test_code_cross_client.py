@@ -64,3 +64,20 @@ def test_the_owner_replaying_its_code_revokes_what_it_issued(seed, browser, clie
         "/introspect", data={"token": first.json()["access_token"]}, auth=(c.client_id, c.client_secret)
     )
     assert intro.json() == {"active": False}
+
+
+def test_a_used_code_replayed_without_its_verifier_revokes_nothing(seed, browser, client) -> None:
+    # RFC 9700 4.5: a public client's used code, picked from a log or history by someone without the
+    # PKCE verifier, must not let them revoke the owner's grant; the owner's own replay still does.
+    c = seed.client("installed")
+    seed.user("pub@example.org")
+    code, verifier = get_code(browser, c, "pub@example.org", SCOPE)
+    first = exchange(client, c, code, verifier)
+    assert first.status_code == 200, first.text
+    bearer = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    for wrong in ("", pkce_pair()[0]):
+        replay = exchange(client, c, code, wrong)
+        assert replay.status_code == 400 and replay.json()["error"] in ("invalid_grant", "invalid_request")
+        assert client.get("/userinfo", headers=bearer).status_code == 200
+    assert exchange(client, c, code, verifier).json()["error"] == "invalid_grant"
+    assert client.get("/userinfo", headers=bearer).status_code == 401

@@ -103,7 +103,8 @@ def test_a_captcha_is_single_use(app_, seeded: Seeder) -> None:
         replay = sign_in(http, OWNER, PASSWORD, captcha=ANSWER, page=page)  # same challenge again
         assert reason(replay) == "captcha_wrong"
     with seeded.db.unit_of_work() as s:
-        # Five pages showed a challenge; the two answered ones are gone, right or wrong.
+        # Five challenges were issued (the third to fifth pages, then two more); the two answered
+        # ones are gone, right or wrong.
         assert s.scalar(select(func.count()).select_from(CaptchaChallenge)) == 3
 
 
@@ -145,6 +146,10 @@ def test_password_spraying_from_one_address_meets_a_captcha_then_backoff(app_, s
         assert blocked.status_code == 429 and reason(blocked) == "address_throttled"
         assert "Too many sign-in attempts came from your network." in blocked.text
         assert 0 < int(blocked.headers["retry-after"]) <= 900  # the window; backoff: tests/unit/domain
+        # A person behind the same address (a NAT) types the CAPTCHA shown and gets in: no lock.
+        assert "or type the characters in the picture" in blocked.text
+        person = sign_in(sprayer, "user11@example.com", PASSWORD, captcha=ANSWER, page=blocked.text)
+        assert person.status_code == 303
     with browser_at(app_, "198.51.100.200") as elsewhere:  # other addresses are not affected
         assert sign_in(elsewhere, "user11@example.com", PASSWORD).status_code == 303
 
@@ -167,3 +172,26 @@ def test_unknown_and_overlong_emails_count_like_any_attempt(app_, seeded: Seeder
     # The address's counter, one for the four made-up accounts tried before the address was refused
     # (8 attempts), and one shared by every overlong email (never hashed or looked up as given).
     assert rows == 1 + 4 + 1
+
+
+def test_a_device_cookie_we_did_not_issue_is_never_trusted(app_, seeded: Seeder) -> None:
+    # A planted cookie (cookie tossing from a sibling domain) must not become the owner's trusted
+    # browser: the secret is replaced on sign-in, and the planted value stays a stranger.
+    with browser_at(app_) as owner:
+        owner.cookies.set(
+            "consentry_device",
+            "planted-by-someone-who-knows-it-0123",
+            domain="testserver.local",
+            path="/signin",
+        )
+        assert sign_in(owner, OWNER, PASSWORD).status_code == 303
+        issued = owner.cookies.get("consentry_device", path="/signin")
+    assert issued and issued != "planted-by-someone-who-knows-it-0123"
+    with browser_at(app_, "203.0.113.140") as attacker:
+        attacker.cookies.set(
+            "consentry_device",
+            "planted-by-someone-who-knows-it-0123",
+            domain="testserver.local",
+            path="/signin",
+        )
+        assert [reason(sign_in(attacker, OWNER, f"guess-{i}")) for i in range(4)][-1] == "captcha_required"

@@ -55,6 +55,9 @@ def serve(
         log_level="warning",
         access_log=False,
         proxy_headers=True,
+        # X-Forwarded-For is believed only from these proxies (docs/operators.md, "Client addresses
+        # behind a proxy"); a proxy on this machine may connect over IPv4 or IPv6 loopback.
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
         # Limits per worker (docs/operators.md, "Request bodies and timeouts"; ISSUE-9.4); bodies
         # are bounded in size and time by the app itself (consentry.web.body_limit).
         timeout_keep_alive=5,  # idle keep-alive connections close (uvicorn's default, made explicit)

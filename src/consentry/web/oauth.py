@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from consentry.domain.clients.service import find_client
 from consentry.protocol.oauth2.request_checks import request_error
 from consentry.protocol.starlette import StarletteOAuth2Request, read_oauth_request
 from consentry.storage.db import current_session
@@ -171,22 +169,30 @@ async def device_code(request: Request) -> Response:
 
 
 def _device_authorization(rt: Runtime, oreq: StarletteOAuth2Request, address: str) -> ProtocolAnswer:
-    """Each request stores a device code: only so many per address, and per (existing) client."""
-    hits = [(rt.limits.device_address, address)]
-    client_id = _named_client(oreq)
-    if client_id and find_client(current_session(), client_id) is not None:
-        hits.append((rt.limits.device_client, client_id))
-    refused = rt.limiter.first_refusal(SqlRateCounters(current_session()), hits, now())
-    if refused is not None:
-        body = {
-            "error": "slow_down",
-            "error_description": "Too many device codes were requested. "
-            f"Retry after {refused.retry_after} seconds.",
-        }
-        return 429, body, [("Retry-After", str(refused.retry_after)), *NO_STORE.items()]
-    return rt.server.create_endpoint_response("device_authorization", oreq)
+    """Each request stores a device code: only so many per address, and per authenticated client.
+
+    The client is charged only once Authlib has authenticated it, inside a savepoint that is rolled
+    back when it is over its quota: naming a client (or someone else's) in a header costs it nothing.
+    """
+    session = current_session()
+    counters = SqlRateCounters(session)
+    if refused := rt.limiter.first_refusal(counters, [(rt.limits.device_address, address)], now()):
+        return _too_many_device_codes(refused.retry_after)
+    savepoint = session.begin_nested()
+    status, body, headers = rt.server.create_endpoint_response("device_authorization", oreq)
+    client = getattr(oreq, "client", None)
+    if status == 200 and client is not None:
+        limit = rt.limits.device_client
+        if refused := rt.limiter.first_refusal(counters, [(limit, client.get_client_id())], now()):
+            savepoint.rollback()  # the code just stored, and this hit: the client stays at its limit
+            return _too_many_device_codes(refused.retry_after)
+    savepoint.commit()
+    return status, body, headers
 
 
-def _named_client(oreq: StarletteOAuth2Request) -> str | None:
-    client_id, _secret = extract_basic_authorization(oreq.headers)
-    return client_id or oreq.form.get("client_id")
+def _too_many_device_codes(retry_after: int) -> ProtocolAnswer:
+    body = {
+        "error": "temporarily_unavailable",
+        "error_description": f"Too many device codes were requested. Retry after {retry_after} seconds.",
+    }
+    return 429, body, [("Retry-After", str(retry_after)), *NO_STORE.items()]

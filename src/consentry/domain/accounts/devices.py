@@ -39,6 +39,17 @@ class TrustedDevices:
         )
         return found is not None
 
+    def known(self, session: Session, device: str) -> bool:
+        """True when this secret is one we handed out (trusted for some account, not expired)."""
+        if len(device) > 100:
+            return False
+        found = session.scalar(
+            select(TrustedDevice.id)
+            .where(TrustedDevice.device_hash == self.device_hash(device), TrustedDevice.expires_at > now())
+            .limit(1)
+        )
+        return found is not None
+
     def trust(self, session: Session, device: str, user_id: int) -> None:
         """Trust (or trust again, for another ``ttl``) this browser for this account."""
         expires_at = now() + self.ttl

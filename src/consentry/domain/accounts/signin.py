@@ -28,11 +28,13 @@ from consentry.domain.accounts.devices import TrustedDevices
 from consentry.domain.accounts.passwords import verify_password
 from consentry.domain.accounts.service import find_user
 from consentry.domain.ratelimit import Limit, Limiter, Limits
+from consentry.domain.secrets import new_secret
 from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.tables import User
 from consentry.storage.tables.base import now
 
-#: Longest email (RFC 5321) and password we look at; longer input is a wrong password, unhashed.
+#: Longest email (RFC 5321) and password we look at; longer input is a wrong password (still hashed
+#: against a dummy, so the answer takes as long as any other).
 MAX_EMAIL = 320
 MAX_PASSWORD = 1024
 
@@ -66,6 +68,8 @@ class SignInDecision:
     retry_after: int = 0
     #: The next attempt must come with a solved CAPTCHA: the page shows one.
     captcha: bool = False
+    #: A new device secret for the browser's cookie, when it signed in with one we had not issued.
+    device: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,9 +120,15 @@ class PasswordSignIn:
             counters = SqlRateCounters(session)
             for limit, subject in admission.reserved:
                 self.limiter.release(counters, limit, subject, t)
-            if attempt.device:
-                self.devices.trust(session, attempt.device, user.id)
-        return SignInDecision(Reason.OK, "Signed in.", "continue", user=user)
+            device = attempt.device if trusted else None
+            if not trusted and attempt.device and self.devices.known(session, attempt.device):
+                device = attempt.device  # a browser we trust for another account: one cookie for all
+            issued = None
+            if device is None:
+                # Never trust a secret we did not hand out (a cookie planted by someone else).
+                device = issued = new_secret()
+            self.devices.trust(session, device, user.id)
+        return SignInDecision(Reason.OK, "Signed in.", "continue", user=user, device=issued)
 
     def _admit(
         self, counters: SqlRateCounters, email: str, attempt: Attempt, trusted: bool, solved: bool, t: int
@@ -126,21 +136,27 @@ class PasswordSignIn:
         limits, hit = self.limits, self.limiter.hit
         address = hit(counters, limits.signin_address, attempt.address, t)
         admission = _Admission(reserved=[(limits.signin_address, attempt.address)])
+        throttled = not address.allowed and not solved
         if trusted:
             subject = f"{self.devices.device_hash(attempt.device or '')}:{email}"
             own = hit(counters, limits.signin_device, subject, t)
             admission.reserved.append((limits.signin_device, subject))
             needs_captcha = not own.allowed
             admission.captcha_next = own.count >= limits.signin_device.max
-        else:
-            if not address.allowed:
-                admission.refused = SignInDecision(
-                    Reason.ADDRESS_THROTTLED,
-                    "Too many sign-in attempts came from your network.",
-                    f"Wait {_duration(address.retry_after)} and try again.",
-                    retry_after=address.retry_after,
-                )
-                return admission
+            # Within its own budget the owner's browser ignores its address; past it, it is a stranger.
+            throttled = throttled and needs_captcha
+        if throttled:
+            # Past the address's limit a script waits, with backoff; a person types the CAPTCHA
+            # shown with the message and is let through (people behind one NAT are not locked out).
+            admission.refused = SignInDecision(
+                Reason.ADDRESS_THROTTLED,
+                "Too many sign-in attempts came from your network.",
+                f"Wait {_duration(address.retry_after)}, or type the characters in the picture.",
+                retry_after=address.retry_after,
+                captcha=True,
+            )
+            return admission
+        if not trusted:
             account = hit(counters, limits.signin_account, email, t)
             admission.reserved.append((limits.signin_account, email))
             needs_captcha = not account.allowed or address.count > limits.signin_address_captcha

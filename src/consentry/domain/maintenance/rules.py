@@ -113,7 +113,7 @@ RULES: tuple[Rule, ...] = (
     # Past its window (backoff included) the next hit starts again from one anyway.
     Rule(RateCounter, _expired(RateCounter.expires_at), RateCounter.expires_at),
     # An unanswered CAPTCHA is refused once expired.
-    Rule(CaptchaChallenge, _expired(CaptchaChallenge.expires_at)),
+    Rule(CaptchaChallenge, _expired(CaptchaChallenge.expires_at), CaptchaChallenge.expires_at),
     # A browser trusted for an account stops being trusted when this passes.
     Rule(TrustedDevice, _expired(TrustedDevice.expires_at), TrustedDevice.expires_at),
 )

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from consentry.settings import Settings
 
-#: Longest wait backoff ever imposes (a day), however long an address keeps trying.
-BACKOFF_MAX = 24 * 3600
+#: Longest wait backoff ever imposes (an hour), however long an address keeps trying.
+BACKOFF_MAX = 3600
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Limit:
     """At most ``max`` hits per ``window`` seconds for one subject (an address, account or client).
 
     With ``backoff``, each hit past ``max`` doubles how long the subject waits (2 s, 4 s, 8 s ...,
-    at most a day), so an address that keeps guessing is slowed down further, not just paused.
+    at most an hour), so an address that keeps guessing is slowed down further, not just paused.
     """
 
     name: str

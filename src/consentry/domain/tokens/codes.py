@@ -18,17 +18,16 @@ def save(session: Session, hasher: Hasher, code: str, **fields: object) -> Autho
 
 
 def find(session: Session, hasher: Hasher, code: str, client_pk: int) -> AuthorizationCode | None:
-    """The code if the calling client may redeem it; read-only unless it is being replayed.
+    """The code if the calling client may redeem it, used or not; read-only.
 
     Another client's code is simply unknown to the caller: nothing changes, so a stolen code
     presented by the wrong client can neither burn the code nor revoke what it issued (RFC 9700
-    4.5). A code its own client presents again revokes what its first use issued (RFC 6749 4.1.2).
+    4.5). A used code is returned too: only once the redirect URI and PKCE checks have passed does
+    :func:`consume` find it used and revoke what its first use issued (RFC 6749 4.1.2), so a used
+    code picked from a log by someone without the verifier cannot revoke its owner's grant.
     """
     row = session.get(AuthorizationCode, hasher.hash(code))
     if row is None or row.client_pk != client_pk:
-        return None
-    if row.used_at is not None:
-        revoke_family(session, row.family)
         return None
     if row.expires_at <= now():
         return None
@@ -36,7 +35,7 @@ def find(session: Session, hasher: Hasher, code: str, client_pk: int) -> Authori
 
 
 def consume(session: Session, row: AuthorizationCode) -> bool:
-    """Mark the code used, atomically; False when a concurrent request used it first (a replay)."""
+    """Mark the code used, atomically; False (and what it issued revoked) when it was used before."""
     result = session.execute(
         update(AuthorizationCode)
         .where(AuthorizationCode.code_hash == row.code_hash, AuthorizationCode.used_at.is_(None))

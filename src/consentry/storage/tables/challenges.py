@@ -11,5 +11,6 @@ class CaptchaChallenge(Base):
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     answer_hash: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[int] = mapped_column(BigInteger)
+    #: Indexed: anyone can make challenges be issued, so the purge must find dead ones cheaply.
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)

@@ -11,7 +11,6 @@ from starlette.responses import RedirectResponse, Response
 from consentry.domain.accounts.captcha import Challenge
 from consentry.domain.accounts.devices import COOKIE as DEVICE_COOKIE
 from consentry.domain.accounts.signin import Attempt, Reason, SignInDecision
-from consentry.domain.secrets import new_secret
 from consentry.web.authorize_flow import accounts_for_hd
 from consentry.web.client_address import client_address
 from consentry.web.pages.forms import safe_next
@@ -49,14 +48,11 @@ async def signin_submit(request: Request) -> Response:
     if not rt.sessions.check_csrf(state, str(form.get("csrf", ""))):
         return error_page("Session check failed", "Your session expired. Go back and try again.", 403, "csrf")
     device = request.cookies.get(DEVICE_COOKIE, "")
-    new_device = not 20 <= len(device) <= 100
-    if new_device:
-        device = new_secret()
     attempt = Attempt(
         email=email,
         password=password,
         address=client_address(request.scope),
-        device=device,
+        device=device if 20 <= len(device) <= 100 else None,
         captcha_id=str(form.get("captcha_id", "")),
         captcha_answer=str(form.get("captcha", "")),
     )
@@ -79,10 +75,10 @@ async def signin_submit(request: Request) -> Response:
     target = "/authorize/continue?" + urlencode({"flow": flow}) if flow else (next_ or "/account")
     redirect = RedirectResponse(target, status_code=303)
     rt.sessions.set_cookie(redirect, new_state)
-    if new_device:
+    if decision.device:
         redirect.set_cookie(
             DEVICE_COOKIE,
-            device,
+            decision.device,
             max_age=rt.ctx.settings.trusted_device_ttl,
             httponly=True,
             samesite="lax",

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_captcha_challenges")),
     )
+    op.create_index(op.f("ix_captcha_challenges_expires_at"), "captcha_challenges", ["expires_at"])
     op.create_table(
         "trusted_devices",
         sa.Column("id", sa.Integer(), nullable=False),
