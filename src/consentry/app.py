@@ -35,6 +35,7 @@ from consentry.protocol.oauth2.context import ProtocolContext
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.settings import Settings
 from consentry.storage.db import Database
+from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.web import oauth, oidc
 from consentry.web.api import scopes as scopes_api
 from consentry.web.authorize_flow import AuthorizeFlow
@@ -81,7 +82,7 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         limiter=limiter,
         limits=limits,
         captchas=captchas,
-        signin=PasswordSignIn(db.unit_of_work, limiter, limits, captchas, devices),
+        signin=PasswordSignIn(db.unit_of_work, SqlRateCounters, limiter, limits, captchas, devices),
     )
 
 

@@ -28,8 +28,8 @@ from consentry.domain.accounts.devices import TrustedDevices
 from consentry.domain.accounts.passwords import verify_password
 from consentry.domain.accounts.service import find_user
 from consentry.domain.ratelimit import Limit, Limiter, Limits
+from consentry.domain.ratelimit.counters import RateCounters
 from consentry.domain.secrets import new_secret
-from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.tables import User
 from consentry.storage.tables.base import now
 
@@ -86,13 +86,22 @@ class _Admission:
 
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
+#: The counters' storage within a unit of work (storage/repositories/rate_counters.py).
+CountersIn = Callable[[Session], RateCounters]
 
 
 class PasswordSignIn:
     def __init__(
-        self, units: UnitOfWork, limiter: Limiter, limits: Limits, captchas: Captchas, devices: TrustedDevices
+        self,
+        units: UnitOfWork,
+        counters: CountersIn,
+        limiter: Limiter,
+        limits: Limits,
+        captchas: Captchas,
+        devices: TrustedDevices,
     ) -> None:
         self.units = units
+        self.counters = counters
         self.limiter = limiter
         self.limits = limits
         self.captchas = captchas
@@ -109,7 +118,7 @@ class PasswordSignIn:
             solved = bool(attempt.captcha_id) and self.captchas.solve(
                 session, attempt.captcha_id, attempt.captcha_answer
             )
-            admission = self._admit(SqlRateCounters(session), email, attempt, trusted, solved, t)
+            admission = self._admit(self.counters(session), email, attempt, trusted, solved, t)
             password_hash = user.password_hash if user is not None else None
         if admission.refused is not None:
             return admission.refused
@@ -117,7 +126,7 @@ class PasswordSignIn:
         if not verify_password(password_hash, attempt.password) or user is None or user.disabled:
             return _bad_credentials(admission.captcha_next)
         with self.units() as session:
-            counters = SqlRateCounters(session)
+            counters = self.counters(session)
             for limit, subject in admission.reserved:
                 self.limiter.release(counters, limit, subject, t)
             device = attempt.device if trusted else None
@@ -131,7 +140,7 @@ class PasswordSignIn:
         return SignInDecision(Reason.OK, "Signed in.", "continue", user=user, device=issued)
 
     def _admit(
-        self, counters: SqlRateCounters, email: str, attempt: Attempt, trusted: bool, solved: bool, t: int
+        self, counters: RateCounters, email: str, attempt: Attempt, trusted: bool, solved: bool, t: int
     ) -> _Admission:
         limits, hit = self.limits, self.limiter.hit
         address = hit(counters, limits.signin_address, attempt.address, t)
