@@ -26,6 +26,7 @@ from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import KeyManager
 from consentry.domain.maintenance import start_janitor
 from consentry.domain.ratelimit import Limiter, Limits
+from consentry.domain.ratelimit.quotas import AnonymousWriters
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher
 from consentry.domain.tokens.group_store import TokenGroupStore
@@ -64,23 +65,26 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         Envelope(settings.secret_key),
         publish_retired_for=settings.id_token_ttl + settings.access_token_ttl + 3600,
     )
+    limiter, limits = Limiter(hasher), Limits.from_settings(settings)
     ctx = ProtocolContext(
-        settings=settings, db=db, hasher=hasher, keys=keys, catalogue=Catalogue(settings.issuer)
+        settings=settings,
+        db=db,
+        hasher=hasher,
+        keys=keys,
+        catalogue=Catalogue(settings.issuer),
+        quotas=AnonymousWriters(limiter, limits, SqlRateCounters),
     )
     server = ConsentryServer(ctx)
     sessions = Sessions(settings, hasher)
-    limiter, limits = Limiter(hasher), Limits.from_settings(settings)
     captchas = Captchas(hasher, settings.captcha_ttl)
     devices = TrustedDevices(hasher, settings.trusted_device_ttl)
     return Runtime(
         ctx=ctx,
         server=server,
         sessions=sessions,
-        flow=AuthorizeFlow(server, sessions, limiter, limits),
+        flow=AuthorizeFlow(server, sessions),
         token_store=TokenGroupStore(db),
         client_cache=ClientCache(),
-        limiter=limiter,
-        limits=limits,
         captchas=captchas,
         signin=PasswordSignIn(db.unit_of_work, SqlRateCounters, limiter, limits, captchas, devices),
     )

@@ -21,14 +21,12 @@ from sqlalchemy.orm import Session
 
 from consentry.domain.clients.redirect_uris import display_authority
 from consentry.domain.consent import service as consent
-from consentry.domain.ratelimit import Limiter, Limits
 from consentry.domain.scopes.catalogue import SIGN_IN
 from consentry.domain.secrets import new_secret
 from consentry.protocol.oauth2.issuer import with_issuer
 from consentry.protocol.oauth2.params import param_error
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.protocol.starlette import StarletteOAuth2Request
-from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.tables import Interaction, User
 from consentry.storage.tables.base import now
 from consentry.web.session import BrowserState, Sessions
@@ -89,12 +87,10 @@ def matches_hint(user: User, hint: str | None) -> bool:
 
 
 class AuthorizeFlow:
-    def __init__(self, server: ConsentryServer, sessions: Sessions, limiter: Limiter, limits: Limits) -> None:
+    def __init__(self, server: ConsentryServer, sessions: Sessions) -> None:
         self.server = server
         self.sessions = sessions
         self.ctx = server.ctx
-        self.limiter = limiter
-        self.limits = limits
 
     # --- interactions -------------------------------------------------------------------
     def pause(
@@ -123,12 +119,7 @@ class AuthorizeFlow:
 
     def over_quota(self, db: Session, address: str, client_id: str) -> Outcome | None:
         """Anonymous visitors store flow state: per address and per client, only so many a minute."""
-        limits = self.limits
-        refused = self.limiter.first_refusal(
-            SqlRateCounters(db),
-            [(limits.authorize_address, address), (limits.authorize_client, client_id)],
-            now(),
-        )
+        refused = self.ctx.quotas.authorize(db, address, client_id)
         if refused is None:
             return None
         return Outcome(

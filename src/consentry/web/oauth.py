@@ -9,11 +9,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from consentry.protocol.oauth2.rate_limited import TooManyRequestsError
 from consentry.protocol.oauth2.request_checks import request_error
 from consentry.protocol.starlette import StarletteOAuth2Request, read_oauth_request
 from consentry.storage.db import current_session
-from consentry.storage.repositories.rate_counters import SqlRateCounters
-from consentry.storage.tables.base import now
 from consentry.web.authorize_flow import Outcome
 from consentry.web.client_address import client_address
 from consentry.web.render import error_page, render
@@ -169,30 +168,9 @@ async def device_code(request: Request) -> Response:
 
 
 def _device_authorization(rt: Runtime, oreq: StarletteOAuth2Request, address: str) -> ProtocolAnswer:
-    """Each request stores a device code: only so many per address, and per authenticated client.
-
-    The client is charged only once Authlib has authenticated it, inside a savepoint that is rolled
-    back when it is over its quota: naming a client (or someone else's) in a header costs it nothing.
-    """
-    session = current_session()
-    counters = SqlRateCounters(session)
-    if refused := rt.limiter.first_refusal(counters, [(rt.limits.device_address, address)], now()):
-        return _too_many_device_codes(refused.retry_after)
-    savepoint = session.begin_nested()
-    status, body, headers = rt.server.create_endpoint_response("device_authorization", oreq)
-    client = getattr(oreq, "client", None)
-    if status == 200 and client is not None:
-        limit = rt.limits.device_client
-        if refused := rt.limiter.first_refusal(counters, [(limit, client.get_client_id())], now()):
-            savepoint.rollback()  # the code just stored, and this hit: the client stays at its limit
-            return _too_many_device_codes(refused.retry_after)
-    savepoint.commit()
-    return status, body, headers
-
-
-def _too_many_device_codes(retry_after: int) -> ProtocolAnswer:
-    body = {
-        "error": "temporarily_unavailable",
-        "error_description": f"Too many device codes were requested. Retry after {retry_after} seconds.",
-    }
-    return 429, body, [("Retry-After", str(retry_after)), *NO_STORE.items()]
+    """Each request stores a device code: per address here; per client once it has authenticated
+    (in the device endpoint, protocol/oauth2/grants/device_code.py)."""
+    if refused := rt.ctx.quotas.device_address(current_session(), address):
+        error = TooManyRequestsError("device codes", refused.retry_after)
+        return rt.server.handle_error_response(oreq, error)
+    return rt.server.create_endpoint_response("device_authorization", oreq)

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from consentry.domain.accounts.captcha import Captchas
 from consentry.domain.accounts.signin import PasswordSignIn
 from consentry.domain.clients.cache import ClientCache
-from consentry.domain.ratelimit import Limiter, Limits
 from consentry.domain.tokens.group_store import TokenGroupStore
 from consentry.protocol.oauth2.context import ProtocolContext
 from consentry.protocol.oauth2.server import ConsentryServer
@@ -25,8 +24,6 @@ class Runtime:
     flow: AuthorizeFlow
     token_store: TokenGroupStore
     client_cache: ClientCache
-    limiter: Limiter
-    limits: Limits
     captchas: Captchas
     signin: PasswordSignIn
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consentry.domain.keys.manager import KeyManager
+from consentry.domain.ratelimit.quotas import AnonymousWriters
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher
 from consentry.settings import Settings
@@ -18,6 +19,8 @@ class ProtocolContext:
     hasher: Hasher
     keys: KeyManager
     catalogue: Catalogue
+    #: Quotas on requests that store rows for callers nobody has signed in (issue 9 item 11).
+    quotas: AnonymousWriters
 
     @property
     def issuer(self) -> str:

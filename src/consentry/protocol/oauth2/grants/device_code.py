@@ -12,6 +12,7 @@ from authlib.oauth2.rfc8628.errors import AuthorizationPendingError, ExpiredToke
 from consentry.domain.accounts.service import get_user
 from consentry.domain.tokens import device
 from consentry.protocol.oauth2.models import DEVICE_GRANT, ClientModel, DeviceModel
+from consentry.protocol.oauth2.rate_limited import TooManyRequestsError
 from consentry.storage.db import current_session
 from consentry.storage.tables import Client
 
@@ -39,6 +40,9 @@ class DeviceAuthorizationEndpoint(_Endpoint):
         return super().create_endpoint_response(request)
 
     def save_device_credential(self, client_id: str, scope: str, data: dict[str, Any]) -> None:
+        # Charged only now, once Authlib authenticated the client: naming a client costs it nothing.
+        if refused := self.server.ctx.quotas.device_client(current_session(), client_id):
+            raise TooManyRequestsError("device codes", refused.retry_after)
         client = self.server.query_client(client_id)
         device.save(
             current_session(),
