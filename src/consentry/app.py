@@ -21,7 +21,7 @@ from consentry import __version__
 from consentry.domain.accounts.captcha import Captchas
 from consentry.domain.accounts.devices import TrustedDevices
 from consentry.domain.accounts.signin import PasswordSignIn
-from consentry.domain.clients.cache import ClientCache
+from consentry.domain.clients.snapshot import ClientCache
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import KeyManager
 from consentry.domain.maintenance import start_janitor
@@ -29,15 +29,16 @@ from consentry.domain.ratelimit import Limiter, Limits
 from consentry.domain.ratelimit.quotas import AnonymousWriters
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher
-from consentry.domain.tokens.group_store import TokenGroupStore
 from consentry.errors import DomainError, http_status
 from consentry.guard import Guard
 from consentry.protocol.oauth2.context import ProtocolContext
+from consentry.protocol.oauth2.errors import RETRY_AFTER, is_storage_outage
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.settings import Settings
 from consentry.storage.db import Database
 from consentry.storage.repositories.rate_counters import SqlRateCounters
-from consentry.web import oauth, oidc
+from consentry.storage.token_store import BatchedTokenStore
+from consentry.web import log_redaction, oauth
 from consentry.web.api import scopes as scopes_api
 from consentry.web.authorize_flow import AuthorizeFlow
 from consentry.web.body_limit import BodyLimit
@@ -47,11 +48,11 @@ from consentry.web.data.operation import REALM as DATA_REALM
 from consentry.web.data.verifier import LocalVerifier
 from consentry.web.metrics import Metrics
 from consentry.web.pages import api_reference, device, home, picker, scopes, signin
+from consentry.web.protocol_adapter import ProtocolAdapter
 from consentry.web.render import error_page
 from consentry.web.runtime import Runtime
 from consentry.web.security import SecurityHeaders
 from consentry.web.session import Sessions
-from consentry.web.token_lane import TokenLane
 
 log = logging.getLogger("consentry")
 STATIC = Path(__file__).parent / "web" / "static"
@@ -76,31 +77,32 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     )
     server = ConsentryServer(ctx)
     sessions = Sessions(settings, hasher)
+    store, client_cache = BatchedTokenStore(db), ClientCache()
     captchas = Captchas(hasher, settings.captcha_ttl)
     devices = TrustedDevices(hasher, settings.trusted_device_ttl)
     return Runtime(
         ctx=ctx,
         server=server,
         sessions=sessions,
-        flow=AuthorizeFlow(server, sessions),
-        token_store=TokenGroupStore(db),
-        client_cache=ClientCache(),
+        flow=AuthorizeFlow(server, sessions, store, client_cache),
+        token_store=store,
+        client_cache=client_cache,
         captchas=captchas,
         signin=PasswordSignIn(db.unit_of_work, SqlRateCounters, limiter, limits, captchas, devices),
     )
 
 
 class ConsentryApp(FastAPI):
-    """FastAPI behind the body limit and the token lane: the hot protocol endpoints are answered
+    """FastAPI behind the body limit and the protocol adapter: the protocol endpoints are answered
     before FastAPI's own middleware stack (telemetry, error pages) runs, which costs more than the
-    token itself; the lane adds the same security headers and maps its own errors. The body
+    token itself; the adapter adds the same security headers and maps its own errors. The body
     limit (web/body_limit.py) stands in front of both, so no request body escapes it."""
 
-    lane: ASGIApp | None = None
+    front: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.lane is not None:
-            await self.lane(scope, receive, send)
+        if self.front is not None:
+            await self.front(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
 
@@ -120,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Clients of the reference platform put tokens in /tokeninfo URLs: keep them out of the access log.
+        log_redaction.install()
         janitor = start_janitor(rt.ctx.db, settings.janitor_interval)
         yield
         janitor.stop()
@@ -139,10 +143,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_route("/metrics", app.state.metrics.protected(settings), include_in_schema=False)
     pages = (signin.router, device.router, home.router, scopes.router, api_reference.router, picker.router)
-    for router in (oauth.router, oidc.router, scopes_api.router, *pages, *DATA_ROUTERS):
+    for router in (oauth.router, scopes_api.router, *pages, *DATA_ROUTERS):
         app.include_router(router)
     # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
-    app.state.data_guard = Guard(LocalVerifier(rt.ctx), realm=DATA_REALM)
+    app.state.data_guard = Guard(LocalVerifier(rt.token_store, rt.ctx.hasher), realm=DATA_REALM)
     app.state.data_guard.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -184,6 +188,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
+        if is_storage_outage(exc):  # the same answer as the protocol endpoints: try again shortly
+            log.error("storage unavailable on %s %s: %r", request.method, request.url.path, exc)
+            retry = {"Retry-After": str(RETRY_AFTER)}
+            if _wants_html(request):
+                page = error_page("Try again in a moment", "The service is briefly unavailable.", 503)
+                page.headers.update(retry)
+                return page
+            body = {"error": "temporarily_unavailable", "error_description": "Try again in a moment."}
+            return JSONResponse(body, 503, headers=retry)
         # Logged in full for operators; the caller never sees a stack trace.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _wants_html(request):
@@ -191,7 +204,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": "server_error", "error_description": "Internal error"}, 500)
 
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
-    lane = TokenLane(partial(FastAPI.__call__, app), rt, app.state.metrics, https=settings.secure_cookies)
-    # Outermost, so every body (token lane's included) is bounded before anything reads it.
-    app.lane = BodyLimit(lane, RouteTable(), settings.body_read_timeout, https=settings.secure_cookies)
+    adapter = ProtocolAdapter(
+        partial(FastAPI.__call__, app), rt, app.state.metrics, https=settings.secure_cookies
+    )
+    # Outermost, so every body (the adapter's included) is bounded before anything reads it.
+    app.front = BodyLimit(adapter, RouteTable(), settings.body_read_timeout, https=settings.secure_cookies)
     return app

@@ -45,10 +45,10 @@ def test_device_page_refuses_a_code_of_a_client_that_may_not_use_the_grant(seed,
     web = seed.client("web")
     seed.user("tv@example.org")
     with seed.db.unit_of_work() as s:  # a code from before the endpoint refused such clients
-        device.save(
-            s, seed.hasher, device_code="dc-web", user_code="BCDF-GHJK", client_pk=web.pk,
+        s.add(DeviceCode(**device.row(
+            seed.hasher, device_code="dc-web", user_code="BCDF-GHJK", client_pk=web.pk,
             scope=f"openid {CAL}", ttl=600, interval=5,
-        )  # fmt: skip
+        )))  # fmt: skip
     page = browser.follow(browser.get(f"{ISSUER}/device?user_code=BCDF-GHJK"))
     page = browser.sign_in(page, "tv@example.org", PASSWORD)
     csrf = form_value(page.text, CSRF_RE)

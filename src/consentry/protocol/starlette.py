@@ -1,7 +1,7 @@
 """Starlette request -> Authlib request objects.
 
 Authlib ships no server integration for Starlette; this is the small adapter it needs. The
-async handler reads the body first, so the Authlib call can then run synchronously in a thread.
+protocol adapter reads the body first, so the Authlib call then runs synchronously.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from functools import cached_property
 from urllib.parse import parse_qsl
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
-from starlette.requests import Request
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -83,6 +82,7 @@ class StarletteOAuth2Request(OAuth2Request):
         form: list[tuple[str, str]],
     ) -> None:
         super().__init__(method=method, uri=uri, headers=headers)
+        self._parts = (method, uri, headers, query, form)
         self._args = MultiDict(query)
         self._form = MultiDict(form)
         # Parameters come from the query for GET and from the body for POST, never mixed:
@@ -90,6 +90,10 @@ class StarletteOAuth2Request(OAuth2Request):
         self.payload = _Payload(self._args if method == "GET" else self._form)
         #: Our per-request extras (granted scope, family, offline flag...).
         self.consentry: dict[str, object] = {}
+
+    def fresh(self) -> StarletteOAuth2Request:
+        """The same request, unannotated: Authlib sets attributes on the request it runs."""
+        return StarletteOAuth2Request(*self._parts)
 
     @property
     def args(self) -> MultiDict:
@@ -111,19 +115,6 @@ class CaseInsensitiveHeaders(dict[str, str]):
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and super().__contains__(key.lower())
-
-
-async def read_oauth_request(request: Request, issuer: str) -> StarletteOAuth2Request:
-    """Read everything Authlib needs from a Starlette request, before leaving the event loop."""
-    body = await request.body() if request.method == "POST" else b""
-    return build_oauth_request(
-        request.method,
-        request.url.path,
-        request.scope.get("query_string", b""),
-        request.scope["headers"],
-        body,
-        issuer,
-    )
 
 
 def build_oauth_request(

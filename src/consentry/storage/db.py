@@ -17,6 +17,26 @@ from sqlalchemy.orm import Session, sessionmaker
 from consentry.storage import unstorable
 
 _current: ContextVar[Session | None] = ContextVar("consentry_session", default=None)
+_forbidden: ContextVar[bool] = ContextVar("consentry_database_forbidden", default=False)
+
+
+class DatabaseForbidden(RuntimeError):
+    """Code that must only read prefetched records (Authlib's hooks) reached for the database."""
+
+
+@contextmanager
+def database_forbidden() -> Iterator[None]:
+    """No unit of work and no statement in this span: see ``protocol/oauth2/exchange.py``."""
+    token = _forbidden.set(True)
+    try:
+        yield
+    finally:
+        _forbidden.reset(token)
+
+
+def _refuse_if_forbidden(*_args: Any) -> None:
+    if _forbidden.get():
+        raise DatabaseForbidden("a protocol hook touched the database; prefetch what it reads instead")
 
 
 def make_engine(url: str) -> Engine:
@@ -31,6 +51,7 @@ def make_engine(url: str) -> Engine:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_engine(url, **kwargs)
     unstorable.install(engine)
+    event.listen(engine, "before_cursor_execute", _refuse_if_forbidden)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -111,6 +132,7 @@ class Database:
         The session is also published in a context variable so Authlib's callbacks, which
         receive no session argument, reach the same transaction through :func:`current_session`.
         """
+        _refuse_if_forbidden()
         session = self.sessions()
         token = _current.set(session)
         try:
@@ -129,6 +151,7 @@ class Database:
 
 def current_session() -> Session:
     """The session of the unit of work running in this context."""
+    _refuse_if_forbidden()
     session = _current.get()
     if session is None:
         raise RuntimeError("no unit of work is active")

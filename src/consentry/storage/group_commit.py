@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
@@ -56,9 +57,12 @@ class GroupCommit(Generic[Item, Result]):
         self._on_connect = on_connect
         self._conn: Connection | None = None
         self._last_used = 0.0
-        self._release_scheduled = False
-        in_thread = commit_in_thread or batch_in_thread
-        self._committer = ThreadPoolExecutor(1, thread_name_prefix=name) if in_thread else None
+        #: Loops with an idle-release timer pending (a loop that ended with one pending is dropped).
+        self._release_scheduled: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+        #: Whether the COMMIT (or the whole batch) runs in the committer thread, made on first use
+        #: so that a store closed at one lifespan's end serves the next one.
+        self._in_thread = commit_in_thread or batch_in_thread
+        self._committer: ThreadPoolExecutor | None = None
         #: The statements too (a networked database: the loop must not wait on round trips).
         self._batch_in_thread = batch_in_thread
         #: A commit is running in the committer thread; the connection is not ours meanwhile.
@@ -82,6 +86,7 @@ class GroupCommit(Generic[Item, Result]):
     def close(self) -> None:
         if self._committer is not None:
             self._committer.shutdown(wait=True)
+            self._committer = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -91,9 +96,9 @@ class GroupCommit(Generic[Item, Result]):
             return  # the running commit's completion starts this batch
         batch = self._waiting.pop(loop)
         items = [item for item, _future in batch]
-        if self._batch_in_thread and self._committer is not None:
+        if self._batch_in_thread:
+            whole = loop.run_in_executor(self._executor(), self._whole_batch, items)
             self._committing = True
-            whole = loop.run_in_executor(self._committer, self._whole_batch, items)
             whole.add_done_callback(
                 lambda f: self._committed(loop, batch, f.result() if not f.exception() else [], f.exception())
             )
@@ -102,18 +107,23 @@ class GroupCommit(Generic[Item, Result]):
             conn = self._connection()
             transaction = conn.begin()
             results: Sequence[Any] = self._handler(conn, items)
-            if self._committer is None:
+            if not self._in_thread:
                 transaction.commit()
                 end_write(conn)
             else:
+                done = loop.run_in_executor(self._executor(), transaction.commit)
                 self._committing = True
-                done = loop.run_in_executor(self._committer, transaction.commit)
                 done.add_done_callback(lambda f: self._committed(loop, batch, results, f.exception()))
                 return
         except Exception as exc:
             self._failed(batch, exc)
         else:
             self._deliver(loop, batch, results)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix=self.name)
+        return self._committer
 
     def _whole_batch(self, items: list[Item]) -> Sequence[Any]:
         conn = self._connection()
@@ -134,8 +144,12 @@ class GroupCommit(Generic[Item, Result]):
             self._failed(batch, error)
         else:
             self._deliver(loop, batch, results)
-        if loop in self._waiting:
-            self._run(loop)
+        # Every loop with a batch queued behind this commit gets its turn (tests run several loops).
+        for waiting_loop in list(self._waiting):
+            if waiting_loop is loop:
+                self._run(loop)
+            elif not waiting_loop.is_closed():
+                waiting_loop.call_soon_threadsafe(self._run, waiting_loop)
 
     def _failed(self, batch: list[tuple[Item, asyncio.Future[Result]]], exc: BaseException) -> None:
         log.error("%s: batch of %d failed: %r", self.name, len(batch), exc)
@@ -156,8 +170,8 @@ class GroupCommit(Generic[Item, Result]):
             if not future.done():
                 future.set_result(result)
         self._last_used = time.monotonic()
-        if not self._release_scheduled:
-            self._release_scheduled = True
+        if loop not in self._release_scheduled:
+            self._release_scheduled.add(loop)
             loop.call_later(self._idle, self._release_if_idle, loop)
 
     def _connection(self) -> Connection:
@@ -183,7 +197,7 @@ class GroupCommit(Generic[Item, Result]):
         """Give the connection back when unused, so idle apps hold no database connection."""
         quiet = time.monotonic() - self._last_used
         if quiet >= self._idle and not self._committing:
-            self._release_scheduled = False
+            self._release_scheduled.discard(loop)
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None

@@ -8,8 +8,8 @@ from starlette.requests import Request
 
 from consentry.domain.accounts.captcha import Captchas
 from consentry.domain.accounts.signin import PasswordSignIn
-from consentry.domain.clients.cache import ClientCache
-from consentry.domain.tokens.group_store import TokenGroupStore
+from consentry.domain.clients.snapshot import ClientCache
+from consentry.domain.tokens.store import TokenStore
 from consentry.protocol.oauth2.context import ProtocolContext
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.web.authorize_flow import AuthorizeFlow
@@ -22,7 +22,7 @@ class Runtime:
     server: ConsentryServer
     sessions: Sessions
     flow: AuthorizeFlow
-    token_store: TokenGroupStore
+    token_store: TokenStore
     client_cache: ClientCache
     captchas: Captchas
     signin: PasswordSignIn

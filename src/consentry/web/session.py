@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 
 from consentry.domain.secrets import Hasher, derive_key, new_secret
@@ -38,7 +38,19 @@ class Sessions:
 
     # --- cookie -------------------------------------------------------------------------
     def state(self, request: Request) -> BrowserState:
-        sid = request.cookies.get(COOKIE, "")
+        return self._state(request.cookies.get(COOKIE, ""))
+
+    def state_from_headers(self, headers: list[tuple[bytes, bytes]]) -> BrowserState:
+        """The same, from raw ASGI headers (the protocol adapter has no Starlette request)."""
+        for name, value in headers:
+            if name == b"cookie":
+                sid = cookie_parser(value.decode("latin-1")).get(COOKIE, "")
+                if sid:
+                    return self._state(sid)
+        return self._state("")
+
+    @staticmethod
+    def _state(sid: str) -> BrowserState:
         if 20 <= len(sid) <= 100:
             return BrowserState(sid)
         return BrowserState(new_secret(), fresh=True)

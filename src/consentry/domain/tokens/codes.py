@@ -1,58 +1,34 @@
-"""Authorization codes: single-use, short-lived, stored as hashes."""
+"""Authorization codes: single-use, short-lived, stored as hashes.
+
+Codes are written and claimed through the token store (``domain/tokens/store.py``): the row
+is built here, the claim (used once, atomically) is decided by the store's commit.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from typing import Any
 
 from consentry.domain.secrets import Hasher
-from consentry.domain.tokens.service import revoke_family
-from consentry.storage.tables import AuthorizationCode
+from consentry.domain.tokens.records import CodeRecord
 from consentry.storage.tables.base import now
 
 
-def save(session: Session, hasher: Hasher, code: str, **fields: object) -> AuthorizationCode:
-    row = AuthorizationCode(code_hash=hasher.hash(code), **fields)
-    session.add(row)
-    return row
+def row(hasher: Hasher, code: str, **fields: Any) -> dict[str, Any]:
+    """The row to store for a new code: its hash, never the code."""
+    return {"code_hash": hasher.hash(code), "used_at": None, "created_at": now(), **fields}
 
 
-def find(session: Session, hasher: Hasher, code: str, client_pk: int) -> AuthorizationCode | None:
-    """The code if the calling client may redeem it, used or not; read-only.
+def redeemable(found: CodeRecord | None, code_hash: str, client_pk: int) -> CodeRecord | None:
+    """The code if the calling client may redeem it, used or not.
 
     Another client's code is simply unknown to the caller: nothing changes, so a stolen code
     presented by the wrong client can neither burn the code nor revoke what it issued (RFC 9700
     4.5). A used code is returned too: only once the redirect URI and PKCE checks have passed does
-    :func:`consume` find it used and revoke what its first use issued (RFC 6749 4.1.2), so a used
-    code picked from a log by someone without the verifier cannot revoke its owner's grant.
+    the claim find it used and revoke what its first use issued (RFC 6749 4.1.2), so a used code
+    picked from a log by someone without the verifier cannot revoke its owner's grant.
     """
-    row = session.get(AuthorizationCode, hasher.hash(code))
-    if row is None or row.client_pk != client_pk:
+    if found is None or found.code_hash != code_hash or found.client_pk != client_pk:
         return None
-    if row.expires_at <= now():
+    if found.expires_at <= now():
         return None
-    return row
-
-
-def consume(session: Session, row: AuthorizationCode) -> bool:
-    """Mark the code used, atomically; False (and what it issued revoked) when it was used before."""
-    result = session.execute(
-        update(AuthorizationCode)
-        .where(AuthorizationCode.code_hash == row.code_hash, AuthorizationCode.used_at.is_(None))
-        .values(used_at=now())
-    )
-    if result.rowcount:  # type: ignore[attr-defined]
-        return True
-    revoke_family(session, row.family)
-    return False
-
-
-def nonce_used(session: Session, client_pk: int, nonce: str) -> bool:
-    return (
-        session.scalar(
-            select(AuthorizationCode.code_hash)
-            .where(AuthorizationCode.client_pk == client_pk, AuthorizationCode.nonce == nonce)
-            .limit(1)
-        )
-        is not None
-    )
+    return found

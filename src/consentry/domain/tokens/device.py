@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consentry.domain.secrets import Hasher
+from consentry.domain.tokens.records import DeviceRecord
 from consentry.storage.tables import DeviceCode
 from consentry.storage.tables.base import now
 
@@ -15,8 +19,7 @@ def normalize_user_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def save(
-    session: Session,
+def row(
     hasher: Hasher,
     *,
     device_code: str,
@@ -25,21 +28,16 @@ def save(
     scope: str,
     ttl: int,
     interval: int,
-) -> None:
-    session.add(
-        DeviceCode(
-            device_code_hash=hasher.hash(device_code),
-            user_code_hash=hasher.hash(normalize_user_code(user_code)),
-            client_pk=client_pk,
-            scope=scope,
-            interval=interval,
-            expires_at=now() + ttl,
-        )
-    )
-
-
-def by_device_code(session: Session, hasher: Hasher, device_code: str) -> DeviceCode | None:
-    return session.get(DeviceCode, hasher.hash(device_code))
+) -> dict[str, Any]:
+    """The row to store for a new device authorization: hashes of both codes, never the codes."""
+    return {
+        "device_code_hash": hasher.hash(device_code),
+        "user_code_hash": hasher.hash(normalize_user_code(user_code)),
+        "client_pk": client_pk,
+        "scope": scope,
+        "interval": interval,
+        "expires_at": now() + ttl,
+    }
 
 
 def by_user_code(session: Session, hasher: Hasher, user_code: str) -> DeviceCode | None:
@@ -58,21 +56,18 @@ def decide(row: DeviceCode, user_id: int, granted_scope: str | None) -> None:
     row.granted_scope = granted_scope
 
 
-def poll_too_fast(session: Session, row: DeviceCode) -> bool:
-    """True when the device polls faster than its interval (then it must slow down)."""
+@dataclass(frozen=True, slots=True)
+class Poll:
+    polled_at: int
+    interval: int
+    #: The device polled faster than its interval: it must slow down (its interval grows by 5 s).
+    too_fast: bool
+
+
+def next_poll(row: DeviceRecord) -> Poll:
+    """What a poll of a pending code changes: when it was polled and, if too soon, the interval."""
     t = now()
     last = row.last_poll_at
-    row.last_poll_at = t
     if last is not None and t - last < row.interval:
-        row.interval += 5
-        return True
-    return False
-
-
-def mark_used(session: Session, row: DeviceCode) -> bool:
-    result = session.execute(
-        update(DeviceCode)
-        .where(DeviceCode.device_code_hash == row.device_code_hash, DeviceCode.status == "approved")
-        .values(status="used")
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+        return Poll(t, row.interval + 5, True)
+    return Poll(t, row.interval, False)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from consentry.domain.secrets import Hasher
+from consentry.domain.tokens.records import TokenRecord
 from consentry.storage.tables import Token
 from consentry.storage.tables.base import now
 
@@ -60,14 +61,6 @@ def token_values(
     }
 
 
-def by_access(session: Session, hasher: Hasher, token: str) -> Token | None:
-    return session.scalar(select(Token).where(Token.access_hash == hasher.token_key(token)))
-
-
-def by_refresh(session: Session, hasher: Hasher, token: str) -> Token | None:
-    return session.scalar(select(Token).where(Token.refresh_hash == hasher.token_key(token)))
-
-
 def revoke_family(session: Session, family: str) -> int:
     result = session.execute(
         update(Token).where(Token.family == family, Token.revoked_at.is_(None)).values(revoked_at=now())
@@ -84,11 +77,11 @@ def revoke_user_client(session: Session, user_id: int, client_pk: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def is_access_active(row: Token) -> bool:
+def is_access_active(row: Token | TokenRecord) -> bool:
     return row.revoked_at is None and row.expires_at > now()
 
 
-def is_refresh_usable(row: Token) -> bool:
+def is_refresh_usable(row: Token | TokenRecord) -> bool:
     return (
         row.refresh_hash is not None
         and row.revoked_at is None

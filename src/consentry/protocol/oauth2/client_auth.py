@@ -6,11 +6,10 @@ from typing import Any, cast
 
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc.jwk import KeySet
-from sqlalchemy.exc import IntegrityError
 
+from consentry.domain.tokens.store import AssertionClaim
+from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.models import ClientModel
-from consentry.storage.db import current_session
-from consentry.storage.tables import UsedAssertion
 from consentry.storage.tables.base import now
 
 
@@ -28,14 +27,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return KeySet.import_key_set(cast(Any, client.row.jwks or {"keys": []}))
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
-        """Each assertion is accepted once: the jti is recorded until the assertion expires."""
-        session = current_session()
+        """Each assertion is accepted once: the commit records the jti until the assertion expires,
+        and refuses the request if it was recorded before (``Outcome.ASSERTION_REPLAYED``)."""
         jti_hash = self.ctx.hasher.hash(f"{claims.get('iss')}:{jti}")
-        if session.get(UsedAssertion, jti_hash) is not None:
-            return False
-        try:
-            with session.begin_nested():
-                session.add(UsedAssertion(jti_hash=jti_hash, expires_at=int(claims.get("exp", now() + 3600))))
-        except IntegrityError:
-            return False
+        expires_at = int(claims.get("exp", now() + 3600))
+        exchange.current().changes.claim_assertion = AssertionClaim(jti_hash, expires_at)
         return True

@@ -7,17 +7,20 @@ from typing import Any
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _Revocation
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 
-from consentry.domain.audit import record
-from consentry.domain.secrets import Hasher
-from consentry.domain.tokens.service import revoke_family
+from consentry.domain.tokens.store import TOKEN_KINDS, AuditEntry
+from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.models import ClientModel, TokenModel
-from consentry.protocol.oauth2.token_rows import find_row, lookup_order
-from consentry.storage.db import current_session
 
 
-def find_token(hasher: Hasher, token: str, hint: str | None) -> TokenModel | None:
+def lookup_order(hint: str | None) -> tuple[str, ...]:
+    return ("refresh_token", "access_token") if hint == "refresh_token" else TOKEN_KINDS
+
+
+def find_token(hint: str | None) -> TokenModel | None:
+    """The presented token, as prefetched under each kind (the adapter looked up both)."""
+    found = exchange.current().found.tokens
     for kind in lookup_order(hint):
-        row = find_row(hasher, kind, token)
+        row = found.get(kind)
         if row is not None:
             return TokenModel(row, kind)
     return None
@@ -27,20 +30,22 @@ class RevocationEndpoint(_Revocation):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenModel | None:
-        return find_token(self.server.ctx.hasher, token_string, token_type_hint)
+        return find_token(token_type_hint)
 
     def revoke_token(self, token: TokenModel, request: Any) -> None:
         # Revoking either half ends the grant chain: access, refresh and their rotations.
-        session = current_session()
-        revoke_family(session, token.row.family)
-        record(session, "oauth:token:revoke", data={"family": token.row.family, "kind": token.kind})
+        changes = exchange.current().changes
+        changes.revoke_families.append(token.row.family)
+        changes.audit.append(
+            AuditEntry("oauth:token:revoke", {"family": token.row.family, "kind": token.kind})
+        )
 
 
 class IntrospectionEndpoint(_Introspection):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenModel | None:
-        return find_token(self.server.ctx.hasher, token_string, token_type_hint)
+        return find_token(token_type_hint)
 
     def check_permission(self, token: TokenModel, client: ClientModel, request: Any) -> bool:
         """A client sees its own tokens, its project's, or all if it is a registered resource server."""

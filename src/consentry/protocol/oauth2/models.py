@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin, scope_to_list
 from authlib.oauth2.rfc8628 import DeviceCredentialMixin
 
-from consentry.domain.clients.cache import ClientSnapshot
 from consentry.domain.clients.redirect_uris import matches
+from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.secrets import Hasher
+from consentry.domain.tokens.records import CodeRecord, DeviceRecord, TokenRecord
 from consentry.domain.tokens.service import is_access_active, is_refresh_usable
-from consentry.storage.tables import AuthorizationCode, Client, DeviceCode
 from consentry.storage.tables.base import now
 
 GRANTS = {
@@ -30,7 +27,7 @@ def may_use_grant(client_type: str, grant_type: str) -> bool:
 
 
 class ClientModel(ClientMixin):
-    def __init__(self, row: Client | ClientSnapshot, hasher: Hasher) -> None:
+    def __init__(self, row: ClientSnapshot, hasher: Hasher) -> None:
         self.row = row
         self._hasher = hasher
         self.client_id = row.client_id
@@ -74,7 +71,7 @@ class ClientModel(ClientMixin):
 
 
 class CodeModel(AuthorizationCodeMixin):
-    def __init__(self, row: AuthorizationCode) -> None:
+    def __init__(self, row: CodeRecord) -> None:
         self.row = row
         self.code_challenge = row.code_challenge
         self.code_challenge_method = row.code_challenge_method
@@ -98,19 +95,10 @@ class CodeModel(AuthorizationCodeMixin):
         return ["pwd"]
 
 
-@dataclass(frozen=True, slots=True)
-class TokenUser:
-    """The user a refresh token was issued to, as far as minting needs (read with the token row)."""
-
-    id: int
-    sub: str
-
-
 class TokenModel(TokenMixin):
     """A token row seen as an access token or as a refresh token."""
 
-    def __init__(self, row: Any, kind: str) -> None:
-        """``row`` is a token row with its owner and user (``token_batches.TOKEN_COLUMNS``)."""
+    def __init__(self, row: TokenRecord, kind: str) -> None:
         self.row = row
         self.kind = kind
         self.scope = row.scope
@@ -147,12 +135,11 @@ class TokenModel(TokenMixin):
 
 
 class DeviceModel(DeviceCredentialMixin):
-    def __init__(self, row: DeviceCode, client_id: str) -> None:
+    def __init__(self, row: DeviceRecord) -> None:
         self.row = row
-        self._client_id = client_id
 
     def get_client_id(self) -> str:
-        return self._client_id
+        return self.row.owner_client_id
 
     def get_scope(self) -> str:
         return self.row.granted_scope or self.row.scope

@@ -1,4 +1,8 @@
-"""The authorization server: Authlib's, with our storage, token minting and client lookup."""
+"""The authorization server: Authlib's, with our token minting and client lookup.
+
+Every hook here and in the grants reads the request's prefetched records and writes into its
+pending changes (``protocol/oauth2/exchange.py``); none touches the database.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ from typing import Any
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
-from consentry.domain.clients.service import find_client
 from consentry.domain.scopes.catalogue import SIGN_IN
 from consentry.domain.secrets import new_family
 from consentry.domain.tokens.generator import mint
 from consentry.domain.tokens.service import IssuedToken, token_values
-from consentry.protocol.oauth2 import checks, deferred
+from consentry.protocol.oauth2 import checks, exchange
 from consentry.protocol.oauth2.client_auth import PrivateKeyJWT
 from consentry.protocol.oauth2.context import ProtocolContext
 from consentry.protocol.oauth2.endpoints import IntrospectionEndpoint, RevocationEndpoint
@@ -22,8 +25,6 @@ from consentry.protocol.oauth2.grants.device_code import DeviceAuthorizationEndp
 from consentry.protocol.oauth2.grants.refresh_token import RefreshTokenGrant
 from consentry.protocol.oauth2.models import ClientModel
 from consentry.protocol.oidc.id_token import ConsentryOpenIDCode
-from consentry.storage.db import current_session
-from consentry.storage.tables import Token
 
 
 class ConsentryServer(AuthorizationServer):
@@ -46,11 +47,8 @@ class ConsentryServer(AuthorizationServer):
     def query_client(self, client_id: str) -> ClientModel | None:
         if not client_id or len(client_id) > 100:
             return None
-        pending = deferred.current()
-        row: Any = pending.clients.get(client_id) if pending is not None else None
-        if pending is None:
-            row = find_client(current_session(), client_id)
-        if row is None or row.disabled:
+        row = exchange.current().found.client
+        if row is None or row.client_id != client_id or row.disabled:
             return None
         return ClientModel(row, self.ctx.hasher)
 
@@ -110,7 +108,7 @@ class ConsentryServer(AuthorizationServer):
         if client.row.project_status == "testing" and data_scopes:
             # VERIFY-11: apps in Testing get 7-day refresh tokens unless only sign-in scopes.
             refresh_ttl = self.ctx.settings.testing_refresh_token_ttl
-        family = request.consentry.get("family") if hasattr(request, "consentry") else None
+        family = request.consentry.get("family")
         values = token_values(
             self.ctx.hasher,
             IssuedToken(
@@ -127,8 +125,4 @@ class ConsentryServer(AuthorizationServer):
             family=str(family or new_family()),
             refresh_ttl=refresh_ttl,
         )
-        pending = deferred.current()
-        if pending is not None:
-            pending.writes.append(values)
-        else:
-            current_session().add(Token(**values))
+        exchange.current().changes.tokens.append(values)

@@ -7,12 +7,11 @@ from typing import Any
 
 from authlib.oidc.core import OpenIDCode, UserInfo
 
-from consentry.domain.tokens.codes import nonce_used
-from consentry.storage.db import current_session
-from consentry.storage.tables import User
+from consentry.domain.tokens.records import UserRecord
+from consentry.protocol.oauth2 import exchange
 
 
-def user_claims(user: User, scope: str) -> UserInfo:
+def user_claims(user: UserRecord, scope: str) -> UserInfo:
     """Standard claims filtered by scope; ``hd`` names the user's organization (AUTH0-5)."""
     info = UserInfo(
         sub=user.sub,
@@ -50,7 +49,7 @@ class ConsentryOpenIDCode(OpenIDCode):
         }
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
-        return nonce_used(current_session(), request.client.row.id, nonce)
+        return exchange.current().found.nonce_used
 
-    def generate_user_info(self, user: User, scope: str) -> UserInfo:
+    def generate_user_info(self, user: UserRecord, scope: str) -> UserInfo:
         return user_claims(user, scope)

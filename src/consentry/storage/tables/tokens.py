@@ -14,7 +14,7 @@ class AuthorizationCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     redirect_uri: Mapped[str] = mapped_column(Text, default="")
     scope: Mapped[str] = mapped_column(Text, default="")
-    nonce: Mapped[str | None] = mapped_column(String(512))
+    nonce: Mapped[str | None] = mapped_column(String(512), index=True)
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
     offline: Mapped[bool] = mapped_column(Boolean, default=False)

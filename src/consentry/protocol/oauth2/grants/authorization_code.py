@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
-from consentry.domain.accounts.service import get_user
 from consentry.domain.secrets import new_family
 from consentry.domain.tokens import codes
+from consentry.domain.tokens.store import CodeClaim
+from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.models import ClientModel, CodeModel
-from consentry.storage.db import current_session
 from consentry.storage.tables.base import now
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -32,48 +31,53 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         ctx = self.server.ctx
         extra = request.consentry
         data = request.payload.data
-        codes.save(
-            current_session(),
-            ctx.hasher,
-            code,
-            client_pk=request.client.row.id,
-            user_id=request.user.id,
-            redirect_uri=request.payload.redirect_uri or "",
-            scope=str(extra.get("scope", request.scope or "")),
-            nonce=data.get("nonce"),
-            code_challenge=data.get("code_challenge"),
-            code_challenge_method=data.get("code_challenge_method"),
-            offline=bool(extra.get("offline")),
-            auth_time=int(extra.get("auth_time") or now()),
-            family=new_family(),
-            expires_at=now() + ctx.settings.authorization_code_ttl,
+        t = now()
+        exchange.current().changes.codes.append(
+            codes.row(
+                ctx.hasher,
+                code,
+                client_pk=request.client.row.id,
+                user_id=request.user.id,
+                redirect_uri=request.payload.redirect_uri or "",
+                scope=str(extra.get("scope", request.scope or "")),
+                nonce=data.get("nonce"),
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
+                offline=bool(extra.get("offline")),
+                auth_time=int(extra.get("auth_time") or t),
+                family=new_family(),
+                expires_at=t + ctx.settings.authorization_code_ttl,
+            )
         )
 
     def query_authorization_code(self, code: str, client: ClientModel) -> CodeModel | None:
-        """Look the code up; it is consumed only in :meth:`save_token`, once every check passed.
+        """The prefetched code, if this client may redeem it; it is claimed only in :meth:`save_token`.
 
         Authlib checks the redirect URI and PKCE after this lookup: consuming the code here would
         let a request that fails them (a stolen code without its verifier) burn the owner's code.
         """
-        row = codes.find(current_session(), self.server.ctx.hasher, code, client.row.id)
+        row = codes.redeemable(
+            exchange.current().found.code, self.server.ctx.hasher.hash(code), client.row.id
+        )
         if row is None:
             return None
         self.request.consentry["family"] = row.family
         return CodeModel(row)
 
     def save_token(self, token: dict[str, Any]) -> Any:
-        """Consume the code, then store the tokens: a code lost to a concurrent request is a replay."""
-        if not codes.consume(current_session(), self.request.authorization_code.row):
-            raise InvalidGrantError("Invalid 'code' in request.")
+        """Claim the code with the tokens: the commit decides, and a code used before is a replay
+        that revokes what its first use issued (``storage/token_store.py``)."""
+        row = self.request.authorization_code.row
+        exchange.current().changes.claim_code = CodeClaim(row.code_hash, row.family)
         return super().save_token(token)
 
     def delete_authorization_code(self, authorization_code: CodeModel) -> None:
-        # Consumed atomically in ``save_token``; the row stays for replay detection until purged.
+        # Claimed in ``save_token``; the row stays for replay detection until purged.
         return None
 
     def authenticate_user(self, authorization_code: CodeModel) -> Any:
-        user = get_user(current_session(), authorization_code.row.user_id)
-        return None if user is None or user.disabled else user
+        user = authorization_code.row.user
+        return None if user.disabled else user
 
     def generate_token(
         self,

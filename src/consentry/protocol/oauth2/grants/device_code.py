@@ -9,12 +9,10 @@ from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint as _Endpoint
 from authlib.oauth2.rfc8628 import DeviceCodeGrant as _Grant
 from authlib.oauth2.rfc8628.errors import AuthorizationPendingError, ExpiredTokenError, SlowDownError
 
-from consentry.domain.accounts.service import get_user
 from consentry.domain.tokens import device
+from consentry.domain.tokens.store import DevicePoll
+from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.models import DEVICE_GRANT, ClientModel, DeviceModel
-from consentry.protocol.oauth2.rate_limited import TooManyRequestsError
-from consentry.storage.db import current_session
-from consentry.storage.tables import Client
 
 
 class DeviceAuthorizationEndpoint(_Endpoint):
@@ -40,32 +38,31 @@ class DeviceAuthorizationEndpoint(_Endpoint):
         return super().create_endpoint_response(request)
 
     def save_device_credential(self, client_id: str, scope: str, data: dict[str, Any]) -> None:
-        # Charged only now, once Authlib authenticated the client: naming a client costs it nothing.
-        if refused := self.server.ctx.quotas.device_client(current_session(), client_id):
-            raise TooManyRequestsError("device codes", refused.retry_after)
+        # The per-client quota is charged by the adapter once this row exists, i.e. once Authlib
+        # authenticated the client: naming a client costs it nothing (web/protocol_adapter.py).
         client = self.server.query_client(client_id)
-        device.save(
-            current_session(),
-            self.server.ctx.hasher,
-            device_code=data["device_code"],
-            user_code=data["user_code"],
-            client_pk=client.row.id,
-            scope=client.get_allowed_scope(scope),
-            ttl=self.EXPIRES_IN,
-            interval=self.INTERVAL,
+        exchange.current().changes.device_codes.append(
+            device.row(
+                self.server.ctx.hasher,
+                device_code=data["device_code"],
+                user_code=data["user_code"],
+                client_pk=client.row.id,
+                scope=client.get_allowed_scope(scope),
+                ttl=self.EXPIRES_IN,
+                interval=self.INTERVAL,
+            )
         )
 
 
 class DeviceCodeGrant(_Grant):
     def query_device_credential(self, device_code: str) -> DeviceModel | None:
-        row = device.by_device_code(current_session(), self.server.ctx.hasher, device_code)
-        if row is None:
+        row = exchange.current().found.device
+        if row is None or row.device_code_hash != self.server.ctx.hasher.hash(device_code):
             return None
-        owner = current_session().get(Client, row.client_pk)
-        return DeviceModel(row, owner.client_id if owner else "")
+        return DeviceModel(row)
 
     def validate_device_credential(self, credential: DeviceModel) -> Any:
-        session = current_session()
+        changes = exchange.current().changes
         row = credential.row
         if credential.is_expired():
             raise ExpiredTokenError()
@@ -74,14 +71,16 @@ class DeviceCodeGrant(_Grant):
         if row.status == "used":
             raise InvalidGrantError("This device code was already exchanged.")
         if row.status == "pending":
-            if device.poll_too_fast(session, row):
+            poll = device.next_poll(row)
+            changes.device_polls.append(DevicePoll(row.device_code_hash, poll.polled_at, poll.interval))
+            if poll.too_fast:
                 raise SlowDownError()
             raise AuthorizationPendingError()
-        if not device.mark_used(session, row):
-            raise InvalidGrantError("This device code was already exchanged.")
-        user = get_user(session, row.user_id) if row.user_id else None
+        user = row.user
         if user is None or user.disabled:
             raise AccessDeniedError()
+        # Approved: the commit moves it to used, once; a second exchange loses the claim.
+        changes.claim_device = row.device_code_hash
         return user
 
     def query_user_grant(self, user_code: str) -> None:  # pragma: no cover - replaced above

@@ -13,13 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
-from consentry.domain.tokens.reuse import report_reuse
+from consentry.domain.tokens.store import RefreshClaim
+from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.grants.authorization_code import AUTH_METHODS
-from consentry.protocol.oauth2.models import TokenModel, TokenUser
-from consentry.protocol.oauth2.token_rows import claim, find_row
-from consentry.storage.db import current_session
+from consentry.protocol.oauth2.models import TokenModel
 from consentry.storage.tables.base import now
 
 
@@ -28,8 +26,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> TokenModel | None:
-        """Look the token up, read-only: Authlib has not checked the client yet."""
-        row = find_row(self.server.ctx.hasher, "refresh_token", refresh_token)
+        """The prefetched token, read-only: Authlib has not checked the client yet."""
+        row = exchange.current().found.tokens.get("refresh_token")
         if row is None or row.revoked_at is not None:
             return None
         if (row.refresh_expires_at or 0) <= now():
@@ -40,22 +38,27 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         row = refresh_token.row
         if row.user_id is None or row.user_sub is None or row.user_disabled:
             return None
-        return TokenUser(id=row.user_id, sub=row.user_sub)
+        return _Holder(row.user_id, row.user_sub)
 
     def save_token(self, token: dict[str, Any]) -> Any:
-        """Consume the presented token, then store its successor: the first write of the request.
-
-        A lost claim means the token was rotated before (or by a concurrent request): that is
-        reuse by the token's own client (the client check has passed), so the family is revoked.
-        On the token lane ``claim`` only records the row and the group commit decides.
-        """
+        """Claim the presented token with its successor: the commit decides. A lost claim means the
+        token was rotated before (or by a concurrent request): reuse by the token's own client (the
+        client check has passed), so the store revokes the family."""
         row = self.request.refresh_token.row
-        if not claim(row):
-            report_reuse(current_session(), row.family)
-            raise InvalidGrantError()
+        exchange.current().changes.claim_refresh = RefreshClaim(row.id, row.family)
         self.request.consentry["family"] = row.family
         return super().save_token(token)
 
     def revoke_old_credential(self, refresh_token: TokenModel) -> None:
         # Rotation already marked the old row; its access token stays valid until it expires.
         return None
+
+
+class _Holder:
+    """The user a refresh token was issued to, as far as minting needs (read with the token row)."""
+
+    __slots__ = ("id", "sub")
+
+    def __init__(self, user_id: int, sub: str) -> None:
+        self.id = user_id
+        self.sub = sub

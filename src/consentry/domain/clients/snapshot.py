@@ -1,4 +1,4 @@
-"""Client snapshots cached per process, so the token endpoint needs no read before it writes.
+"""The one shape of a client the protocol reads, and a per-process cache of them.
 
 A cached snapshot is only a guess: every write that relies on one re-reads the client's
 current :attr:`ClientSnapshot.fingerprint` inside the committing transaction, and a mismatch
@@ -22,6 +22,7 @@ class ClientSnapshot:
 
     id: int
     client_id: str
+    name: str
     secret_hash: str | None
     client_type: str
     access_token_format: str
@@ -29,27 +30,10 @@ class ClientSnapshot:
     can_introspect: bool
     disabled: bool
     project_id: int
+    project_name: str
     project_status: str
     redirect_uris: tuple[str, ...] = ()
     jwks: dict[str, Any] | None = field(default=None, compare=False)
-
-    @classmethod
-    def of(cls, row: Any) -> ClientSnapshot:
-        """From a ``Client`` row or a query row carrying the same names plus ``project_status``."""
-        return cls(
-            id=row.id,
-            client_id=row.client_id,
-            secret_hash=row.secret_hash,
-            client_type=row.client_type,
-            access_token_format=row.access_token_format,
-            id_token_alg=row.id_token_alg,
-            can_introspect=bool(row.can_introspect),
-            disabled=bool(row.disabled),
-            project_id=row.project_id,
-            project_status=row.project_status,
-            redirect_uris=tuple(getattr(row, "redirect_uris", None) or ()),
-            jwks=getattr(row, "jwks", None),
-        )
 
     @property
     def fingerprint(self) -> tuple[Any, ...]:
@@ -62,6 +46,7 @@ class ClientSnapshot:
             self.can_introspect,
             self.project_id,
             self.project_status,
+            self.redirect_uris,
         )
 
 

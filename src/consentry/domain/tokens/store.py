@@ -1,0 +1,147 @@
+"""The token-store contract: everything a grant or protocol endpoint reads or writes, in two calls.
+
+Every request to a protocol endpoint does the same three things: one :meth:`TokenStore.lookup`
+before Authlib runs (the client, the presented token, code or device code, the browser's
+accounts and their consent), Authlib on those records alone, then one :meth:`TokenStore.commit`
+of what it decided (claims and new rows), which either stands as a whole or not at all. A claim
+that was lost to another request (a code or refresh token already used, a replayed client
+assertion) fails the request and leaves only its consequence: the family revoked, an audit event.
+
+Nothing here says how: ``storage/token_store.py`` batches the calls of many requests into one
+transaction (group commit). Tests and new grants use this contract, never the SQL behind it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from consentry.domain.clients.snapshot import ClientSnapshot
+from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord
+
+TOKEN_KINDS = ("access_token", "refresh_token")
+
+
+class Outcome(enum.Enum):
+    COMMITTED = "committed"
+    #: The client changed since its snapshot was read (secret, status, ...): nothing was written.
+    CLIENT_CHANGED = "client_changed"
+    #: The refresh token was rotated before: the family was revoked, nothing else written.
+    REFRESH_REUSED = "refresh_reused"
+    #: The authorization code was used before: what it issued was revoked, nothing else written.
+    CODE_REPLAYED = "code_replayed"
+    #: The device code was exchanged before: nothing was written.
+    DEVICE_USED = "device_used"
+    #: The client assertion's jti was seen before: nothing was written.
+    ASSERTION_REPLAYED = "assertion_replayed"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What one request needs read. Hashes are the stored keys (``Hasher.token_key`` / ``hash``)."""
+
+    client_id: str | None = None
+    token_hash: str | None = None
+    #: Which columns ``token_hash`` is looked up in, in order of preference.
+    token_kinds: tuple[str, ...] = ()
+    code_hash: str | None = None
+    device_hash: str | None = None
+    #: A browser session: its signed-in accounts, and their consent to ``client_id``.
+    session_hash: str | None = None
+    #: Whether a code of ``client_id`` already carried this nonce (OpenID replay check).
+    nonce: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    client: ClientSnapshot | None = None
+    #: The presented token by kind, when found in that kind's column.
+    tokens: dict[str, TokenRecord] = field(default_factory=dict)
+    code: CodeRecord | None = None
+    device: DeviceRecord | None = None
+    #: Accounts of the session, newest sign-in first; disabled accounts are left out.
+    accounts: tuple[AccountRecord, ...] = ()
+    #: The scopes each account of the session granted ``client_id``, by user id.
+    consents: dict[int, frozenset[str]] = field(default_factory=dict)
+    nonce_used: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshClaim:
+    token_id: int
+    family: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeClaim:
+    code_hash: str
+    family: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionClaim:
+    jti_hash: str
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePoll:
+    device_hash: str
+    polled_at: int
+    interval: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    tag: str
+    data: dict[str, Any]
+    actor: str = ""
+
+
+@dataclass
+class Changes:
+    """What one request writes, all or nothing. Claims are decided first; if one is lost, only its
+    consequence is written (see :class:`Outcome`)."""
+
+    #: The snapshot the request relied on; its fingerprint is checked again at commit.
+    client: ClientSnapshot | None = None
+    claim_refresh: RefreshClaim | None = None
+    claim_code: CodeClaim | None = None
+    #: A device code moving from approved to used.
+    claim_device: str | None = None
+    claim_assertion: AssertionClaim | None = None
+    #: New rows, as column -> value.
+    tokens: list[dict[str, Any]] = field(default_factory=list)
+    codes: list[dict[str, Any]] = field(default_factory=list)
+    device_codes: list[dict[str, Any]] = field(default_factory=list)
+    #: Written even when the request is refused (slow_down is itself a decision to remember).
+    device_polls: list[DevicePoll] = field(default_factory=list)
+    revoke_families: list[str] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.claim_refresh
+            or self.claim_code
+            or self.claim_device
+            or self.claim_assertion
+            or self.tokens
+            or self.codes
+            or self.device_codes
+            or self.device_polls
+            or self.revoke_families
+            or self.audit
+        )
+
+
+class TokenStore(Protocol):
+    async def lookup(self, want: Lookup) -> Found:
+        """Read what ``want`` names, in one batched read shared with concurrent requests."""
+        ...
+
+    async def commit(self, changes: Changes) -> Outcome:
+        """Write ``changes`` atomically; answered only once durable (group commit)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,225 @@
+"""The token store (``domain/tokens/store.py``), batched: every request's reads and writes share
+one statement per kind with the other requests of the same event-loop turn (group commit).
+
+Reads run in autocommit (no BEGIN/COMMIT round trips); writes re-read the clients they rely on
+inside the committing transaction, so a cached client snapshot that went stale refuses the write
+instead of minting a token for a client that was disabled or had its secret rotated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from consentry.domain.audit import record
+from consentry.domain.tokens.store import Changes, Found, Lookup, Outcome
+from consentry.storage import unstorable
+from consentry.storage.db import Database
+from consentry.storage.group_commit import GroupCommit
+from consentry.storage.repositories import token_batches as sql
+from consentry.storage.tables import DeviceCode
+from consentry.storage.tables.base import now
+
+
+def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
+    at = now()
+    client_ids = {i.client_id for i in items if i.client_id}
+    clients = sql.clients_by_client_id(conn, client_ids) if client_ids else {}
+    tokens = {}
+    for kind in ("access_token", "refresh_token"):
+        wanted = {i.token_hash for i in items if i.token_hash and kind in i.token_kinds}
+        if wanted:
+            tokens[kind] = sql.tokens_by_hash(conn, kind, wanted)
+    code_hashes = {i.code_hash for i in items if i.code_hash}
+    codes = sql.codes_by_hash(conn, code_hashes) if code_hashes else {}
+    device_hashes = {i.device_hash for i in items if i.device_hash}
+    devices = sql.devices_by_hash(conn, device_hashes) if device_hashes else {}
+    sessions = {i.session_hash for i in items if i.session_hash}
+    accounts = sql.accounts_by_session(conn, sessions, at) if sessions else {}
+    consent_clients = {i.client_id for i in items if i.session_hash and i.client_id}
+    consents = sql.consents_by_session(conn, sessions, consent_clients) if consent_clients else {}
+    nonces = {i.nonce for i in items if i.nonce and i.client_id}
+    used = sql.used_nonces(conn, nonces) if nonces else set()
+    out = []
+    for i in items:
+        found_tokens = {}
+        if i.token_hash:
+            for kind in i.token_kinds:
+                hit = tokens.get(kind, {}).get(i.token_hash)
+                if hit is not None:
+                    found_tokens[kind] = hit
+        session_accounts = tuple(accounts.get(i.session_hash, ())) if i.session_hash else ()
+        out.append(
+            Found(
+                client=clients.get(i.client_id) if i.client_id else None,
+                tokens=found_tokens,
+                code=codes.get(i.code_hash) if i.code_hash else None,
+                device=devices.get(i.device_hash) if i.device_hash else None,
+                accounts=session_accounts,
+                consents=consents.get((i.session_hash, i.client_id), {})
+                if i.session_hash and i.client_id
+                else {},
+                nonce_used=bool(i.nonce and i.client_id and (i.client_id, i.nonce) in used),
+            )
+        )
+    return out
+
+
+def write_batch(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
+    """Decide every claim first, then write what the winners carry, all in one transaction."""
+    at = now()
+    outcomes = [Outcome.COMMITTED] * len(items)
+    pks = {c.client.id for c in items if c.client is not None}
+    current = sql.clients_by_pk(conn, pks) if pks else {}
+    for n, c in enumerate(items):
+        if c.client is not None:
+            seen = current.get(c.client.id)
+            if seen is None or seen.fingerprint != c.client.fingerprint:
+                outcomes[n] = Outcome.CLIENT_CHANGED
+    for n, c in enumerate(items):
+        # An assertion first: a replayed client assertion must not burn the code it carries.
+        if outcomes[n] is Outcome.COMMITTED and c.claim_assertion is not None:
+            a = c.claim_assertion
+            if not sql.claim_assertion(conn, a.jti_hash, a.expires_at):
+                outcomes[n] = Outcome.ASSERTION_REPLAYED
+    _claim(
+        items,
+        outcomes,
+        lambda c: c.claim_refresh.token_id if c.claim_refresh else None,
+        lambda ids: sql.claim_refresh(conn, ids, at),
+        Outcome.REFRESH_REUSED,
+    )
+    _claim(
+        items,
+        outcomes,
+        lambda c: c.claim_code.code_hash if c.claim_code else None,
+        lambda hashes: sql.claim_codes(conn, hashes, at),
+        Outcome.CODE_REPLAYED,
+    )
+    _claim(
+        items, outcomes, lambda c: c.claim_device, lambda h: sql.claim_devices(conn, h), Outcome.DEVICE_USED
+    )
+    tokens: list[dict[str, Any]] = []
+    codes: list[dict[str, Any]] = []
+    device_codes: list[dict[str, Any]] = []
+    polls: list[tuple[int, int, str]] = []
+    families: list[str] = []
+    audit: list[tuple[str, str, dict[str, Any]]] = []
+    for c, outcome in zip(items, outcomes, strict=True):
+        if outcome is Outcome.REFRESH_REUSED and c.claim_refresh is not None:
+            # RFC 9700 4.14.2: the rotated token came back, so the whole grant chain is revoked.
+            families.append(c.claim_refresh.family)
+            audit.append(("oauth:refresh_token:reuse", "", {"family": c.claim_refresh.family}))
+        elif outcome is Outcome.CODE_REPLAYED and c.claim_code is not None:
+            # RFC 6749 4.1.2: what the code issued the first time is revoked.
+            families.append(c.claim_code.family)
+            audit.append(("oauth:code:replay", "", {"family": c.claim_code.family}))
+        if outcome is not Outcome.COMMITTED:
+            continue
+        tokens += c.tokens
+        codes += c.codes
+        device_codes += c.device_codes
+        polls += [(p.polled_at, p.interval, p.device_hash) for p in c.device_polls]
+        families += c.revoke_families
+        audit += [(e.tag, e.actor, e.data) for e in c.audit]
+    # Inserted before the revocation: a winner's successor in the same batch as a replay of its
+    # code or refresh token belongs to the revoked family too.
+    sql.insert_tokens(conn, tokens)
+    sql.revoke_families(conn, families, at)
+    sql.insert_codes(conn, codes)
+    sql.record_polls(conn, polls)
+    if device_codes or audit:
+        _orm_writes(conn, device_codes, audit)
+    return outcomes
+
+
+def _claim(
+    items: Sequence[Changes],
+    outcomes: list[Outcome],
+    key: Callable[[Changes], Any],
+    claim: Callable[[set[Any]], set[Any]],
+    lost: Outcome,
+) -> None:
+    """Claim each live request's key; a key claimed twice in one batch: the second one lost."""
+    wanted = {key(c) for c, o in zip(items, outcomes, strict=True) if o is Outcome.COMMITTED and key(c)}
+    if not wanted:
+        return
+    won = claim(wanted)
+    for n, c in enumerate(items):
+        k = key(c)
+        if k is None or outcomes[n] is not Outcome.COMMITTED:
+            continue
+        if k in won:
+            won.discard(k)
+        else:
+            outcomes[n] = lost
+
+
+def _orm_writes(
+    conn: Connection, device_codes: list[dict[str, Any]], audit: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """The rare writes (device codes, audit events) through the ORM, inside the batch's transaction."""
+    with Session(bind=conn, join_transaction_mode="conditional_savepoint") as session:
+        for row in device_codes:
+            session.add(DeviceCode(**row))
+        for tag, actor, data in audit:
+            record(session, tag, actor=actor, data=data)
+        session.flush()
+
+
+def _autocommit(conn: Connection) -> None:
+    """Reads need no transaction: on PostgreSQL that saves the BEGIN and COMMIT round trips."""
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _durable_sqlite(conn: Connection) -> None:
+    """Tokens are acknowledged only once on disk: fsync at every (group) commit."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("PRAGMA synchronous=FULL"))
+
+
+class BatchedTokenStore:
+    """The one :class:`~consentry.domain.tokens.store.TokenStore` of a running server."""
+
+    def __init__(self, db: Database) -> None:
+        # SQLite work is CPU in this process: run it on the loop, only the fsync in a thread.
+        # PostgreSQL work is round trips to another process: the loop must not wait on them.
+        networked = db.engine.dialect.name != "sqlite"
+        self.reader: GroupCommit[Lookup, Found] = GroupCommit(
+            db.engine,
+            read_batch,
+            name="consentry-token-reader",
+            on_connect=_autocommit,
+            batch_in_thread=networked,
+        )
+        self.writer: GroupCommit[Changes, Outcome] = GroupCommit(
+            db.engine,
+            write_batch,
+            name="consentry-token-writer",
+            on_connect=_durable_sqlite,
+            commit_in_thread=True,
+            batch_in_thread=networked,
+        )
+
+    async def lookup(self, want: Lookup) -> Found:
+        # Batched reads run on a raw cursor, past the engine's check: refuse here what no column holds,
+        # or one caller's NUL would fail the whole batch it shares with others.
+        unstorable.check(want.client_id)
+        unstorable.check(want.nonce)
+        return await self.reader.submit(want)
+
+    async def commit(self, changes: Changes) -> Outcome:
+        # The same for rows: one request's unstorable nonce must not fail its batch-mates.
+        for row in (*changes.codes, *changes.device_codes, *changes.tokens):
+            for value in row.values():
+                unstorable.check(value)
+        if changes.claim_assertion is not None:
+            unstorable.check(changes.claim_assertion.expires_at)
+        return await self.writer.submit(changes)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.writer.close()
