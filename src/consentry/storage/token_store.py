@@ -9,13 +9,14 @@ instead of minting a token for a client that was disabled or had its secret rota
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from consentry.domain.audit import record
-from consentry.domain.tokens.store import Changes, Found, Lookup, Outcome
+from consentry.domain.tokens.store import TOKEN_KINDS, Changes, Found, Lookup, Outcome
 from consentry.storage import unstorable
 from consentry.storage.db import Database
 from consentry.storage.group_commit import GroupCommit
@@ -25,40 +26,48 @@ from consentry.storage.tables.base import now
 
 
 def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
+    """Every kind of read the batch needs, each one statement for all requests, all sent first."""
     at = now()
-    client_ids = {i.client_id for i in items if i.client_id}
-    clients = sql.clients_by_client_id(conn, client_ids) if client_ids else {}
-    tokens = {}
-    for kind in ("access_token", "refresh_token"):
-        wanted = {i.token_hash for i in items if i.token_hash and kind in i.token_kinds}
-        if wanted:
-            tokens[kind] = sql.tokens_by_hash(conn, kind, wanted)
-    code_hashes = {i.code_hash for i in items if i.code_hash}
-    codes = sql.codes_by_hash(conn, code_hashes) if code_hashes else {}
-    device_hashes = {i.device_hash for i in items if i.device_hash}
-    devices = sql.devices_by_hash(conn, device_hashes) if device_hashes else {}
+    wanted: list[tuple[set[Any], Callable[[set[Any]], Any]]] = [
+        ({i.client_id for i in items if i.client_id}, lambda k: sql.clients_by_client_id(conn, k)),
+        *[
+            (
+                {i.token_hash for i in items if i.token_hash and kind in i.token_kinds},
+                lambda k, kind=kind: sql.tokens_by_hash(conn, kind, k),
+            )
+            for kind in TOKEN_KINDS
+        ],
+        ({i.code_hash for i in items if i.code_hash}, lambda k: sql.codes_by_hash(conn, k)),
+        ({i.device_hash for i in items if i.device_hash}, lambda k: sql.devices_by_hash(conn, k)),
+        ({i.session_hash for i in items if i.session_hash}, lambda k: sql.accounts_by_session(conn, k, at)),
+        ({i.nonce for i in items if i.nonce and i.client_id}, lambda k: sql.used_nonces(conn, k)),
+    ]
     sessions = {i.session_hash for i in items if i.session_hash}
-    accounts = sql.accounts_by_session(conn, sessions, at) if sessions else {}
     consent_clients = {i.client_id for i in items if i.session_hash and i.client_id}
-    consents = sql.consents_by_session(conn, sessions, consent_clients) if consent_clients else {}
-    nonces = {i.nonce for i in items if i.nonce and i.client_id}
-    used = sql.used_nonces(conn, nonces) if nonces else set()
+    with sql.pipelined(conn):
+        pending: list[Any] = [submit(keys) if keys else sql.Done({}) for keys, submit in wanted]
+        consents_pending: Any = (
+            sql.consents_by_session(conn, sessions, consent_clients) if consent_clients else sql.Done({})
+        )
+        results = [p.result() for p in pending]
+        consents = consents_pending.result()
+    clients, access, refresh, codes, devices, accounts, used = results
+    tokens = {"access_token": access, "refresh_token": refresh}
     out = []
     for i in items:
         found_tokens = {}
         if i.token_hash:
             for kind in i.token_kinds:
-                hit = tokens.get(kind, {}).get(i.token_hash)
+                hit = tokens[kind].get(i.token_hash)
                 if hit is not None:
                     found_tokens[kind] = hit
-        session_accounts = tuple(accounts.get(i.session_hash, ())) if i.session_hash else ()
         out.append(
             Found(
                 client=clients.get(i.client_id) if i.client_id else None,
                 tokens=found_tokens,
                 code=codes.get(i.code_hash) if i.code_hash else None,
                 device=devices.get(i.device_hash) if i.device_hash else None,
-                accounts=session_accounts,
+                accounts=tuple(accounts.get(i.session_hash, ())) if i.session_hash else (),
                 consents=consents.get((i.session_hash, i.client_id), {})
                 if i.session_hash and i.client_id
                 else {},
@@ -68,12 +77,75 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
     return out
 
 
+#: Each claim: which key of a request it claims, how the batch claims a set of keys, and what
+#: losing it means.
+_Claims = list[tuple[Callable[[Changes], Any], Callable[[Connection, set[Any], int], Any], Outcome]]
+_CLAIMS: _Claims = [
+    (
+        lambda c: c.claim_refresh.token_id if c.claim_refresh else None,
+        lambda conn, keys, at: sql.claim_refresh(conn, keys, at),
+        Outcome.REFRESH_REUSED,
+    ),
+    (
+        lambda c: c.claim_code.code_hash if c.claim_code else None,
+        lambda conn, keys, at: sql.claim_codes(conn, keys, at),
+        Outcome.CODE_REPLAYED,
+    ),
+    (lambda c: c.claim_device, lambda conn, keys, _at: sql.claim_devices(conn, keys), Outcome.DEVICE_USED),
+]
+
+
 def write_batch(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
+    """On PostgreSQL, first the optimistic pipeline (one round trip when every claim is won and no
+    client changed, the usual case); otherwise, or if it finds a loser, the careful path."""
+    if conn.dialect.name == "postgresql" and not any(c.device_codes or c.audit for c in items):
+        if _optimistic(conn, items):
+            return [Outcome.COMMITTED] * len(items)
+        sql.savepoint(conn, "ROLLBACK TO SAVEPOINT")
+    return _careful(conn, items)
+
+
+def _optimistic(conn: Connection, items: Sequence[Changes]) -> bool:
+    """Send every claim and every write at once, assuming all win; True if they all did."""
+    at = now()
+    pks = {c.client.id for c in items if c.client is not None}
+    keys_per_claim = [[key(c) for c in items if key(c) is not None] for key, _claim, _lost in _CLAIMS]
+    if any(len(keys) != len(set(keys)) for keys in keys_per_claim):
+        sql.savepoint(conn, "SAVEPOINT")  # the same code or token twice in one batch: one loses
+        return False
+    with sql.pipelined(conn):
+        sql.savepoint(conn, "SAVEPOINT")
+        current: Any = sql.clients_by_pk(conn, pks) if pks else sql.Done({})
+        claims = [
+            (set(keys), claim(conn, set(keys), at) if keys else sql.Done(set()))
+            for keys, (_key, claim, _lost) in zip(keys_per_claim, _CLAIMS, strict=True)
+        ]
+        assertions = [
+            sql.claim_assertion(conn, c.claim_assertion.jti_hash, c.claim_assertion.expires_at)
+            for c in items
+            if c.claim_assertion is not None
+        ]
+        sql.insert_tokens(conn, [row for c in items for row in c.tokens])
+        sql.insert_codes(conn, [row for c in items for row in c.codes])
+        sql.record_polls(
+            conn, [(p.polled_at, p.interval, p.device_hash) for c in items for p in c.device_polls]
+        )
+        sql.revoke_families(conn, [f for c in items for f in c.revoke_families], at)
+        seen = current.result()
+        won = all(keys == pending.result() for keys, pending in claims)
+        won = all([a.result() for a in assertions]) and won
+    return won and all(
+        c.client is None or (c.client.id in seen and seen[c.client.id].fingerprint == c.client.fingerprint)
+        for c in items
+    )
+
+
+def _careful(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
     """Decide every claim first, then write what the winners carry, all in one transaction."""
     at = now()
     outcomes = [Outcome.COMMITTED] * len(items)
     pks = {c.client.id for c in items if c.client is not None}
-    current = sql.clients_by_pk(conn, pks) if pks else {}
+    current = sql.clients_by_pk(conn, pks).result() if pks else {}
     for n, c in enumerate(items):
         if c.client is not None:
             seen = current.get(c.client.id)
@@ -83,25 +155,10 @@ def write_batch(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
         # An assertion first: a replayed client assertion must not burn the code it carries.
         if outcomes[n] is Outcome.COMMITTED and c.claim_assertion is not None:
             a = c.claim_assertion
-            if not sql.claim_assertion(conn, a.jti_hash, a.expires_at):
+            if not sql.claim_assertion(conn, a.jti_hash, a.expires_at).result():
                 outcomes[n] = Outcome.ASSERTION_REPLAYED
-    _claim(
-        items,
-        outcomes,
-        lambda c: c.claim_refresh.token_id if c.claim_refresh else None,
-        lambda ids: sql.claim_refresh(conn, ids, at),
-        Outcome.REFRESH_REUSED,
-    )
-    _claim(
-        items,
-        outcomes,
-        lambda c: c.claim_code.code_hash if c.claim_code else None,
-        lambda hashes: sql.claim_codes(conn, hashes, at),
-        Outcome.CODE_REPLAYED,
-    )
-    _claim(
-        items, outcomes, lambda c: c.claim_device, lambda h: sql.claim_devices(conn, h), Outcome.DEVICE_USED
-    )
+    for key, claim, lost in _CLAIMS:
+        _claim(items, outcomes, key, partial(_claimed, claim, conn, at), lost)
     tokens: list[dict[str, Any]] = []
     codes: list[dict[str, Any]] = []
     device_codes: list[dict[str, Any]] = []
@@ -128,12 +185,19 @@ def write_batch(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.
     sql.insert_tokens(conn, tokens)
-    sql.revoke_families(conn, families, at)
     sql.insert_codes(conn, codes)
+    sql.revoke_families(conn, families, at)
     sql.record_polls(conn, polls)
     if device_codes or audit:
         _orm_writes(conn, device_codes, audit)
     return outcomes
+
+
+def _claimed(
+    claim: Callable[[Connection, set[Any], int], Any], conn: Connection, at: int, keys: set[Any]
+) -> set[Any]:
+    won: set[Any] = claim(conn, keys, at).result()
+    return won
 
 
 def _claim(

@@ -15,8 +15,9 @@ input (values are always bound parameters), hence the file-wide S608 exemption.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Boolean, Connection, Integer, Table, insert
 
@@ -29,6 +30,7 @@ TOKEN_COLUMNS = tuple(c.name for c in Token.__table__.c)
 if TokenRecord._fields[: len(TOKEN_COLUMNS)] != TOKEN_COLUMNS:  # pragma: no cover - a schema change
     raise RuntimeError("TokenRecord no longer matches the tokens table: update both together")
 
+T = TypeVar("T")
 _USER = "u.id, u.sub, u.email, u.name, u.disabled, u.org_id, g.domain"
 _USER_JOIN = "LEFT JOIN organizations g ON g.id = u.org_id"
 _CLIENT_SELECT = (
@@ -168,13 +170,45 @@ def dialect(conn: Connection) -> _Dialect:
     return found
 
 
-def _fetch(conn: Connection, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+class Pending(Generic[T]):
+    """A statement already sent; its rows are read (and converted) only when asked.
+
+    On PostgreSQL inside :func:`pipelined`, statements are queued and sent together, so a batch's
+    reads cost one round trip instead of one each; the first :meth:`result` sends the queue.
+    """
+
+    def __init__(
+        self, conn: Connection, sql: str, params: tuple[Any, ...], convert: Callable[[list[Any]], T]
+    ):
+        self._cursor = conn.connection.cursor()
+        self._cursor.execute(sql, params)
+        self._convert = convert
+
+    def result(self) -> T:
+        try:
+            return self._convert(list(self._cursor.fetchall()))
+        finally:
+            self._cursor.close()
+
+
+class Done(Generic[T]):
+    """A result known without asking the database (nothing to look up)."""
+
+    def __init__(self, value: T) -> None:
+        self._value = value
+
+    def result(self) -> T:
+        return self._value
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[bool]:
+    """PostgreSQL's pipeline mode for the statements sent inside; nothing on SQLite (in-process)."""
+    if conn.dialect.name != "postgresql":
+        yield False
+        return
+    with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+        yield True
 
 
 def _json(value: Any) -> Any:
@@ -221,30 +255,29 @@ def _token(r: Sequence[Any]) -> TokenRecord:
     return TokenRecord._make(row)
 
 
-# --- reads ----------------------------------------------------------------------------------
-def clients_by_client_id(conn: Connection, client_ids: Iterable[str]) -> dict[str, ClientSnapshot]:
+# --- reads: each returns a Pending result, so that a batch sends all before it reads any ---------
+def clients_by_client_id(conn: Connection, client_ids: Iterable[str]) -> Pending[dict[str, ClientSnapshot]]:
     d = dialect(conn)
-    rows = [_client(r) for r in _fetch(conn, d.client_by_client_id, d.keys(client_ids))]
-    return {row.client_id: row for row in rows}
+    return Pending(
+        conn, d.client_by_client_id, (d.keys(client_ids),), lambda rs: {r[1]: _client(r) for r in rs}
+    )
 
 
-def clients_by_pk(conn: Connection, pks: Iterable[int]) -> dict[int, ClientSnapshot]:
+def clients_by_pk(conn: Connection, pks: Iterable[int]) -> Pending[dict[int, ClientSnapshot]]:
     d = dialect(conn)
-    return {row.id: row for row in (_client(r) for r in _fetch(conn, d.client_by_pk, d.keys(pks)))}
+    return Pending(conn, d.client_by_pk, (d.keys(pks),), lambda rs: {r[0]: _client(r) for r in rs})
 
 
-def tokens_by_hash(conn: Connection, kind: str, hashes: Iterable[str]) -> dict[str, TokenRecord]:
+def tokens_by_hash(conn: Connection, kind: str, hashes: Iterable[str]) -> Pending[dict[str, TokenRecord]]:
     """Token rows by access or refresh hash, with their owner client and user."""
     d = dialect(conn)
-    rows = [_token(r) for r in _fetch(conn, d.token_by[kind], d.keys(hashes))]
-    key = "access_hash" if kind == "access_token" else "refresh_hash"
-    return {getattr(row, key): row for row in rows}
+    key = TokenRecord._fields.index("access_hash" if kind == "access_token" else "refresh_hash")
+    return Pending(conn, d.token_by[kind], (d.keys(hashes),), lambda rs: {r[key]: _token(r) for r in rs})
 
 
-def codes_by_hash(conn: Connection, hashes: Iterable[str]) -> dict[str, CodeRecord]:
-    d = dialect(conn)
+def _codes(rows: list[Any]) -> dict[str, CodeRecord]:
     out = {}
-    for r in _fetch(conn, d.code, d.keys(hashes)):
+    for r in rows:
         user = _user(r[12:])
         if user is not None:
             fields = (*r[:2], r[2] or "", r[3] or "", *r[4:7], bool(r[7]), *r[8:12], user)
@@ -252,77 +285,95 @@ def codes_by_hash(conn: Connection, hashes: Iterable[str]) -> dict[str, CodeReco
     return out
 
 
-def devices_by_hash(conn: Connection, hashes: Iterable[str]) -> dict[str, DeviceRecord]:
+def codes_by_hash(conn: Connection, hashes: Iterable[str]) -> Pending[dict[str, CodeRecord]]:
     d = dialect(conn)
-    return {r[0]: DeviceRecord._make((*r[:9], _user(r[9:]))) for r in _fetch(conn, d.device, d.keys(hashes))}
+    return Pending(conn, d.code, (d.keys(hashes),), _codes)
 
 
-def accounts_by_session(conn: Connection, hashes: Iterable[str], at: int) -> dict[str, list[AccountRecord]]:
+def devices_by_hash(conn: Connection, hashes: Iterable[str]) -> Pending[dict[str, DeviceRecord]]:
+    d = dialect(conn)
+    return Pending(
+        conn,
+        d.device,
+        (d.keys(hashes),),
+        lambda rs: {r[0]: DeviceRecord._make((*r[:9], _user(r[9:]))) for r in rs},
+    )
+
+
+def accounts_by_session(
+    conn: Connection, hashes: Iterable[str], at: int
+) -> Pending[dict[str, list[AccountRecord]]]:
     """Live sessions' enabled accounts, newest sign-in first."""
+
+    def convert(rows: list[Any]) -> dict[str, list[AccountRecord]]:
+        out: dict[str, list[AccountRecord]] = {}
+        for r in rows:
+            user = _user(r[3:])
+            if r[1] > at and user is not None and not user.disabled:
+                out.setdefault(r[0], []).append(AccountRecord(user, r[2]))
+        for accounts in out.values():
+            accounts.sort(key=lambda a: -a.authenticated_at)
+        return out
+
     d = dialect(conn)
-    out: dict[str, list[AccountRecord]] = {}
-    for r in _fetch(conn, d.accounts, d.keys(hashes)):
-        user = _user(r[3:])
-        if r[1] > at and user is not None and not user.disabled:
-            out.setdefault(r[0], []).append(AccountRecord(user, r[2]))
-    for accounts in out.values():
-        accounts.sort(key=lambda a: -a.authenticated_at)
-    return out
+    return Pending(conn, d.accounts, (d.keys(hashes),), convert)
 
 
 def consents_by_session(
     conn: Connection, hashes: Iterable[str], client_ids: Iterable[str]
-) -> dict[tuple[str, str], dict[int, frozenset[str]]]:
+) -> Pending[dict[tuple[str, str], dict[int, frozenset[str]]]]:
     """(session, client_id) -> each signed-in user's granted scopes for that client."""
+
+    def convert(rows: list[Any]) -> dict[tuple[str, str], dict[int, frozenset[str]]]:
+        out: dict[tuple[str, str], dict[int, frozenset[str]]] = {}
+        for session_hash, client_id, user_id, scopes in rows:
+            out.setdefault((session_hash, client_id), {})[user_id] = frozenset(_json(scopes) or ())
+        return out
+
     d = dialect(conn)
-    out: dict[tuple[str, str], dict[int, frozenset[str]]] = {}
-    for session_hash, client_id, user_id, scopes in _fetch(
-        conn, d.consents, d.keys(hashes), d.keys(client_ids)
-    ):
-        out.setdefault((session_hash, client_id), {})[user_id] = frozenset(_json(scopes) or ())
-    return out
+    return Pending(conn, d.consents, (d.keys(hashes), d.keys(client_ids)), convert)
 
 
-def used_nonces(conn: Connection, nonces: Iterable[str]) -> set[tuple[str, str]]:
+def used_nonces(conn: Connection, nonces: Iterable[str]) -> Pending[set[tuple[str, str]]]:
     """(client_id, nonce) pairs some authorization code already carried."""
     d = dialect(conn)
-    return {(r[0], r[1]) for r in _fetch(conn, d.nonces, d.keys(nonces))}
+    return Pending(conn, d.nonces, (d.keys(nonces),), lambda rs: {(r[0], r[1]) for r in rs})
 
 
 # --- writes ---------------------------------------------------------------------------------
-def _returning(conn: Connection, sql: str, *params: Any) -> set[Any]:
+def _returning(conn: Connection, sql: str, *params: Any) -> Pending[set[Any]]:
     begin_write(conn)
-    return {r[0] for r in _fetch(conn, sql, *params)}
+    return Pending(conn, sql, params, lambda rs: {r[0] for r in rs})
 
 
-def claim_refresh(conn: Connection, ids: Iterable[int], at: int) -> set[int]:
-    """Mark refresh tokens rotated; returns the ids this call claimed (others were used already)."""
-    wanted = list(ids)
-    if not wanted:
-        return set()
+def claim_refresh(conn: Connection, ids: Iterable[int], at: int) -> Pending[set[Any]]:
+    """Mark refresh tokens rotated; the ids this call claimed (others were used already)."""
     d = dialect(conn)
-    return _returning(conn, d.claim_refresh, at, d.keys(wanted))
+    return _returning(conn, d.claim_refresh, at, d.keys(ids))
 
 
-def claim_codes(conn: Connection, hashes: Iterable[str], at: int) -> set[str]:
-    wanted = list(hashes)
-    if not wanted:
-        return set()
+def claim_codes(conn: Connection, hashes: Iterable[str], at: int) -> Pending[set[Any]]:
     d = dialect(conn)
-    return _returning(conn, d.claim_code, at, d.keys(wanted))
+    return _returning(conn, d.claim_code, at, d.keys(hashes))
 
 
-def claim_devices(conn: Connection, hashes: Iterable[str]) -> set[str]:
-    wanted = list(hashes)
-    if not wanted:
-        return set()
+def claim_devices(conn: Connection, hashes: Iterable[str]) -> Pending[set[Any]]:
     d = dialect(conn)
-    return _returning(conn, d.claim_device, d.keys(wanted))
+    return _returning(conn, d.claim_device, d.keys(hashes))
 
 
-def claim_assertion(conn: Connection, jti_hash: str, expires_at: int) -> bool:
-    d = dialect(conn)
-    return bool(_returning(conn, d.claim_assertion, jti_hash, expires_at))
+def claim_assertion(conn: Connection, jti_hash: str, expires_at: int) -> Pending[set[Any]]:
+    """The jti recorded: a one-element set if this call recorded it, empty if it was seen before."""
+    return _returning(conn, dialect(conn).claim_assertion, jti_hash, expires_at)
+
+
+def savepoint(conn: Connection, command: str) -> None:
+    """SAVEPOINT / ROLLBACK TO SAVEPOINT / RELEASE SAVEPOINT ``batch`` on the raw connection."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(f"{command} batch")
+    finally:
+        cursor.close()
 
 
 def record_polls(conn: Connection, polls: Sequence[tuple[int, int, str]]) -> None:
