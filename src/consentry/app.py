@@ -32,13 +32,13 @@ from consentry.domain.secrets import Hasher
 from consentry.errors import DomainError, http_status
 from consentry.guard import Guard
 from consentry.protocol.oauth2.context import ProtocolContext
-from consentry.protocol.oauth2.errors import RETRY_AFTER, is_storage_outage
+from consentry.protocol.oauth2.errors import RETRY_AFTER, STORAGE_ERRORS
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.settings import Settings
 from consentry.storage.db import Database
 from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.token_store import BatchedTokenStore
-from consentry.web import log_redaction, oauth
+from consentry.web import log_redaction, oauth, protocol_openapi
 from consentry.web.api import scopes as scopes_api
 from consentry.web.authorize_flow import AuthorizeFlow
 from consentry.web.body_limit import BodyLimit
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
     app.state.data_guard = Guard(LocalVerifier(rt.token_store, rt.ctx.hasher), realm=DATA_REALM)
     app.state.data_guard.install(app)
+    protocol_openapi.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=False)
@@ -186,17 +187,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # BodyLimit logs the ones it sees, at debug level.
         return Response(status_code=400)
 
+    async def storage_down(request: Request, exc: Exception) -> Response:
+        """The same answer as the protocol endpoints (protocol/oauth2/errors.py): try again shortly."""
+        log.error("storage unavailable on %s %s: %r", request.method, request.url.path, exc)
+        retry = {"Retry-After": str(RETRY_AFTER)}
+        if "text/html" in request.headers.get("accept", ""):
+            page = error_page("Try again in a moment", "The service is briefly unavailable.", 503)
+            page.headers.update(retry)
+            return page
+        body = {"error": "temporarily_unavailable", "error_description": "Try again in a moment."}
+        return JSONResponse(body, 503, headers=retry)
+
+    for outage in STORAGE_ERRORS:
+        app.add_exception_handler(outage, storage_down)
+
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
-        if is_storage_outage(exc):  # the same answer as the protocol endpoints: try again shortly
-            log.error("storage unavailable on %s %s: %r", request.method, request.url.path, exc)
-            retry = {"Retry-After": str(RETRY_AFTER)}
-            if _wants_html(request):
-                page = error_page("Try again in a moment", "The service is briefly unavailable.", 503)
-                page.headers.update(retry)
-                return page
-            body = {"error": "temporarily_unavailable", "error_description": "Try again in a moment."}
-            return JSONResponse(body, 503, headers=retry)
         # Logged in full for operators; the caller never sees a stack trace.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _wants_html(request):

@@ -109,6 +109,13 @@ class ProtocolAdapter:
                     return
                 if path == "/authorize" and await self._authorize(scope, send):
                     return
+            if path in self.posts and method != "OPTIONS":
+                allowed = "GET, POST" if path in self.gets else "POST"
+                answer = error(
+                    "invalid_request", f"Use {allowed.replace(', ', ' or ')}.", 405, [("Allow", allowed)]
+                )
+                await self._guarded(send, path, _constant(answer))
+                return
         await self.app(scope, receive, send)
 
     # --- the one request/response path ------------------------------------------------
@@ -336,6 +343,13 @@ class ProtocolAdapter:
         headers += self.base_headers
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _constant(answer: Answer) -> Callable[[], Awaitable[Answer]]:
+    async def constant() -> Answer:
+        return answer
+
+    return constant
 
 
 def _json(payload: Any) -> bytes:

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 Answer = tuple[int, Any, list[tuple[str, str]]]
 #: Seconds a client should wait after a storage outage; short, since most outages are restarts.
 RETRY_AFTER = 5
-_STORAGE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error, ConnectionError, TimeoutError)
+STORAGE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error, ConnectionError, TimeoutError)
 
 
 def error(
@@ -45,7 +45,7 @@ def storage_unavailable() -> Answer:
 
 
 def is_storage_outage(exc: BaseException) -> bool:
-    return isinstance(exc, _STORAGE_ERRORS) and not isinstance(exc, DatabaseForbidden)
+    return isinstance(exc, STORAGE_ERRORS) and not isinstance(exc, DatabaseForbidden)
 
 
 def from_exception(exc: Exception, where: str) -> Answer:
