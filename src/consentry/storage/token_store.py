@@ -96,51 +96,6 @@ _CLAIMS: _Claims = [
 
 
 def write_batch(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
-    """On PostgreSQL, first the optimistic pipeline (one round trip when every claim is won and no
-    client changed, the usual case); otherwise, or if it finds a loser, the careful path."""
-    if conn.dialect.name == "postgresql" and not any(c.device_codes or c.audit for c in items):
-        if _optimistic(conn, items):
-            return [Outcome.COMMITTED] * len(items)
-        sql.savepoint(conn, "ROLLBACK TO SAVEPOINT")
-    return _careful(conn, items)
-
-
-def _optimistic(conn: Connection, items: Sequence[Changes]) -> bool:
-    """Send every claim and every write at once, assuming all win; True if they all did."""
-    at = now()
-    pks = {c.client.id for c in items if c.client is not None}
-    keys_per_claim = [[key(c) for c in items if key(c) is not None] for key, _claim, _lost in _CLAIMS]
-    if any(len(keys) != len(set(keys)) for keys in keys_per_claim):
-        sql.savepoint(conn, "SAVEPOINT")  # the same code or token twice in one batch: one loses
-        return False
-    with sql.pipelined(conn):
-        sql.savepoint(conn, "SAVEPOINT")
-        current: Any = sql.clients_by_pk(conn, pks) if pks else sql.Done({})
-        claims = [
-            (set(keys), claim(conn, set(keys), at) if keys else sql.Done(set()))
-            for keys, (_key, claim, _lost) in zip(keys_per_claim, _CLAIMS, strict=True)
-        ]
-        assertions = [
-            sql.claim_assertion(conn, c.claim_assertion.jti_hash, c.claim_assertion.expires_at)
-            for c in items
-            if c.claim_assertion is not None
-        ]
-        sql.insert_tokens(conn, [row for c in items for row in c.tokens])
-        sql.insert_codes(conn, [row for c in items for row in c.codes])
-        sql.record_polls(
-            conn, [(p.polled_at, p.interval, p.device_hash) for c in items for p in c.device_polls]
-        )
-        sql.revoke_families(conn, [f for c in items for f in c.revoke_families], at)
-        seen = current.result()
-        won = all(keys == pending.result() for keys, pending in claims)
-        won = all([a.result() for a in assertions]) and won
-    return won and all(
-        c.client is None or (c.client.id in seen and seen[c.client.id].fingerprint == c.client.fingerprint)
-        for c in items
-    )
-
-
-def _careful(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
     """Decide every claim first, then write what the winners carry, all in one transaction."""
     at = now()
     outcomes = [Outcome.COMMITTED] * len(items)

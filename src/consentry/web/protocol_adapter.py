@@ -105,6 +105,11 @@ class ProtocolAdapter:
                     )
                     return
                 if path == "/jwks":
+                    cached, loaded = self._jwks, self.rt.ctx.keys.fresh()
+                    if cached is not None and cached[0] is loaded:  # the usual case: nothing to build
+                        self.metrics.count(path, 200)
+                        await self._send(send, 200, cached[1], [(b"cache-control", JWKS_CACHE)])
+                        return
                     await self._guarded(send, path, self._jwks_answer)
                     return
                 if path == "/authorize" and await self._authorize(scope, send):

@@ -367,15 +367,6 @@ def claim_assertion(conn: Connection, jti_hash: str, expires_at: int) -> Pending
     return _returning(conn, dialect(conn).claim_assertion, jti_hash, expires_at)
 
 
-def savepoint(conn: Connection, command: str) -> None:
-    """SAVEPOINT / ROLLBACK TO SAVEPOINT / RELEASE SAVEPOINT ``batch`` on the raw connection."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(f"{command} batch")
-    finally:
-        cursor.close()
-
-
 def record_polls(conn: Connection, polls: Sequence[tuple[int, int, str]]) -> None:
     """(polled_at, interval, device_code_hash) per device poll."""
     if not polls:
