@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import text
+
 from consentry.protocol.oauth2.grants.client_credentials import ClientCredentialsGrant
-from consentry.storage.db import current_session
 from tests.support.flows import tokens_for
 
 CC = {"grant_type": "client_credentials"}
@@ -21,7 +22,8 @@ def test_a_hook_that_opens_a_session_fails_its_request(seed, app, client, monkey
     assert client.post("/token", data=CC, auth=auth).status_code == 200
 
     def reads_the_database(grant, *_args):  # type: ignore[no-untyped-def]
-        current_session()
+        with grant.server.ctx.db.unit_of_work() as session:
+            session.execute(text("SELECT 1"))
 
     def extension(grant):  # type: ignore[no-untyped-def]
         grant.register_hook("before_create_token_response", reads_the_database)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from consentry.storage import unstorable
 
-_current: ContextVar[Session | None] = ContextVar("consentry_session", default=None)
 _forbidden: ContextVar[bool] = ContextVar("consentry_database_forbidden", default=False)
 
 
@@ -129,12 +128,11 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any error.
 
-        The session is also published in a context variable so Authlib's callbacks, which
-        receive no session argument, reach the same transaction through :func:`current_session`.
+        Authlib's hooks never get one: they read what the protocol adapter prefetched
+        (``protocol/oauth2/exchange.py``), and asking for a unit of work there raises.
         """
         _refuse_if_forbidden()
         session = self.sessions()
-        token = _current.set(session)
         try:
             yield session
             session.commit()
@@ -142,17 +140,7 @@ class Database:
             session.rollback()
             raise
         finally:
-            _current.reset(token)
             session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def current_session() -> Session:
-    """The session of the unit of work running in this context."""
-    _refuse_if_forbidden()
-    session = _current.get()
-    if session is None:
-        raise RuntimeError("no unit of work is active")
-    return session

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from consentry.domain.tokens.store import Found
 from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.exchange import Exchange, NoExchange, bound
-from consentry.storage.db import Database, DatabaseForbidden, current_session
+from consentry.storage.db import Database, DatabaseForbidden
 
 
 def test_a_hook_outside_the_adapter_has_no_exchange_to_read() -> None:  # ISSUE-10: no second mode
@@ -24,8 +24,6 @@ def test_inside_an_exchange_no_unit_of_work_or_statement_runs(tmp_path) -> None:
             assert exchange.current() is bound_exchange
             with pytest.raises(DatabaseForbidden), db.unit_of_work():
                 pass
-            with pytest.raises(DatabaseForbidden):
-                current_session()
             with pytest.raises(DatabaseForbidden):
                 conn.execute(text("SELECT 1"))
         assert conn.execute(text("SELECT 1")).scalar() == 1  # allowed again once Authlib returned
