@@ -99,9 +99,7 @@ class GroupCommit(Generic[Item, Result]):
         if self._batch_in_thread:
             whole = loop.run_in_executor(self._executor(), self._whole_batch, items)
             self._committing = True
-            whole.add_done_callback(
-                lambda f: self._committed(loop, batch, f.result() if not f.exception() else [], f.exception())
-            )
+            whole.add_done_callback(lambda f: self._committed(loop, batch, *_outcome(f)))
             return
         try:
             conn = self._connection()
@@ -113,7 +111,7 @@ class GroupCommit(Generic[Item, Result]):
             else:
                 done = loop.run_in_executor(self._executor(), transaction.commit)
                 self._committing = True
-                done.add_done_callback(lambda f: self._committed(loop, batch, results, f.exception()))
+                done.add_done_callback(lambda f: self._committed(loop, batch, results, _outcome(f)[1]))
                 return
         except Exception as exc:
             self._failed(batch, exc)
@@ -140,10 +138,13 @@ class GroupCommit(Generic[Item, Result]):
         self._committing = False
         if self._conn is not None:
             end_write(self._conn)
-        if error is not None:
-            self._failed(batch, error)
-        else:
-            self._deliver(loop, batch, results)
+        try:
+            if error is not None:
+                self._failed(batch, error)
+            else:
+                self._deliver(loop, batch, results)
+        except Exception as exc:  # never leave a caller waiting: a wrong result count fails the batch
+            self._failed(batch, exc)
         # Every loop with a batch queued behind this commit gets its turn (tests run several loops).
         for waiting_loop in list(self._waiting):
             if waiting_loop is loop:
@@ -203,3 +204,11 @@ class GroupCommit(Generic[Item, Result]):
                 self._conn = None
         else:
             loop.call_later(max(self._idle - quiet, 1.0), self._release_if_idle, loop)
+
+
+def _outcome(done: asyncio.Future[Any]) -> tuple[Sequence[Any], BaseException | None]:
+    """A thread's result or error; a cancelled one is an error too, so its callers are answered."""
+    if done.cancelled():
+        return [], RuntimeError("the batch was cancelled")
+    error = done.exception()
+    return ([] if error is not None else done.result()), error

@@ -21,8 +21,10 @@ from consentry.storage import unstorable
 from consentry.storage.db import Database
 from consentry.storage.group_commit import GroupCommit
 from consentry.storage.repositories import token_batches as sql
-from consentry.storage.tables import DeviceCode
+from consentry.storage.tables import AuthorizationCode, DeviceCode, Token
 from consentry.storage.tables.base import now
+
+CODES, DEVICES, TOKENS = AuthorizationCode.__table__, DeviceCode.__table__, Token.__table__
 
 
 def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
@@ -228,13 +230,18 @@ class BatchedTokenStore:
         # or one caller's NUL would fail the whole batch it shares with others.
         unstorable.check(want.client_id)
         unstorable.check(want.nonce)
+        unstorable.check(want.session_hash)
         return await self.reader.submit(want)
 
     async def commit(self, changes: Changes) -> Outcome:
         # The same for rows: one request's unstorable nonce must not fail its batch-mates.
-        for row in (*changes.codes, *changes.device_codes, *changes.tokens):
-            for value in row.values():
-                unstorable.check(value)
+        for table, rows in (
+            (CODES, changes.codes),
+            (DEVICES, changes.device_codes),
+            (TOKENS, changes.tokens),
+        ):
+            for row in rows:
+                unstorable.check_row(table, row)
         if changes.claim_assertion is not None:
             unstorable.check(changes.claim_assertion.expires_at)
         return await self.writer.submit(changes)

@@ -29,10 +29,26 @@ def check(value: Any) -> None:
     _check(value)
 
 
+def check_row(table: Any, row: Mapping[str, Any]) -> None:
+    """Refuse a row for a raw-cursor batch: each value as :func:`check`, and no text longer than its
+    column (PostgreSQL refuses it, and the refusal would fail every request of the batch)."""
+    for name, value in row.items():
+        _check(value)
+        if isinstance(value, str):
+            length = getattr(table.c[name].type, "length", None)
+            if length is not None and len(value) > length:
+                raise UnstorableValue(f"a {name.replace('_', ' ')} longer than {length} characters")
+
+
 def _check(value: Any) -> None:
     if isinstance(value, str):
         if "\x00" in value:
             raise UnstorableValue("text with a NUL character")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UnstorableValue("text that is not valid Unicode") from None
     elif isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
         raise UnstorableValue("a number out of range")
 

@@ -329,12 +329,15 @@ class AuthorizeFlow:
         if user is None:
             await run_in_threadpool(self._finish, flow)
             return page_error("signed_out", 400, "You were signed out. Start again from the app.")
-        with bound(Exchange(found)):
+        refused: OAuth2Error | None = None
+        with bound(Exchange(found)):  # no await in here: the database is forbidden in this span
             try:
                 grant = self.server.get_consent_grant(req, end_user=user)
             except OAuth2Error as err:
-                await run_in_threadpool(self._finish, flow)
-                return error_outcome(err, self.ctx.issuer)
+                refused = err
+        if refused is not None:
+            await run_in_threadpool(self._finish, flow)
+            return error_outcome(refused, self.ctx.issuer)
         if not allow:
             await run_in_threadpool(self._finish, flow)
             denied = AccessDeniedError(redirect_uri=grant.redirect_uri, state=req.payload.state)
@@ -348,6 +351,8 @@ class AuthorizeFlow:
         withdrawn = [s for s in offered if s not in SIGN_IN and s not in agreed]
         client_pk = grant.client.row.id
         have = await run_in_threadpool(self._grant, flow, user, client_pk, agreed, withdrawn)
+        if have is None:  # the same consent sent twice: the first one took the flow
+            return page_error("expired", 400, "This sign-in request expired. Start again from the app.")
         found = replace(found, consents={**found.consents, user.id: frozenset(have)})
         exchange = Exchange(found)
         with bound(exchange):
@@ -414,7 +419,10 @@ class AuthorizeFlow:
 
     def _grant(
         self, flow: str, user: UserRecord, client_pk: int, agreed: list[str], withdrawn: list[str]
-    ) -> set[str]:
+    ) -> set[str] | None:
+        """Take the flow (once: a second POST of the same consent finds it gone) and record consent."""
         with self.ctx.db.unit_of_work() as db:
-            db.execute(delete(Interaction).where(Interaction.id_hash == self.ctx.hasher.hash(flow)))
+            taken = db.execute(delete(Interaction).where(Interaction.id_hash == self.ctx.hasher.hash(flow)))
+            if not taken.rowcount:  # type: ignore[attr-defined]
+                return None
             return consent.grant(db, user.id, client_pk, agreed, actor=user.email, withdraw=withdrawn)

@@ -363,13 +363,14 @@ def _json(payload: Any) -> bytes:
 
 def _client_id(oreq: StarletteOAuth2Request) -> str | None:
     """The client the request names, to look up before Authlib authenticates it (Authlib decides)."""
-    client_id, _secret = extract_basic_authorization(oreq.headers)
-    if client_id:
-        return str(client_id)
-    if named := oreq.form.get("client_id"):
-        return named
     assertion = oreq.form.get("client_assertion")
-    return _assertion_subject(assertion) if assertion else None
+    if assertion:  # private_key_jwt: Authlib reads the client from the assertion's sub
+        client_id: str | None = _assertion_subject(assertion)
+    else:
+        basic, _secret = extract_basic_authorization(oreq.headers)
+        client_id = str(basic) if basic else oreq.form.get("client_id")
+    # Longer than any client id (100 characters): nothing to read, Authlib refuses the client.
+    return client_id if client_id and len(client_id) <= 100 else None
 
 
 def _assertion_subject(assertion: str) -> str | None:

@@ -55,6 +55,9 @@ class IntrospectionEndpoint(_Introspection):
     def create_introspection_payload(self, token: TokenModel | None) -> dict[str, Any]:
         if token is None or not token.is_active():
             return {"active": False}
+        row = token.row
+        if row.owner_disabled or (row.user_id is not None and (row.user_disabled or row.user_sub is None)):
+            return {"active": False}  # a disabled app's or account's tokens are dead everywhere
         return self.introspect_token(token)
 
     def introspect_token(self, token: TokenModel) -> dict[str, Any]:

@@ -33,6 +33,8 @@ def _user(row: TokenRecord) -> UserRecord | None:
 def userinfo(row: TokenRecord | None) -> Answer:
     if row is None or not is_access_active(row) or row.user_id is None:
         return _invalid_token("The access token is invalid or expired")
+    if row.owner_disabled:  # as /tokeninfo and the data APIs: a disabled app's tokens are dead
+        return _invalid_token("The app is disabled")
     if "openid" not in row.scope.split():
         challenge = 'Bearer error="insufficient_scope", scope="openid"'
         return 403, {"error": "insufficient_scope"}, [("WWW-Authenticate", challenge)]
