@@ -107,7 +107,8 @@ class ProtocolAdapter:
                 if path == "/jwks":
                     cached, loaded = self._jwks, self.rt.ctx.keys.fresh()
                     if cached is not None and cached[0] is loaded:  # the usual case: nothing to build
-                        self.metrics.count(path, 200)
+                        # Not counted, like the discovery documents: a counter in multiprocess mode
+                        # writes a shared file, which costs as much as answering (bench/README.md).
                         await self._send(send, 200, cached[1], [(b"cache-control", JWKS_CACHE)])
                         return
                     await self._guarded(send, path, self._jwks_answer)
