@@ -32,10 +32,11 @@ from consentry.domain.secrets import Hasher
 from consentry.errors import DomainError, http_status
 from consentry.guard import Guard
 from consentry.protocol.oauth2.context import ProtocolContext
-from consentry.protocol.oauth2.errors import RETRY_AFTER, STORAGE_ERRORS
+from consentry.protocol.oauth2.errors import RETRY_AFTER
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.settings import Settings
 from consentry.storage.db import Database
+from consentry.storage.outage import STORAGE_ERRORS
 from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.token_store import BatchedTokenStore
 from consentry.web import log_redaction, oauth, protocol_openapi

@@ -12,11 +12,10 @@ pause (sign-in, account choice, consent) writes through a unit of work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error, UnsupportedResponseTypeError
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error
 from authlib.oidc.core.errors import (
     AccountSelectionRequiredError,
     ConsentRequiredError,
@@ -41,72 +40,16 @@ from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.protocol.starlette import StarletteOAuth2Request
 from consentry.storage.tables import Interaction
 from consentry.storage.tables.base import now
+from consentry.web.authorize_outcome import (
+    Outcome,
+    accounts_for_hd,
+    build_request,
+    error_outcome,
+    first_param,
+    matches_hint,
+    page_error,
+)
 from consentry.web.session import BrowserState, Sessions
-
-
-@dataclass
-class Outcome:
-    """What the endpoint should do next."""
-
-    kind: str  # "redirect" | "code" | "signin" | "choose" | "consent" | "error_page"
-    location: str = ""
-    flow: str = ""
-    context: dict[str, Any] | None = None
-    #: A pause to store before answering: the account it is for (consent), or None (sign-in).
-    pause: bool = False
-    pause_user_id: int | None = None
-    #: Charge the anonymous-writers quota to this client before pausing (a visitor not signed in).
-    quota_client: str | None = None
-
-    @property
-    def final(self) -> bool:
-        """Answered without a page or a pause: the fast path can send it itself."""
-        return self.kind in ("redirect", "code") and not self.pause
-
-
-def build_request(issuer: str, params: list[tuple[str, str]]) -> StarletteOAuth2Request:
-    uri = issuer + "/authorize?" + urlencode(params)
-    return StarletteOAuth2Request("GET", uri, {}, params, [])
-
-
-def _describe(error: OAuth2Error) -> str:
-    """Authlib's own message; its unsupported_response_type wraps the message twice, so prefer the raw one."""
-    if isinstance(error, UnsupportedResponseTypeError):
-        return "The app asked for a response type this server does not support (use response_type=code)."
-    return str(error.description or error.get_error_description() or error.error)
-
-
-def error_outcome(error: OAuth2Error, issuer: str) -> Outcome:
-    """Redirect only to a URI Authlib already validated, naming the issuer (RFC 9207); otherwise
-    show a page."""
-    status, _body, headers = error(None)
-    if error.redirect_uri:
-        location = dict(headers).get("Location", "")
-        return Outcome("redirect", location=with_issuer(location, issuer))
-    return Outcome(
-        "error_page", context={"error": error.error, "message": _describe(error), "status": status}
-    )
-
-
-def page_error(error: str, status: int, message: str) -> Outcome:
-    return Outcome("error_page", context={"error": error, "status": status, "message": message})
-
-
-def accounts_for_hd(accounts: list[Any], hd: str | None) -> list[Any]:
-    """AUTH0-5: ``hd=domain`` keeps that organization's accounts, ``hd=default`` the others."""
-    if not hd or hd == "*":
-        return accounts
-    if hd == "default":
-        return [a for a in accounts if a.org_id is None]
-    return [a for a in accounts if a.hosted_domain == hd.lower()]
-
-
-def matches_hint(user: Any, hint: str | None) -> bool:
-    return bool(hint) and hint is not None and hint.strip().lower() in (user.email, user.sub.lower())
-
-
-def _first(params: list[tuple[str, str]], key: str) -> str | None:
-    return next((v for k, v in params if k == key), None)
 
 
 class AuthorizeFlow:
@@ -122,9 +65,9 @@ class AuthorizeFlow:
     # --- the endpoint -------------------------------------------------------------------
     def lookup_for(self, state: BrowserState, params: list[tuple[str, str]]) -> Lookup:
         return Lookup(
-            client_id=_first(params, "client_id"),
+            client_id=first_param(params, "client_id"),
             session_hash=None if state.fresh else self.sessions.sid_hash(state),
-            nonce=_first(params, "nonce"),
+            nonce=first_param(params, "nonce"),
         )
 
     async def prepare(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from consentry.web.authorize_flow import Outcome, page_error
+from consentry.web.authorize_outcome import Outcome, page_error
 from consentry.web.client_address import client_address
 from consentry.web.render import error_page, render
 from consentry.web.runtime import Runtime, runtime

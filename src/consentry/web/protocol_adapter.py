@@ -14,13 +14,11 @@ of what Authlib decided. Every failure is mapped by ``protocol/oauth2/errors.py`
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidGrantError, OAuth2Error
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -38,6 +36,7 @@ from consentry.protocol.oidc.tokeninfo import id_token_claims
 from consentry.protocol.starlette import StarletteOAuth2Request, build_oauth_request
 from consentry.web.client_address import client_address
 from consentry.web.metrics import Metrics
+from consentry.web.protocol_request import bearer_token, client_named, query_pairs, read_body
 from consentry.web.runtime import Runtime
 from consentry.web.security import security_headers
 
@@ -88,7 +87,7 @@ class ProtocolAdapter:
         if scope["type"] == "http":
             method, path = scope["method"], scope["path"]
             if method == "POST" and path in self.posts:
-                body = await _read_body(receive)
+                body = await read_body(receive)
                 if body is None:  # the caller hung up: nobody to answer, nothing to log (ISSUE-9.4)
                     await send({"type": "http.response.start", "status": 400, "headers": []})
                     await send({"type": "http.response.body", "body": b""})
@@ -195,7 +194,7 @@ class ProtocolAdapter:
     async def _token(self, oreq: StarletteOAuth2Request, _scope: Scope) -> Answer:
         form = oreq.form
         grant_type = form.get("grant_type")
-        want = Lookup(client_id=_client_id(oreq))
+        want = Lookup(client_id=client_named(oreq))
         if grant_type == "refresh_token" and (refresh := form.get("refresh_token")):
             want = Lookup(
                 client_id=want.client_id,
@@ -215,7 +214,7 @@ class ProtocolAdapter:
     def _token_lookup(self, oreq: StarletteOAuth2Request) -> Lookup:
         token = oreq.form.get("token")
         return Lookup(
-            client_id=_client_id(oreq),
+            client_id=client_named(oreq),
             token_hash=self.hasher.token_key(token) if token else None,
             token_kinds=lookup_order(oreq.form.get("token_type_hint")),
         )
@@ -244,7 +243,7 @@ class ProtocolAdapter:
 
         if refused := await run_in_threadpool(by_address):
             return authlib_error(TooManyRequestsError("device codes", refused.retry_after))
-        found = await self.store.lookup(Lookup(client_id=_client_id(oreq)))
+        found = await self.store.lookup(Lookup(client_id=client_named(oreq)))
         exchange = Exchange(found)
         with bound(exchange):
             answer = self.server.create_endpoint_response("device_authorization", oreq)
@@ -265,7 +264,7 @@ class ProtocolAdapter:
         return answer
 
     async def _userinfo(self, oreq: StarletteOAuth2Request, _scope: Scope) -> Answer:
-        token = _bearer(oreq)
+        token = bearer_token(oreq)
         if token is None:
             return oidc.missing_token()
         found = await self.store.lookup(
@@ -308,7 +307,7 @@ class ProtocolAdapter:
         state = sessions.state_from_headers(scope["headers"])
         if state.fresh:
             return False  # no session: a sign-in page (or prompt=none's error) from FastAPI
-        params = _query_pairs(scope)
+        params = query_pairs(scope)
         try:
             out, exchange = await flow.prepare(state, params)
             if not out.final:
@@ -360,57 +359,3 @@ def _constant(answer: Answer) -> Callable[[], Awaitable[Answer]]:
 
 def _json(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
-
-
-def _client_id(oreq: StarletteOAuth2Request) -> str | None:
-    """The client the request names, to look up before Authlib authenticates it (Authlib decides)."""
-    assertion = oreq.form.get("client_assertion")
-    if assertion:  # private_key_jwt: Authlib reads the client from the assertion's sub
-        client_id: str | None = _assertion_subject(assertion)
-    else:
-        basic, _secret = extract_basic_authorization(oreq.headers)
-        client_id = str(basic) if basic else oreq.form.get("client_id")
-    # Longer than any client id (100 characters): nothing to read, Authlib refuses the client.
-    return client_id if client_id and len(client_id) <= 100 else None
-
-
-def _assertion_subject(assertion: str) -> str | None:
-    """The ``sub`` of a client assertion, unverified: only which client to read (RFC 7523 3)."""
-    try:
-        payload = assertion.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return None
-    sub = claims.get("sub") if isinstance(claims, dict) else None
-    return sub if isinstance(sub, str) else None
-
-
-def _bearer(oreq: StarletteOAuth2Request) -> str | None:
-    scheme, _, value = (oreq.headers.get("authorization") or "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def _query_pairs(scope: Scope) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
-    query = scope.get("query_string", b"").decode("latin-1")
-    return parse_qsl(query, keep_blank_values=True) if query else []
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body, or None if the client disconnected. BodyLimit, in front of the adapter,
-    bounds its size and time per route (web/body_rules.py) and answers the refusal itself, raising
-    here to stop the read."""
-    message = await receive()
-    if message["type"] == "http.disconnect":
-        return None
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        return body  # the usual case: a form in one message
-    chunks = [body]
-    while message.get("more_body", False):
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-    return b"".join(chunks)

@@ -9,22 +9,18 @@ trying again shortly will work; only a bug is 500 ``server_error``. Nothing carr
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
-import psycopg
 from authlib.oauth2.rfc6749.errors import OAuth2Error
-from sqlalchemy.exc import SQLAlchemyError
 
 from consentry.errors import DomainError
-from consentry.storage.db import DatabaseForbidden
+from consentry.storage.outage import is_storage_outage
 
 log = logging.getLogger(__name__)
 
 Answer = tuple[int, Any, list[tuple[str, str]]]
 #: Seconds a client should wait after a storage outage; short, since most outages are restarts.
 RETRY_AFTER = 5
-STORAGE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error, ConnectionError, TimeoutError)
 
 
 def error(
@@ -42,10 +38,6 @@ def storage_unavailable() -> Answer:
     return error(
         "temporarily_unavailable", "Try again in a moment.", 503, [("Retry-After", str(RETRY_AFTER))]
     )
-
-
-def is_storage_outage(exc: BaseException) -> bool:
-    return isinstance(exc, STORAGE_ERRORS) and not isinstance(exc, DatabaseForbidden)
 
 
 def from_exception(exc: Exception, where: str) -> Answer:

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from consentry.domain.accounts.captcha import Challenge
 from consentry.domain.accounts.devices import COOKIE as DEVICE_COOKIE
 from consentry.domain.accounts.signin import Attempt, Reason, SignInDecision
-from consentry.web.authorize_flow import accounts_for_hd
+from consentry.web.authorize_outcome import accounts_for_hd
 from consentry.web.client_address import client_address
 from consentry.web.pages.forms import safe_next
 from consentry.web.render import error_page, render
