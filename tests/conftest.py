@@ -44,7 +44,12 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=database_url, issuer=ISSUER, secret_key=SECRET, environment="test", janitor_interval=0
+        database_url=database_url,
+        issuer=ISSUER,
+        secret_key=SECRET,
+        environment="test",
+        janitor_interval=0,
+        mail_interval=0,
     )
 
 

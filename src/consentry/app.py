@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from consentry import __version__
@@ -24,11 +24,14 @@ from consentry.domain.accounts.signin import PasswordSignIn
 from consentry.domain.clients.snapshot import ClientCache
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import KeyManager
+from consentry.domain.mail.mailer import start_mailer
+from consentry.domain.mail.smtp_url import SmtpConfig
 from consentry.domain.maintenance import start_janitor
 from consentry.domain.ratelimit import Limiter, Limits
 from consentry.domain.ratelimit.quotas import AnonymousWriters
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher
+from consentry.domain.verification.sweep import sweep as verification_sweep
 from consentry.errors import DomainError, http_status
 from consentry.guard import Guard
 from consentry.protocol.oauth2.context import ProtocolContext
@@ -40,17 +43,22 @@ from consentry.storage.outage import STORAGE_ERRORS
 from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.token_store import BatchedTokenStore
 from consentry.web import log_redaction, oauth, protocol_openapi
+from consentry.web.api import projects as projects_api
+from consentry.web.api import review as review_api
 from consentry.web.api import scopes as scopes_api
 from consentry.web.authorize_flow import AuthorizeFlow
 from consentry.web.body_limit import BodyLimit
 from consentry.web.body_rules import RouteTable
+from consentry.web.console import pages as console_pages
 from consentry.web.data import ROUTERS as DATA_ROUTERS
 from consentry.web.data.operation import REALM as DATA_REALM
 from consentry.web.data.verifier import LocalVerifier
+from consentry.web.deps import SignInRequired, signin_redirect
 from consentry.web.metrics import Metrics
 from consentry.web.pages import api_reference, device, home, picker, scopes, signin
 from consentry.web.protocol_adapter import ProtocolAdapter
 from consentry.web.render import error_page
+from consentry.web.review import pages as review_pages
 from consentry.web.runtime import Runtime
 from consentry.web.security import SecurityHeaders
 from consentry.web.session import Sessions
@@ -125,8 +133,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Clients of the reference platform put tokens in /tokeninfo URLs: keep them out of the access log.
         log_redaction.install()
-        janitor = start_janitor(rt.ctx.db, settings.janitor_interval)
+        janitor = start_janitor(
+            rt.ctx.db, settings.janitor_interval, also=partial(verification_sweep, rt.ctx.db, settings.issuer)
+        )
+        # Mail written to the outbox by any request is delivered by this thread (retries, backoff).
+        mailer = start_mailer(
+            rt.ctx.db,
+            SmtpConfig.parse(settings.smtp_url),
+            settings.mail_interval,
+            mail_from=settings.mail_from,
+        )
         yield
+        mailer.stop()
         janitor.stop()
         rt.token_store.close()
         rt.ctx.db.dispose()
@@ -144,7 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_route("/metrics", app.state.metrics.protected(settings), include_in_schema=False)
     pages = (signin.router, device.router, home.router, scopes.router, api_reference.router, picker.router)
-    for router in (oauth.router, scopes_api.router, *pages, *DATA_ROUTERS):
+    consoles = (console_pages.router, review_pages.router, projects_api.router, review_api.router)
+    for router in (oauth.router, scopes_api.router, *pages, *consoles, *DATA_ROUTERS):
         app.include_router(router)
     # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
     app.state.data_guard = Guard(LocalVerifier(rt.token_store, rt.ctx.hasher), realm=DATA_REALM)
@@ -162,9 +181,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return error_page("Bad request", "The request was malformed.", 400, "invalid_request")
         return JSONResponse({"error": "invalid_request", "error_description": "Malformed request"}, 400)
 
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            body = {"error": "unauthenticated", "error_description": "Sign in first (a browser session)."}
+            return JSONResponse(body, 401)
+        return RedirectResponse(signin_redirect(exc.next_path), status_code=303)
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        if "text/html" in request.headers.get("accept", ""):  # a browser's form or page
+        api = request.url.path.startswith("/api/")
+        if not api and "text/html" in request.headers.get("accept", ""):  # a browser's form or page
             return error_page("This request can't be completed", exc.message, http_status(exc), exc.code)
         return JSONResponse({"error": exc.code, "error_description": exc.message}, http_status(exc))
 

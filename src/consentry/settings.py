@@ -106,6 +106,22 @@ class Settings(BaseSettings):
             return name
         return f"{self.issuer_url}/auth/{name}"
 
+    # --- app verification (docs/verification.md) ----------------------------
+    #: Resolvers for domain-ownership checks, comma-separated ``ip`` or ``ip:port``; empty: the
+    #: system's resolver. Tests and air-gapped sites point it at their own DNS server.
+    dns_nameservers: str = ""
+    #: Let the pre-check fetcher reach private and loopback addresses. Off: a developer-supplied
+    #: URL must never make the server probe its own network (SSRF).
+    fetch_allow_private: bool = False
+    #: Seconds the pre-check fetcher waits for one page.
+    fetch_timeout: float = Field(default=5.0, gt=0, le=60)
+
+    # --- mail (docs/operators.md, "Mail") -------------------------------------
+    #: The From address of every mail Consentry sends.
+    mail_from: str = "consentry@localhost"
+    #: Seconds between outbox deliveries in each server process; 0 turns the sender off.
+    mail_interval: int = Field(default=10, ge=0)
+
     # --- compatibility -----------------------------------------------------
     #: Accept ``/tokeninfo?access_token=...`` (or ``id_token``) in the URL, as the reference platform
     #: documents, for apps ported from it. Off by default: URLs end up in logs and proxies (RFC 6819
@@ -125,4 +141,29 @@ class Settings(BaseSettings):
         for part in value.split(","):
             if part.strip():
                 ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_parses(cls, value: str) -> str:
+        from consentry.domain.mail.smtp_url import SmtpConfig
+        from consentry.errors import DomainError
+
+        try:
+            SmtpConfig.parse(value)
+        except DomainError as err:  # a typo in the URL stops the server at start-up, not at the first mail
+            raise ValueError(err.message) from None
+        return value
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameservers_are_addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            host = part.strip()
+            if host:
+                if host.count(":") == 1:  # ip:port (an IPv6 address alone has several colons)
+                    host, port = host.split(":")
+                    if not port.isdigit() or not 0 < int(port) < 65536:
+                        raise ValueError(f"bad port in CONSENTRY_DNS_NAMESERVERS entry {part!r}")
+                ipaddress.ip_address(host.strip("[]"))
         return value

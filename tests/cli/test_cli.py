@@ -87,9 +87,9 @@ def ok(database_url: str, *args: str, stdin: str | None = None) -> dict[str, Any
 
 
 def failed(database_url: str, *args: str) -> dict[str, Any]:
-    """Run a --json command that must fail with exit 1 and a JSON error object."""
+    """Run a --json command that must fail with exit 2 (bad input) and a JSON error object."""
     r = consentry(database_url, *args, "--json")
-    assert r.code == 1, f"expected exit 1, got {r.code}\nstdout: {r.stdout}\nstderr: {r.stderr}"
+    assert r.code == 2, f"expected exit 2, got {r.code}\nstdout: {r.stdout}\nstderr: {r.stderr}"
     err = r.json()
     assert set(err) == {"error", "message"} and err["error"], err
     return err
@@ -333,7 +333,7 @@ def test_domain_errors_are_json_not_tracebacks(sqlite_url: str) -> None:
     assert failed(url, "org", "add", "acme.test")["error"] == "exists"
     assert failed(url, "org", "add", "not a domain")["error"] == "invalid_domain"
     r = consentry(url, "user", "add", "x@acme.test", "--password-stdin", "--json", stdin="short\n")
-    assert r.code == 1 and r.json()["error"] == "weak_password"
+    assert r.code == 2 and r.json()["error"] == "weak_password"
     r = consentry(
         url,
         "user",
@@ -345,7 +345,7 @@ def test_domain_errors_are_json_not_tracebacks(sqlite_url: str) -> None:
         "--json",
         stdin="long-enough-password\n",
     )
-    assert r.code == 1 and r.json()["error"] == "not_found"
+    assert r.code == 2 and r.json()["error"] == "not_found"
     assert query(url, "SELECT count(*) FROM users")[0][0] == 0
 
 

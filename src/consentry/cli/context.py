@@ -29,7 +29,7 @@ def unit_of_work(as_json: bool) -> Iterator[tuple[Session, Settings, Hasher]]:
         with db.unit_of_work() as session:
             yield session, settings, Hasher(settings.secret_key)
     except DomainError as err:
-        fail(err.code, err.message, as_json)
+        fail(err.code, err.message, as_json, exit_code=2 if err.callers_fault else 1)
     except SQLAlchemyError as err:  # unreachable, not migrated (`consentry db upgrade`), ...
         fail("database_error", str(getattr(err, "orig", None) or err).splitlines()[0], as_json)
     finally:

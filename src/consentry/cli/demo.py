@@ -1,4 +1,10 @@
-"""``consentry demo``: sample data a newcomer can sign in with straight away."""
+"""``consentry demo [--show]``: sample data a newcomer can sign in with straight away.
+
+Running it again changes nothing and prints what exists (``"demo": "already loaded"``); ``--show``
+prints the demo users and clients again without loading anything. Refused in production.
+The demo client's secret can be shown again because it is derived from CONSENTRY_SECRET_KEY
+(demo clients only; see ``consentry.domain.demo``).
+"""
 
 from __future__ import annotations
 
@@ -9,75 +15,59 @@ from rich.table import Table
 
 from consentry.cli.context import unit_of_work
 from consentry.cli.output import console, emit
-from consentry.domain.accounts import service as accounts
-from consentry.domain.clients import service as clients
-from consentry.domain.data import sample
-
-DEMO_USERS = [
-    ("alice@example.com", "alice-demo-password", "admin", "Alice Admin"),
-    ("bob@example.com", "bob-demo-password", "user", "Bob Builder"),
-    ("rita@example.com", "rita-demo-password", "reviewer", "Rita Reviewer"),
-]
-DEMO_PROJECT = "Demo Mail Organizer"
+from consentry.domain import demo as demo_data
 
 
-def demo(json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+def demo(
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the demo users and clients again; load nothing.")
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
     with unit_of_work(json_) as (session, settings, hasher):
-        if clients.find_project(session, DEMO_PROJECT) is not None:
-            emit({"demo": "already loaded", "project": DEMO_PROJECT}, json_)
-            return
-        accounts.add_org(session, "example.com", "Example Corp")
-        users = [
-            accounts.add_user(session, e, p, name=n, org_domain="example.com", role=r)
-            for e, p, r, n in DEMO_USERS
-        ]
-        users.append(
-            accounts.add_user(session, "carol@consumer.test", "carol-demo-password", name="Carol Consumer")
-        )
-        sample_counts = sample.seed(session, users)
-        project = clients.create_project(session, DEMO_PROJECT, users[0], status="production")
-        web = clients.create_client(
-            session,
-            hasher,
-            project,
-            "web",
-            name="Demo Mail Organizer",
-            redirect_uris=["http://127.0.0.1:8765/callback", "https://oauth.pstmn.io/v1/callback"],
-        )
-        installed = clients.create_client(session, hasher, project, "installed", name="Demo Desktop App")
-        device = clients.create_client(session, hasher, project, "device", name="Demo TV App")
+        demo_data.refuse_in_production(settings.environment)
+        counts: dict[str, int] | None = None
+        if show:
+            state = "shown"
+        elif demo_data.is_loaded(session):
+            state = "already loaded"
+        else:
+            counts = demo_data.load(session, hasher, settings.secret_key)
+            state = "loaded"
         out: dict[str, Any] = {
-            "organization": "example.com",
-            "users": [{"email": e, "password": p, "role": r} for e, p, r, _n in DEMO_USERS]
-            + [{"email": "carol@consumer.test", "password": "carol-demo-password", "role": "user"}],
-            "project": DEMO_PROJECT,
-            "clients": {
-                "web": {
-                    "client_id": web.client.client_id,
-                    "client_secret": web.client_secret,
-                    "redirect_uris": web.client.redirect_uris,
-                },
-                "installed": {"client_id": installed.client.client_id},
-                "device": {"client_id": device.client.client_id},
-            },
+            "demo": state,
+            **demo_data.show(session, hasher, settings.secret_key),
             "issuer": settings.issuer_url,
-            "sample_data": sample_counts,
         }
+        if counts is not None:
+            out["sample_data"] = counts
     if json_:
         emit(out, True)
         return
-    console.print(f"[bold green]Demo data loaded.[/bold green] Sign in at {settings.issuer_url}/account")
+    _print(out)
+
+
+def _print(out: dict[str, Any]) -> None:
+    headline = {
+        "loaded": "[bold green]Demo data loaded.[/bold green]",
+        "already loaded": "[bold]Demo data already loaded[/bold] (nothing changed).",
+        "shown": "[bold]Demo data.[/bold]",
+    }[out["demo"]]
+    console.print(f"{headline} Sign in at {out['issuer']}/account")
     people = Table("email", "password", "role", title="Users (organization example.com, plus one consumer)")
     for u in out["users"]:
-        people.add_row(u["email"], u["password"], u["role"])
+        people.add_row(u["email"], u["password"] or f"({u.get('note', '-')})", u["role"])
     console.print(people)
-    console.print(f"[bold]Project {DEMO_PROJECT!r}[/bold] (one line per value, to copy):")
+    console.print(f"[bold]Project {out['project']!r}[/bold] (one line per value, to copy):")
     for kind, c in out["clients"].items():
         console.print(f"  {kind} client_id:     {c['client_id']}", soft_wrap=True)
-        if c.get("client_secret"):
-            console.print(f"  {kind} client_secret: {c['client_secret']}", soft_wrap=True)
-        for uri in c.get("redirect_uris", []):
+        if "client_secret" in c:
+            secret = c["client_secret"] or "(not shown)"
+            console.print(f"  {kind} client_secret: {secret}", soft_wrap=True)
+            console.print(f"      {c['client_secret_note']}", soft_wrap=True, style="dim")
+        for uri in c.get("redirect_uris", []) if kind == "web" else []:
             console.print(f"  {kind} redirect_uri:  {uri}", soft_wrap=True)
-    console.print("The client secret is shown only now; Consentry stores a keyed hash of it.")
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sample_counts.items())
-    console.print(f"Sample data for the /data/v1 APIs: {counts}.")
+    console.print("Run `consentry demo --show` to print these again.")
+    if "sample_data" in out:
+        counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in out["sample_data"].items())
+        console.print(f"Sample data for the /data/v1 APIs: {counts}.")

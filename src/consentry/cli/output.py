@@ -25,9 +25,14 @@ def emit(data: dict[str, Any], as_json: bool, title: str | None = None) -> None:
     console.print(table)
 
 
-def fail(code: str, message: str, as_json: bool) -> None:
+#: Failures that are not the caller's doing (DESIGN.md: exit 1 server-side, exit 2 bad input).
+SERVER_SIDE = frozenset({"database_error", "interrupted", "secret_key_mismatch", "smtp_error"})
+
+
+def fail(code: str, message: str, as_json: bool, *, exit_code: int | None = None) -> None:
+    """Print the error (one JSON object with --json) and exit: 2 for bad input, 1 for ours."""
     if as_json:
         typer.echo(json.dumps({"error": code, "message": message}))
     else:
         err_console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
+    raise typer.Exit(exit_code if exit_code is not None else (1 if code in SERVER_SIDE else 2))

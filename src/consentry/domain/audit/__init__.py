@@ -13,8 +13,21 @@ from consentry.storage.tables import AuditEvent
 from consentry.storage.tables.base import now
 
 
-def record(session: Session, tag: str, *, actor: str = "", data: dict[str, Any] | None = None) -> None:
-    """Append an event tagged ``source:subject:action``, chained to the previous one."""
+def record(
+    session: Session,
+    tag: str,
+    *,
+    actor: str = "",
+    data: dict[str, Any] | None = None,
+    channel: str | None = None,
+) -> None:
+    """Append an event tagged ``entity:action`` (an AuditTag), chained to the previous one.
+
+    ``channel`` (web, api, cli, system) is stored with the data, so one tag covers every way in.
+    """
+    if channel is not None:
+        data = {**(data or {}), "channel": str(channel)}
+    tag = str(tag)
     previous = session.scalar(select(AuditEvent.chain).order_by(AuditEvent.id.desc()).limit(1)) or ""
     at = now()
     payload = json.dumps({"tag": tag, "actor": actor, "data": data or {}, "at": at}, sort_keys=True)

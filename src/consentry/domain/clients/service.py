@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consentry.domain.audit import record
+from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.clients.redirect_uris import validate_registration
+from consentry.domain.permissions import Permission
+from consentry.domain.projects.service import Projects
 from consentry.domain.secrets import Hasher, new_id, new_secret
-from consentry.errors import DomainError
+from consentry.errors import Conflict, DomainError, InvalidInput, NotFound
 from consentry.storage.tables import Client, Project, ProjectMember, User
+from consentry.storage.tables.base import now
 
 CLIENT_TYPES = ("web", "installed", "device", "service")
 #: Clients that can keep a secret.
@@ -46,7 +51,7 @@ def create_project(
     session.add(project)
     session.flush()
     session.add(ProjectMember(project_id=project.id, user_id=owner.id, role="owner"))
-    record(session, "cli:project:create", actor=owner.email, data={"project": name})
+    record(session, AuditTag.PROJECT_CREATE, actor=owner.email, data={"project": name}, channel=Channel.CLI)
     return project
 
 
@@ -54,8 +59,15 @@ def find_project(session: Session, name: str) -> Project | None:
     return session.scalar(select(Project).where(Project.name == name))
 
 
+class _Rows(Protocol):
+    """Where a new client row goes: a Session or a ConsoleRepository."""
+
+    def add(self, row: Any) -> None: ...
+    def flush(self) -> None: ...
+
+
 def create_client(
-    session: Session,
+    session: _Rows,
     hasher: Hasher,
     project: Project,
     client_type: str,
@@ -96,9 +108,95 @@ def create_client(
     )
     session.add(client)
     session.flush()
-    record(session, "cli:client:create", data={"client_id": client.client_id, "type": client_type})
     return NewClient(client, secret)
 
 
 def find_client(session: Session, client_id: str) -> Client | None:
     return session.scalar(select(Client).where(Client.client_id == client_id))
+
+
+#: A deleted client can be restored for this long, then the janitor removes it (PLATFORM_RULES).
+RESTORE_DAYS = 30
+
+
+def client_summary(client: Client) -> dict[str, object]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "type": client.client_type,
+        "redirect_uris": list(client.redirect_uris or []),
+        "confidential": client.secret_hash is not None,
+        "access_token_format": client.access_token_format,
+        "can_introspect": client.can_introspect,
+        "disabled": client.disabled,
+        "deleted_at": client.deleted_at,
+        "created_at": client.created_at,
+        "project": client.project.name,
+    }
+
+
+class Clients:
+    """List, show, create, rotate, disable, enable and delete a project's OAuth clients (VERIFY-8)."""
+
+    def __init__(self, projects: Projects, hasher: Hasher) -> None:
+        self.projects = projects
+        self.repo = projects.repo
+        self.hasher = hasher
+
+    def list(self, project: Project, *, deleted: bool = False) -> list[Client]:
+        self.projects.get(project.name, Permission.PROJECT_VIEW)
+        return self.repo.clients(project.id, deleted=deleted)
+
+    def get(self, client_id: str, need: Permission = Permission.PROJECT_VIEW) -> Client:
+        client = self.repo.client(client_id)
+        if client is None:
+            raise NotFound("client", f"no client {client_id!r}")
+        try:
+            self.projects.get(client.project.name, need)
+        except NotFound:
+            raise NotFound("client", f"no client {client_id!r}") from None
+        return client
+
+    def create(self, project: Project, client_type: str, **options: Any) -> NewClient:
+        self.projects.get(project.name, Permission.CLIENT_SECRET)
+        new = create_client(self.repo, self.hasher, project, client_type, **options)
+        self._audit(AuditTag.CLIENT_CREATE, new.client, type=client_type)
+        return new
+
+    def rotate_secret(self, client_id: str) -> str:
+        """A new secret, shown once; the old one stops working at once (tokens already issued stay)."""
+        client = self.get(client_id, Permission.CLIENT_SECRET)
+        if client.secret_hash is None:
+            raise InvalidInput("public_client", f"a {client.client_type} client has no secret to rotate")
+        if client.deleted_at is not None:
+            raise Conflict("deleted_client", "restore the client before rotating its secret")
+        secret = new_secret()
+        client.secret_hash = self.hasher.hash(secret)
+        self._audit(AuditTag.CLIENT_ROTATE, client)
+        return secret
+
+    def set_disabled(self, client_id: str, disabled: bool) -> Client:
+        """A disabled client gets no token, and the tokens it holds stop working (revoked)."""
+        client = self.get(client_id, Permission.PROJECT_EDIT)
+        if client.deleted_at is not None and not disabled:
+            raise Conflict("deleted_client", "a deleted client is restored with `restore`, not enabled")
+        client.disabled = disabled
+        revoked = self.repo.revoke_client_tokens(client.id, now()) if disabled else 0
+        self._audit(AuditTag.CLIENT_DISABLE if disabled else AuditTag.CLIENT_ENABLE, client, revoked=revoked)
+        return client
+
+    def delete(self, client_id: str) -> Client:
+        """Deleted: disabled, its tokens revoked, hidden from the list; restorable for 30 days."""
+        client = self.get(client_id, Permission.PROJECT_EDIT)
+        if client.deleted_at is not None:
+            raise Conflict("deleted_client", f"client {client_id!r} is already deleted")
+        client.disabled = True
+        client.deleted_at = now()
+        revoked = self.repo.revoke_client_tokens(client.id, client.deleted_at)
+        self._audit(AuditTag.CLIENT_DELETE, client, revoked=revoked)
+        return client
+
+    def _audit(self, tag: AuditTag, client: Client, **data: object) -> None:
+        self.repo.audit(
+            tag, self.projects.actor, {"project": client.project.name, "client_id": client.client_id, **data}
+        )

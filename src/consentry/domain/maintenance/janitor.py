@@ -79,11 +79,12 @@ def start_janitor(
     *,
     grace: int = DEFAULT_GRACE,
     batch: int | None = None,
+    also: Callable[[], object] | None = None,
 ) -> Janitor:
     """Purge ``db`` every ``interval`` seconds in a daemon thread; ``interval`` 0 starts nothing.
 
-    ``batch`` defaults to a size that suits the
-    engine. Call ``.stop()`` on the result at shutdown.
+    ``batch`` defaults to a size that suits the engine; ``also`` runs after each purge (the
+    verification sweep: expiring requests, assessment reminders). Call ``.stop()`` on the result at shutdown.
     """
     if interval <= 0:
         return Janitor(None, 0)
@@ -91,6 +92,9 @@ def start_janitor(
         batch = SQLITE_BATCH if db.engine.dialect.name == "sqlite" else DEFAULT_BATCH
 
     def run(should_stop: Callable[[], bool]) -> PurgeReport:
-        return purge(db, grace=grace, batch=batch, should_stop=should_stop)
+        report = purge(db, grace=grace, batch=batch, should_stop=should_stop)
+        if also is not None and not should_stop():
+            also()  # time-driven rules (verification sweep); a failure is logged like a purge's
+        return report
 
     return Janitor(run, interval)

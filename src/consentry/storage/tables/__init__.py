@@ -14,9 +14,16 @@ from consentry.storage.tables.flows import DeviceCode, Interaction, UsedAssertio
 from consentry.storage.tables.keys import SigningKey
 from consentry.storage.tables.mail import MailForwarding, MailLabel, MailMessage, MailSettings
 from consentry.storage.tables.meetings import MeetingParticipant, MeetingSpace
+from consentry.storage.tables.outbox import OutboxMail
 from consentry.storage.tables.rate_limits import RateCounter
 from consentry.storage.tables.sessions import BrowserSession, SessionAccount, TrustedDevice
 from consentry.storage.tables.tokens import AuthorizationCode, Token
+from consentry.storage.tables.verification import (
+    DomainProof,
+    ReviewMessage,
+    SecurityAssessment,
+    VerificationRequest,
+)
 
 __all__ = [
     "AccessLogEntry",
@@ -32,6 +39,7 @@ __all__ = [
     "Client",
     "ConsentGrant",
     "DeviceCode",
+    "DomainProof",
     "FilePermission",
     "FilePick",
     "Interaction",
@@ -42,9 +50,12 @@ __all__ = [
     "MeetingParticipant",
     "MeetingSpace",
     "Organization",
+    "OutboxMail",
     "Project",
     "ProjectMember",
     "RateCounter",
+    "ReviewMessage",
+    "SecurityAssessment",
     "SessionAccount",
     "SigningKey",
     "StoredFile",
@@ -52,4 +63,5 @@ __all__ = [
     "TrustedDevice",
     "UsedAssertion",
     "User",
+    "VerificationRequest",
 ]

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consentry.storage.tables.base import Base, now
@@ -22,6 +22,22 @@ class Project(Base):
     declared_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     test_users: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+
+    # --- consent-screen configuration (VERIFY-2) -------------------------------------------
+    #: The name users see on the consent screen; the project name until the developer sets one.
+    app_name: Mapped[str] = mapped_column(String(120), default="")
+    #: The logo, re-encoded server-side as a PNG (no script or metadata survives).
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    support_email: Mapped[str] = mapped_column(String(320), default="")
+    home_page: Mapped[str] = mapped_column(String(2000), default="")
+    privacy_policy: Mapped[str] = mapped_column(String(2000), default="")
+    terms: Mapped[str] = mapped_column(String(2000), default="")
+    authorized_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    developer_contacts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: When the name, logo or domains last changed (a brand change sends the app back to review).
+    brand_changed_at: Mapped[int | None] = mapped_column(BigInteger)
+    #: Scopes a reviewer approved (VERIFY-6: an approval covers these, not scopes added later).
+    approved_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     members: Mapped[list["ProjectMember"]] = relationship(back_populates="project", lazy="selectin")
 
@@ -59,6 +75,8 @@ class Client(Base):
     can_introspect: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    #: Deleted clients are kept 30 days (restorable), then purged; a deleted client is also disabled.
+    deleted_at: Mapped[int | None] = mapped_column(BigInteger)
 
     project: Mapped[Project] = relationship(lazy="joined")
 

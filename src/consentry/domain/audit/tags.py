@@ -1,0 +1,40 @@
+"""Audit tags name the entity and the action (``project:client:create``); channel is a field.
+
+One enum, so a typo is an error and the operator's listing can be filtered by entity.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    API = "api"
+    CLI = "cli"
+    SYSTEM = "system"  # the janitor, the mailer
+
+
+class AuditTag(StrEnum):
+    PROJECT_CREATE = "project:create"
+    PROJECT_UPDATE = "project:update"
+    PROJECT_BRAND_CHANGE = "project:brand:change"
+    PROJECT_MEMBER_ADD = "project:member:add"
+    PROJECT_MEMBER_REMOVE = "project:member:remove"
+    PROJECT_SCOPES = "project:scopes:declare"
+    PROJECT_TEST_USERS = "project:test_users:change"
+    PROJECT_DOMAIN_VERIFY = "project:domain:verify"
+    CLIENT_CREATE = "project:client:create"
+    CLIENT_ROTATE = "project:client:rotate_secret"
+    CLIENT_DISABLE = "project:client:disable"
+    CLIENT_ENABLE = "project:client:enable"
+    CLIENT_DELETE = "project:client:delete"
+    REVIEW_SUBMIT = "review:project:submit"
+    REVIEW_START = "review:project:start"
+    REVIEW_ASK = "review:project:ask"
+    REVIEW_ANSWER = "review:project:answer"
+    REVIEW_APPROVE = "review:project:approve"
+    REVIEW_REJECT = "review:project:reject"
+    REVIEW_CANCEL = "review:project:cancel"
+    REVIEW_EXPIRE = "review:project:expire"
+    ASSESSMENT_RECORD = "review:assessment:record"

@@ -1,0 +1,1 @@
+"""App verification (VERIFY-*): brand and domain checks, pre-checks, the review state machine."""

@@ -1,0 +1,1 @@
+"""The developer console: projects, their consent screen, clients, domains and verification."""

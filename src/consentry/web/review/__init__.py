@@ -1,0 +1,1 @@
+"""The reviewer console: the queue of verification requests and the review page."""
