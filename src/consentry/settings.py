@@ -167,3 +167,15 @@ class Settings(BaseSettings):
                         raise ValueError(f"bad port in CONSENTRY_DNS_NAMESERVERS entry {part!r}")
                 ipaddress.ip_address(host.strip("[]"))
         return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_is_an_address(cls, value: str) -> str:
+        from consentry.domain.mail.transport import envelope_sender
+        from consentry.errors import DomainError
+
+        try:
+            envelope_sender(value)
+        except DomainError as err:
+            raise ValueError(err.message) from None
+        return value

@@ -34,7 +34,21 @@ from tests.support.postgres import PostgresServer, create_database, drop_databas
 ISSUER = "http://cli.consentry.test"
 SECRET = "cli-test-secret-key-0123456789abcdefghijklmn"
 CONSENTRY = str(Path(sys.executable).with_name("consentry"))
-COMMANDS = ("serve", "db", "keys", "org", "user", "project", "client", "demo", "scopes", "scan", "purge")
+COMMANDS = (
+    "serve",
+    "db",
+    "keys",
+    "org",
+    "user",
+    "project",
+    "client",
+    "demo",
+    "scopes",
+    "scan",
+    "purge",
+    "review",
+    "outbox",
+)
 
 
 @dataclass
@@ -86,10 +100,10 @@ def ok(database_url: str, *args: str, stdin: str | None = None) -> dict[str, Any
     return r.json()
 
 
-def failed(database_url: str, *args: str) -> dict[str, Any]:
-    """Run a --json command that must fail with exit 2 (bad input) and a JSON error object."""
+def failed(database_url: str, *args: str, code: int = 2) -> dict[str, Any]:
+    """Run a --json command that must fail with exit 2 (bad input; 1: ours) and a JSON error object."""
     r = consentry(database_url, *args, "--json")
-    assert r.code == 2, f"expected exit 2, got {r.code}\nstdout: {r.stdout}\nstderr: {r.stderr}"
+    assert r.code == code, f"expected exit {code}, got {r.code}\nstdout: {r.stdout}\nstderr: {r.stderr}"
     err = r.json()
     assert set(err) == {"error", "message"} and err["error"], err
     return err
@@ -388,9 +402,9 @@ def test_database_errors_are_one_json_object(tmp_path: Path) -> None:
         ("org", "add", "acme.test"),
         ("project", "scopes", "P", "--add", "openid"),
     ):
-        assert failed(empty, *args)["error"] == "database_error"
+        assert failed(empty, *args, code=1)["error"] == "database_error"
     unreachable = "postgresql+psycopg://nobody:secret-pw@127.0.0.1:1/nothing?connect_timeout=5"
-    err = failed(unreachable, "db", "upgrade")
+    err = failed(unreachable, "db", "upgrade", code=1)
     assert err["error"] == "database_error" and "secret-pw" not in json.dumps(err)
 
 

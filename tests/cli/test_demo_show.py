@@ -1,6 +1,6 @@
 """``consentry demo [--show]``: the demo users and clients can be printed again, and they work.
 
-# ISSUE-11 cli: the console script in a subprocess, on SQLite and PostgreSQL. The demo's client
+# ISSUE-11 cli: the CLI app in process, on SQLite and PostgreSQL. The demo's client
 secret is derived from CONSENTRY_SECRET_KEY (demo clients only), so ``--show`` prints the secret that
 authenticates, and only while it still matches; a demo password is shown only while it still signs
 in. Running ``demo`` twice is no error. Production refuses the demo outright.
@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
+from consentry.cli.main import app
 from tests.conftest import ISSUER
 from tests.support.browserless import Browser, pkce_pair
 from tests.support.databases import SECRET
 
-CONSENTRY = str(Path(sys.executable).with_name("consentry"))
 DEMO_PASSWORDS = {
     "alice@example.com": "alice-demo-password",
     "bob@example.com": "bob-demo-password",
@@ -32,8 +31,16 @@ DEMO_PASSWORDS = {
 }
 
 
-def run(database_url: str, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")}
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(database_url: str, *args: str, stdin: str = "", **env: str) -> Run:
+    """``consentry ARGS`` in process (test_cli.py runs ``demo`` through the console script)."""
+    full: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CONSENTRY_")}
     full.update(
         CONSENTRY_DATABASE_URL=database_url,
         CONSENTRY_ISSUER=ISSUER,
@@ -44,9 +51,10 @@ def run(database_url: str, *args: str, stdin: str = "", **env: str) -> subproces
         TERM="dumb",
     )
     full.update(env)
-    return subprocess.run(
-        [CONSENTRY, *args], env=full, input=stdin, capture_output=True, text=True, timeout=120, check=False
-    )
+    r = CliRunner().invoke(app, list(args), input=stdin, env=full)
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return Run(r.exit_code, r.stdout, r.stderr)
 
 
 def demo_json(database_url: str, *args: str, **env: str) -> tuple[int, dict[str, Any]]:
@@ -139,10 +147,13 @@ def test_demo_show_prints_working_credentials_again(
         url, "user", "set-password", "bob@example.com", "--password-stdin", stdin="bobs-own-password\n"
     )
     assert changed.returncode == 0, changed.stderr
+    code, after = demo_json(url, "--show")
+    bob = next(u for u in after["users"] if u["email"] == "bob@example.com")
+    assert code == 0 and bob["password"] is None and "changed" in bob["note"]
     p = run(url, "demo", "--show")
     assert p.returncode == 0, p.stderr
     assert "alice-demo-password" in p.stdout and web["client_secret"] in p.stdout
-    assert "bob-demo-password" not in p.stdout and "password changed" in p.stdout
+    assert "bob-demo-password" not in p.stdout and "bob@example.com" in p.stdout
     assert "demo --show" in p.stdout
 
 

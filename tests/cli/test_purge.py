@@ -32,6 +32,7 @@ TABLES = {
     "rate_counters",
     "captcha_challenges",
     "trusted_devices",
+    "outbox_mail",
 }
 
 

@@ -21,7 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
+from consentry.cli.main import app
 from consentry.domain.accounts.passwords import verify_password
 from tests.conftest import ISSUER
 from tests.support.browserless import Browser, pkce_pair
@@ -56,8 +58,8 @@ class Run:
         return data
 
 
-def cli(database_url: str, *args: str, stdin: str | None = None) -> Run:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")}
+def cli_env(database_url: str) -> dict[str, str | None]:
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CONSENTRY_")}
     env.update(
         CONSENTRY_DATABASE_URL=database_url,
         CONSENTRY_ISSUER=ISSUER,
@@ -67,16 +69,15 @@ def cli(database_url: str, *args: str, stdin: str | None = None) -> Run:
         NO_COLOR="1",
         TERM="dumb",
     )
-    p = subprocess.run(
-        [CONSENTRY, "user", *args],
-        env=env,
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return Run(p.returncode, p.stdout, p.stderr)
+    return env
+
+
+def cli(database_url: str, *args: str, stdin: str | None = None) -> Run:
+    """``consentry user ARGS``, in process (the console script itself: test_console_script below)."""
+    r = CliRunner().invoke(app, ["user", *args], input=stdin or "", env=cli_env(database_url))
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return Run(r.exit_code, r.stdout, r.stderr)
 
 
 def ok(database_url: str, *args: str, stdin: str | None = None) -> dict[str, Any]:
@@ -197,7 +198,7 @@ def test_set_password(database_url: str, seed: Any, browser: Browser) -> None:
     stored = query(url, "SELECT password_hash FROM users WHERE email = 'bob@acme.test'")[0][0]
     assert stored.startswith("$argon2id$") and verify_password(stored, new)
     assert not verify_password(stored, PASSWORD)
-    assert query(url, "SELECT actor FROM audit_events WHERE tag = 'cli:user:password'") == [("cli",)]
+    assert query(url, "SELECT actor FROM audit_events WHERE tag = 'user:password'") == [("cli",)]
 
     # The old password no longer signs in; the new one does.
     assert "Wrong email or password" in sign_in_page(browser, c, "bob@acme.test", PASSWORD).text
@@ -235,7 +236,7 @@ def test_disable_revokes_tokens_and_blocks_sign_in(
         (0,)
     ]
     assert query(url, "SELECT count(*) FROM session_accounts WHERE user_id = :u", u=bob) == [(0,)]
-    tag = query(url, "SELECT actor, data FROM audit_events WHERE tag = 'cli:user:disable'")
+    tag = query(url, "SELECT actor, data FROM audit_events WHERE tag = 'user:disable'")
     assert len(tag) == 1 and tag[0][0] == "cli"
     assert ok(url, "show", "bob@acme.test")["disabled"] is True
     # Disabling twice is no error: nothing left to revoke.
@@ -244,7 +245,7 @@ def test_disable_revokes_tokens_and_blocks_sign_in(
 
     # The browser that was signed in is asked to sign in again, and the password is refused.
     resp = sign_in_page(browser, c, "bob@acme.test", PASSWORD)
-    assert resp.status_code == 200 and "Wrong email or password" in resp.text
+    assert resp.status_code == 401 and "Wrong email or password" in resp.text
     assert client.get("/userinfo", headers=bearer(t["access_token"])).status_code == 401
 
     # Enabled again: bob signs in, but the tokens issued before stay revoked (not just hidden).
@@ -302,7 +303,7 @@ def test_delete(database_url: str, seed: Any, browser: Browser, client: TestClie
     assert client.get("/userinfo", headers=bearer(t["access_token"])).status_code == 401
     assert refused(url, "show", "bob@acme.test")["error"] == "not_found"
     assert refused(url, "delete", "bob@acme.test")["error"] == "not_found"
-    deleted = query(url, "SELECT actor, data FROM audit_events WHERE tag = 'cli:user:delete'")
+    deleted = query(url, "SELECT actor, data FROM audit_events WHERE tag = 'user:delete'")
     assert len(deleted) == 1 and "bob@acme.test" in str(deleted[0][1])
 
     # With a second owner, ada may go; the project stays with its other owner.
@@ -324,3 +325,25 @@ def query_write(database_url: str, sql: str, **params: Any) -> None:
             conn.execute(sa.text(sql), params)
     finally:
         engine.dispose()
+
+
+def test_console_script(sqlite_templates: Any) -> None:
+    # ISSUE-11 cli: the installed `consentry` script: one JSON object, non-zero exit, no traceback
+    url = sqlite_templates.fresh()
+    env = {k: v for k, v in cli_env(url).items() if v is not None}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")}
+    for args, stdin, error in (
+        (("show", "nobody@acme.test"), "", "not_found"),
+        (("set-password", "nobody@acme.test", "--password-stdin"), "long-enough-pw\n", "not_found"),
+    ):
+        p = subprocess.run(
+            [CONSENTRY, "user", *args, "--json"],
+            env={**base, **env},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert p.returncode != 0 and "Traceback" not in p.stderr, (p.stdout, p.stderr)
+        assert json.loads(p.stdout)["error"] == error

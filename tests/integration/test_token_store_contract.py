@@ -523,8 +523,8 @@ def test_audit_entries_land_in_audit_events(seed):
         events = audit_tags(seed)[before:]
         assert sorted(events) == sorted(
             [
-                ("oauth:token:issued", "alice@example.org", {"client_id": "a"}),
-                ("oauth:token:revoked", "", {"family": "f1"}),
+                ("oauth:token:issued", "alice@example.org", {"client_id": "a", "channel": "protocol"}),
+                ("oauth:token:revoked", "", {"family": "f1", "channel": "protocol"}),
             ]
         )
         with seed.db.unit_of_work() as s:
@@ -643,7 +643,7 @@ def test_one_code_claimed_twice_in_one_batch(seed):
         with seed.db.unit_of_work() as s:
             stored = s.get(AuthorizationCode, hasher.hash(code))
             assert stored is not None and stored.used_at is not None
-        assert ("oauth:code:replay", "", {"family": family}) in audit_tags(seed)
+        assert ("token:code:replay", "", {"family": family, "channel": "protocol"}) in audit_tags(seed)
 
 
 def test_one_code_claimed_twice_in_one_batch_revokes_what_the_winner_issued(seed):
@@ -673,7 +673,7 @@ def test_one_code_claimed_twice_in_sequence_revokes_what_the_first_issued(seed):
         assert commit(store, second) == [Outcome.CODE_REPLAYED]
         assert token_by_access(seed, second_access) is None
         assert [t.revoked_at is not None for t in tokens_of(seed, family)] == [True]
-        assert ("oauth:code:replay", "", {"family": family}) in audit_tags(seed)
+        assert ("token:code:replay", "", {"family": family, "channel": "protocol"}) in audit_tags(seed)
 
 
 def _seeded_refresh(seed: Seeder, email: str) -> tuple[SeededClient, int, int, str]:
@@ -714,7 +714,7 @@ def test_one_refresh_token_claimed_twice_in_one_batch(seed):
                 and presented.rotated_at is not None
                 and presented.revoked_at is not None
             )
-        assert ("oauth:refresh_token:reuse", "", {"family": family}) in audit_tags(seed)
+        assert ("token:refresh:reuse", "", {"family": family, "channel": "protocol"}) in audit_tags(seed)
 
 
 def test_one_refresh_token_claimed_twice_in_one_batch_revokes_the_whole_family(seed):
@@ -745,7 +745,7 @@ def test_one_refresh_token_claimed_twice_in_sequence_revokes_the_whole_family(se
         assert token_by_access(seed, second_access) is None
         family_rows = tokens_of(seed, family)
         assert len(family_rows) == 2 and all(t.revoked_at is not None for t in family_rows)
-        assert ("oauth:refresh_token:reuse", "", {"family": family}) in audit_tags(seed)
+        assert ("token:refresh:reuse", "", {"family": family, "channel": "protocol"}) in audit_tags(seed)
 
 
 @pytest.mark.parametrize("together", [True, False], ids=["one-batch", "sequential"])
@@ -849,7 +849,11 @@ def test_a_commit_on_a_stale_client_snapshot_is_refused(seed, change):
         with seed.db.unit_of_work() as s:
             assert s.get(AuthorizationCode, hasher.hash(code)) is None
             assert s.get(UsedAssertion, hasher.hash("stale-jti")) is None
-        assert ("oauth:token:issued", "", {"client": stale.client_id}) not in audit_tags(seed)
+        assert (
+            "oauth:token:issued",
+            "",
+            {"client": stale.client_id, "channel": "protocol"},
+        ) not in audit_tags(seed)
 
         # A fresh snapshot of the changed client commits again.
         (fresh,) = lookup(store, Lookup(client_id=stale.client_id))
@@ -927,4 +931,4 @@ def test_a_commit_whose_claim_is_lost_writes_none_of_its_rows(seed, claim):
         with seed.db.unit_of_work() as s:
             assert s.get(AuthorizationCode, hasher.hash(code)) is None
             assert s.get(DeviceCode, new_device["device_code_hash"]) is None
-        assert ("oauth:token:issued", "", {"family": family}) not in audit_tags(seed)
+        assert ("oauth:token:issued", "", {"family": family, "channel": "protocol"}) not in audit_tags(seed)

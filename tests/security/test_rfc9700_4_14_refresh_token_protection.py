@@ -52,7 +52,7 @@ def test_4_14_2_sender_constraint_rotation_and_replay_revokes_the_whole_grant(
     assert r3.status_code == 400 and r3.json()["error"] == "invalid_grant"
     with seed.db.unit_of_work() as s:
         tags = list(s.execute(text("SELECT tag FROM audit_events")).scalars())
-    assert "oauth:refresh_token:reuse" in tags, tags
+    assert "token:refresh:reuse" in tags, tags
 
 
 def test_4_14_a_refresh_token_presented_by_another_client_is_refused_and_changes_nothing(

@@ -155,9 +155,11 @@ class _Recorder:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, _smtp: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(self, smtp: SMTP, session: Session, envelope: Envelope) -> str:
         if self.server.delay:
             await asyncio.sleep(self.server.delay)
+        transport = smtp.transport
+        implicit_tls = transport is not None and transport.get_extra_info("ssl_object") is not None
         login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
         content = envelope.original_content or b""
         self.server.record(
@@ -165,7 +167,8 @@ class _Recorder:
                 mail_from=str(envelope.mail_from),
                 rcpt_tos=list(envelope.rcpt_tos),
                 raw=content if isinstance(content, bytes) else content.encode(),
-                tls=session.ssl is not None,
+                # session.ssl after STARTTLS; the transport's TLS object under implicit TLS
+                tls=session.ssl is not None or implicit_tls,
                 login=login if session.authenticated else None,
             )
         )

@@ -1,21 +1,70 @@
-"""``consentry project``, ``consentry client`` and ``consentry scopes``."""
+"""``consentry project``, ``consentry client`` and ``consentry scopes``.
+
+Project and client commands call the domain services (Projects, Clients, Verification) as the
+operator (``Actor.cli()``), so the CLI applies the same rules and leaves the same audit events as
+the console and the API; it only parses and prints (VERIFY-1, VERIFY-8).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from consentry.cli.context import unit_of_work
 from consentry.cli.output import console, emit, fail
-from consentry.domain.accounts.service import find_user
-from consentry.domain.clients import service
+from consentry.domain.actor import Actor
+from consentry.domain.clients.service import RESTORE_DAYS, Clients, client_summary
+from consentry.domain.projects.service import Projects
+from consentry.domain.scopes.catalogue import CLASSES, Catalogue
+from consentry.storage.repositories.console import SqlConsole
+from consentry.storage.tables import Client, Project
+
+if TYPE_CHECKING:
+    from consentry.domain.verification.service import Verification
+    from consentry.settings import Settings
 
 project_app = typer.Typer(help="Projects group clients, scopes and members.", no_args_is_help=True)
 client_app = typer.Typer(help="OAuth clients.", no_args_is_help=True)
 scopes_app = typer.Typer(help="The scope catalogue.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@dataclass
+class Services:
+    """The domain services in one unit of work, acting as the operator."""
+
+    projects: Projects
+    clients: Clients
+    verification: Verification
+    settings: Settings
+
+
+@contextmanager
+def services(as_json: bool) -> Iterator[Services]:
+    """Commit on success; a DomainError becomes one JSON error and exit 2 (exit 1 if ours)."""
+    from consentry.domain.verification.service import Verification  # dnspython: only when needed
+
+    with unit_of_work(as_json) as (session, settings, hasher):
+        projects = Projects(SqlConsole(session), Actor.cli(), Catalogue(settings.issuer))
+        yield Services(projects, Clients(projects, hasher), Verification(projects), settings)
+
+
+def when(ts: int | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ") if ts else "-"
+
+
+def short(uri: str) -> str:
+    """A scope as people type it: the name after ``/auth/`` (sign-in scopes are bare already)."""
+    return uri.rsplit("/auth/", 1)[-1]
+
+
+# --- projects ----------------------------------------------------------------------------------------
 
 
 @project_app.command("create", help="Create a project owned by a user.")
@@ -26,68 +75,145 @@ def project_create(
     status: Annotated[str, typer.Option(help="testing or production.")] = "testing",
     json_: JsonOpt = False,
 ) -> None:
-    with unit_of_work(json_) as (session, _s, _h):
-        user = find_user(session, owner)
-        if user is None:
-            fail("not_found", f"no user {owner}", json_)
-            return
-        project = service.create_project(session, name, user, user_type=user_type, status=status)
+    with services(json_) as sv:
+        project = sv.projects.create(name, owner_email=owner, user_type=user_type, status=status)
+        members = sv.projects.repo.members(project.id)
         out = {
             "project": project.name,
-            "owner": user.email,
+            "owner": members[0][0].email if members else owner,
             "user_type": project.user_type,
             "status": project.status,
         }
     emit(out, json_)
 
 
-def _project(session, name: str, as_json: bool):
-    project = service.find_project(session, name)
-    if project is None:
-        fail("not_found", f"no project {name}", as_json)
-    return project
+@project_app.command("list", help="Every project: publishing status, user type, clients, verification.")
+def project_list(json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        rows: list[dict[str, Any]] = []
+        for project in sv.projects.visible():
+            status = sv.verification.status(project)
+            rows.append(
+                {
+                    "project": project.name,
+                    "app_name": project.app_name,
+                    "status": project.status,
+                    "user_type": project.user_type,
+                    "clients": len(sv.projects.repo.clients(project.id)),
+                    "verification": {
+                        "needed": status.needed,
+                        "verified": status.verified,
+                        "review_state": status.review_state,
+                        "headline": status.headline,
+                    },
+                }
+            )
+    if json_:
+        emit({"projects": rows}, True)
+        return
+    table = Table("project", "app name", "status", "user type", "clients", "verification")
+    for r in rows:
+        v = r["verification"]
+        table.add_row(
+            r["project"], r["app_name"], r["status"], r["user_type"], str(r["clients"]), v["headline"]
+        )
+    console.print(table)
 
 
-@project_app.command("scopes", help="Declare scopes on the project's consent screen.")
+def _project_details(sv: Services, project: Project) -> dict[str, Any]:
+    status = sv.verification.status(project)
+    return {
+        "project": project.name,
+        "app_name": project.app_name,
+        "status": project.status,
+        "user_type": project.user_type,
+        "created_at": project.created_at,
+        "members": [{"email": u.email, "role": r} for u, r in sv.projects.repo.members(project.id)],
+        "clients": [client_summary(c) for c in sv.clients.list(project)],
+        "declared_scopes": sv.projects.scopes_by_class(project),
+        "approved_scopes": list(project.approved_scopes or []),
+        "test_users": list(project.test_users or []),
+        "brand": {
+            "support_email": project.support_email,
+            "home_page": project.home_page,
+            "privacy_policy": project.privacy_policy,
+            "terms": project.terms,
+            "authorized_domains": list(project.authorized_domains or []),
+            "developer_contacts": list(project.developer_contacts or []),
+            "logo": project.logo_png is not None,
+        },
+        "verification": status.as_dict(),
+    }
+
+
+@project_app.command(
+    "show", help="One project: members, clients, scopes by class and where verification stands."
+)
+def project_show(project: str, json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        out = _project_details(sv, sv.projects.get(project))
+    if json_:
+        emit(out, True)
+        return
+    v = out["verification"]
+    emit(
+        {
+            "project": out["project"],
+            "app name": out["app_name"],
+            "status": out["status"],
+            "user type": out["user_type"],
+            "members": ", ".join(f"{m['email']} ({m['role']})" for m in out["members"]) or "-",
+            "test users": len(out["test_users"]),
+            "verification": v["headline"],
+            "next action": v["next_action"],
+        },
+        False,
+        title=project,
+    )
+    scopes = Table("scope", "class", "approved", title="Declared scopes")
+    for cls in reversed(CLASSES):
+        for uri in out["declared_scopes"][cls]:
+            scopes.add_row(short(uri), cls, "yes" if uri in out["approved_scopes"] else "")
+    console.print(scopes)
+    if out["clients"]:
+        console.print(_clients_table(out["clients"]))
+    for m in v["missing"]:
+        console.print(f"[yellow]missing:[/yellow] {m['message']}")
+
+
+@project_app.command("scopes", help="Declare scopes on the project's consent screen (or remove them).")
 def project_scopes(
     project: str,
-    add: Annotated[list[str], typer.Option("--add", help="Scope to declare (repeat).")],
+    add: Annotated[list[str] | None, typer.Option("--add", help="Scope to declare (repeat).")] = None,
+    remove: Annotated[list[str] | None, typer.Option("--remove", help="Scope to remove (repeat).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    with unit_of_work(json_) as (session, settings, _h):
-        from consentry.domain.scopes.catalogue import Catalogue
-
-        catalogue = Catalogue(settings.issuer)
-        row = _project(session, project, json_)
-        uris = [s if s in catalogue.by_uri else settings.scope_uri(s) for s in add]
-        unknown = [s for s in uris if s not in catalogue.by_uri]
-        if unknown:
-            fail("invalid_scope", f"unknown scope(s): {', '.join(unknown)}", json_)
-        row.declared_scopes = sorted(set(row.declared_scopes or []) | set(uris))
-        out = {"project": row.name, "declared_scopes": row.declared_scopes}
+    if not add and not remove:
+        fail("usage", "give at least one --add SCOPE or --remove SCOPE", json_)
+    with services(json_) as sv:
+        row = sv.projects.get(project)
+        declared = sv.projects.declare_scopes(row, add=add or [], remove=remove or [])
+        out = {"project": row.name, "declared_scopes": list(declared)}
     emit(out, json_)
 
 
-@project_app.command("test-users", help="Add test users (projects in Testing reach only them).")
+@project_app.command("test-users", help="Add or remove test users (projects in Testing reach only them).")
 def project_test_users(
     project: str,
-    add: Annotated[list[str], typer.Option("--add", help="Email (repeat).")],
+    add: Annotated[list[str] | None, typer.Option("--add", help="Email (repeat).")] = None,
+    remove: Annotated[list[str] | None, typer.Option("--remove", help="Email to remove (repeat).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    with unit_of_work(json_) as (session, _s, _h):
-        from consentry.domain.accounts.emails import is_email_address, shown
-
-        row = _project(session, project, json_)
-        emails = {e.strip().lower() for e in add}
-        bad = sorted(shown(e) for e in emails if not is_email_address(e))
-        if bad:
-            fail("invalid_email", f"not an email address: {', '.join(map(repr, bad))}", json_)
-        merged = sorted(set(row.test_users or []) | emails)
-        if len(merged) > 100:
-            fail("limit", "a project in Testing has at most 100 test users", json_)
-        row.test_users = merged
-        out = {"project": row.name, "test_users": merged}
+    if not add and not remove:
+        fail("usage", "give at least one --add EMAIL or --remove EMAIL", json_)
+    with services(json_) as sv:
+        row = sv.projects.get(project)
+        users = sv.projects.change_test_users(row, add=add or [], remove=remove or [])
+        out = {"project": row.name, "test_users": list(users)}
     emit(out, json_)
+
+
+# --- clients -----------------------------------------------------------------------------------------
 
 
 @client_app.command("create", help="Create a client; a secret is printed once, never stored in clear.")
@@ -108,12 +234,9 @@ def client_create(
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    with unit_of_work(json_) as (session, _s, hasher):
-        row = _project(session, project, json_)
-        new = service.create_client(
-            session,
-            hasher,
-            row,
+    with services(json_) as sv:
+        new = sv.clients.create(
+            sv.projects.get(project),
             type_,
             name=name,
             redirect_uris=redirect_uri,
@@ -130,6 +253,89 @@ def client_create(
             "can_introspect": new.client.can_introspect,
         }
     emit(out, json_)
+
+
+def _clients_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("client_id", "name", "type", "state", "redirect URIs", title="Clients")
+    for c in rows:
+        state = "deleted" if c["deleted_at"] else "disabled" if c["disabled"] else "active"
+        table.add_row(c["client_id"], c["name"], c["type"], state, "\n".join(c["redirect_uris"]) or "-")
+    return table
+
+
+@client_app.command("list", help="A project's OAuth clients (--deleted: those deleted in the last 30 days).")
+def client_list(
+    project: str,
+    deleted: Annotated[bool, typer.Option("--deleted", help="List deleted clients instead.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    with services(json_) as sv:
+        row = sv.projects.get(project)
+        out: dict[str, Any] = {
+            "project": row.name,
+            "clients": [client_summary(c) for c in sv.clients.list(row, deleted=deleted)],
+        }
+    if json_:
+        emit(out, True)
+        return
+    console.print(_clients_table(out["clients"]))
+
+
+@client_app.command("show", help="One client: type, redirect URIs, state, project.")
+def client_show(client_id: str, json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        out: dict[str, Any] = client_summary(sv.clients.get(client_id))
+    if json_:
+        emit(out, True)
+        return
+    out["created_at"] = when(out["created_at"])
+    out["deleted_at"] = when(out["deleted_at"])
+    emit(out, False, title=client_id)
+
+
+@client_app.command("rotate-secret", help="A new secret, printed once; the old one stops working at once.")
+def client_rotate_secret(client_id: str, json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        secret = sv.clients.rotate_secret(client_id)
+    emit({"client_id": client_id, "client_secret": secret}, json_)
+
+
+def _state(client: Client) -> dict[str, Any]:
+    return {"client_id": client.client_id, "project": client.project.name, "disabled": client.disabled}
+
+
+@client_app.command("disable", help="The client gets no token; the tokens it holds stop working.")
+def client_disable(client_id: str, json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        out = _state(sv.clients.set_disabled(client_id, True))
+    emit(out, json_)
+
+
+@client_app.command(
+    "enable", help="Let a disabled client get tokens again (its revoked tokens stay revoked)."
+)
+def client_enable(client_id: str, json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        out = _state(sv.clients.set_disabled(client_id, False))
+    emit(out, json_)
+
+
+@client_app.command(
+    "delete", help=f"Delete a client: disabled, tokens revoked, restorable for {RESTORE_DAYS} days."
+)
+def client_delete(client_id: str, json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        client = sv.clients.delete(client_id)
+        deleted = client.deleted_at or 0
+        out = {
+            **_state(client),
+            "deleted_at": deleted,
+            "restorable_until": deleted + RESTORE_DAYS * 86400,
+        }
+    emit(out, json_)
+
+
+# --- scopes ------------------------------------------------------------------------------------------
 
 
 @scopes_app.command("list", help="Every scope with its API, class and the verification it triggers.")

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from consentry.cli.context import unit_of_work
 from consentry.cli.output import console, emit, err_console, fail
 from consentry.domain.mail.outbox import State, counts, describe, listing
-from consentry.domain.mail.sender import DEFAULT_MAIL_FROM, OnResult
+from consentry.domain.mail.sender import OnResult
 from consentry.errors import DomainError
 
 outbox_app = typer.Typer(help="The mail outbox: what waits, what was sent.", no_args_is_help=True)
@@ -87,15 +87,13 @@ def outbox_send(json_: JsonOpt = False) -> None:
     except DomainError as err:
         fail(err.code, err.message, json_)
         return
-    # The setting arrives with the mail settings section; until then, the default sender.
-    mail_from = str(getattr(settings, "mail_from", DEFAULT_MAIL_FROM))
     db: Database | None = None
     try:
         db = Database(settings.database_url)
         with _progress(not json_ and sys.stderr.isatty()) as on_result:
-            report = drain(db, config, mail_from=mail_from, on_result=on_result)
-    except DomainError as err:
-        fail(err.code, err.message, json_)
+            report = drain(db, config, mail_from=settings.mail_from, on_result=on_result)
+    except DomainError as err:  # CONSENTRY_MAIL_FROM is not an address
+        fail("invalid_settings", err.message, json_)
         return
     except (SQLAlchemyError, ImportError) as err:  # bad URL, unreachable, not migrated, no driver
         fail("database_error", str(getattr(err, "orig", None) or err).splitlines()[0], json_)
@@ -106,7 +104,7 @@ def outbox_send(json_: JsonOpt = False) -> None:
     out: dict[str, Any] = {"smtp": config.redacted(), **report.as_dict()}
     if report.smtp_error is not None:
         # A server-side failure: exit 1, with the usual error keys and what was done before it.
-        out = {"error": "smtp_unavailable", "message": report.smtp_error, **out}
+        out = {"error": "smtp_error", "message": report.smtp_error, **out}
     if json_:
         emit(out, True)
     else:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from consentry.domain.accounts import service as accounts
 from consentry.domain.accounts.passwords import verify_password
 from consentry.domain.audit import record
+from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.clients import service as clients
 from consentry.domain.data import sample
 from consentry.domain.secrets import Hasher, derive_key
@@ -88,7 +89,7 @@ def load(session: Session, hasher: Hasher, root_secret: str) -> dict[str, int]:
         if new.client_secret is not None:
             new.client.secret_hash = hasher.hash(demo_client_secret(root_secret, client_type))
     session.flush()
-    record(session, "cli:demo:load", actor="cli", data={"project": PROJECT})
+    record(session, AuditTag.DEMO_LOAD, actor="cli", data={"project": PROJECT}, channel=Channel.CLI)
     return counts
 
 

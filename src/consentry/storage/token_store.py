@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from consentry.domain.audit import record
+from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.tokens.store import TOKEN_KINDS, Changes, Found, Lookup, Outcome
 from consentry.storage import unstorable
 from consentry.storage.db import Database
@@ -126,11 +127,11 @@ def write_batch(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
         if outcome is Outcome.REFRESH_REUSED and c.claim_refresh is not None:
             # RFC 9700 4.14.2: the rotated token came back, so the whole grant chain is revoked.
             families.append(c.claim_refresh.family)
-            audit.append(("oauth:refresh_token:reuse", "", {"family": c.claim_refresh.family}))
+            audit.append((AuditTag.TOKEN_REFRESH_REUSE, "", {"family": c.claim_refresh.family}))
         elif outcome is Outcome.CODE_REPLAYED and c.claim_code is not None:
             # RFC 6749 4.1.2: what the code issued the first time is revoked.
             families.append(c.claim_code.family)
-            audit.append(("oauth:code:replay", "", {"family": c.claim_code.family}))
+            audit.append((AuditTag.TOKEN_CODE_REPLAY, "", {"family": c.claim_code.family}))
         if outcome is not Outcome.COMMITTED:
             continue
         tokens += c.tokens
@@ -187,7 +188,7 @@ def _orm_writes(
         for row in device_codes:
             session.add(DeviceCode(**row))
         for tag, actor, data in audit:
-            record(session, tag, actor=actor, data=data)
+            record(session, tag, actor=actor, data=data, channel=Channel.PROTOCOL)
         session.flush()
 
 

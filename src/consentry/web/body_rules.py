@@ -42,6 +42,11 @@ FILE_UPLOAD = BodyRule(8 * MiB, Style.API)
 #: A message body is up to 1,000,000 characters: up to 6 MB as JSON with \\u escapes.
 MAIL_MESSAGE = BodyRule(8 * MiB, Style.API)
 DEFAULT = BodyRule(16 * KiB, Style.AUTO)
+#: Developer-console uploads: a logo (at most 1 MiB, domain/projects/logo.py) or a scan report (1 MB)
+#: with the form around it; a little over the file's own limit so the page can say what is wrong.
+CONSOLE_UPLOAD = BodyRule(2 * MiB, Style.PAGE)
+#: Developer-console forms: up to 100 test users, answers of a few thousand characters.
+CONSOLE_FORM = BodyRule(256 * KiB, Style.PAGE)
 
 #: Path -> rule. A path is exact, may hold ``{name}`` for one segment, and may end in ``/*`` for
 #: itself and everything below. Exact paths are looked up first, then patterns in the order
@@ -65,6 +70,9 @@ ROUTES: Mapping[str, BodyRule] = {
     "/data/v1/mail/drafts": MAIL_MESSAGE,
     "/data/v1/*": JSON_API,
     "/api/v1/*": JSON_API,
+    "/console/projects/{project}/consent-screen": CONSOLE_UPLOAD,
+    "/console/projects/{project}/verification": CONSOLE_UPLOAD,
+    "/console/*": CONSOLE_FORM,
 }
 
 

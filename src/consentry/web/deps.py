@@ -117,7 +117,7 @@ class Console:
 
 def _console(request: Request, db: UnitOfWork, current: CurrentUser) -> Console:
     rt = runtime(request)
-    projects = Projects(SqlConsole(db), current.actor, Catalogue(rt.ctx.issuer))
+    projects = Projects(SqlConsole(db, rt.ctx.issuer), current.actor, Catalogue(rt.ctx.issuer))
     return Console(current, db, projects, Clients(projects, rt.ctx.hasher), Verification(projects))
 
 

@@ -153,9 +153,8 @@ def test_ask_answer_approve_some_scopes(world: World, seed: Seeder) -> None:  # 
         row = v.submit(p, prechecks=[{"code": "home_page_reachable", "passed": True}])
         assert row.state == ReviewState.SUBMITTED and sorted(row.scopes) == sorted([RESTRICTED, SENSITIVE])
     assert _mail_to(seed, "review:project:submit") == [["dev@example.org", "help@mailsorter.io"]]
-    with world.as_("dev@example.org") as (_s, _projects, v):
-        with pytest.raises(Forbidden):  # a developer is not a reviewer
-            v.approve("Mail Sorter")
+    with world.as_("dev@example.org") as (_s, _projects, v), pytest.raises(Forbidden):
+        v.approve("Mail Sorter")  # a developer is not a reviewer
     with world.as_("rita@example.org") as (_s, _projects, v):
         assert v.ask("Mail Sorter", "Show the mail sorting in the video.").state == (
             ReviewState.WAITING_FOR_DEVELOPER
@@ -201,9 +200,8 @@ def test_a_brand_change_cancels_the_open_request(world: World, seed: Seeder) -> 
 
 def test_roles_and_strangers(world: World) -> None:  # VERIFY-1
     world.ready_project()
-    with world.as_("viewer@example.org") as (_s, projects, _v):
-        with pytest.raises(NotFound):
-            projects.get("Mail Sorter")
+    with world.as_("viewer@example.org") as (_s, projects, _v), pytest.raises(NotFound):
+        projects.get("Mail Sorter")
     with world.as_("dev@example.org") as (_s, projects, _v):
         projects.set_member(projects.get("Mail Sorter"), "viewer@example.org", "viewer")
         with pytest.raises(Conflict, match="at least one owner"):

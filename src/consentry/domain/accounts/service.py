@@ -6,7 +6,7 @@ Sign-in itself lives in domain/accounts/signin.py. Every change leaves an audit 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from consentry.domain.accounts.emails import is_email_address, shown
 from consentry.domain.accounts.passwords import hash_password
 from consentry.domain.audit import record
+from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.secrets import new_id
 from consentry.errors import DomainError
 from consentry.storage.tables import (
@@ -49,7 +50,7 @@ def add_org(session: Session, domain: str, name: str | None = None) -> Organizat
     org = Organization(domain=domain, name=name or domain)
     session.add(org)
     session.flush()
-    record(session, "cli:org:create", data={"domain": domain})
+    record(session, AuditTag.ORG_CREATE, data={"domain": domain}, channel=Channel.CLI)
     return org
 
 
@@ -89,7 +90,7 @@ def add_user(
     )
     session.add(user)
     session.flush()
-    record(session, "cli:user:create", data={"email": email, "role": role})
+    record(session, AuditTag.USER_CREATE, data={"email": email, "role": role}, channel=Channel.CLI)
     return user
 
 
@@ -190,9 +191,8 @@ def user_summary(session: Session, email: str) -> UserSummary:
         .join(Client, Client.id == ConsentGrant.client_pk)
         .where(ConsentGrant.user_id == user.id, Client.deleted_at.is_(None))
     )
-    row = UserRow.of(user)
     return UserSummary(
-        **{f: getattr(row, f) for f in row.__dataclass_fields__},
+        **asdict(UserRow.of(user)),
         password_changed_at=user.password_changed_at,
         projects=tuple(ProjectRole(name, role) for name, role in projects),
         active_grants=sum(1 for scopes in grants if scopes),
@@ -208,7 +208,7 @@ def set_password(session: Session, email: str, password: str, *, actor: str = "c
     check_password(password)
     user.password_hash = hash_password(password)
     user.password_changed_at = now()
-    record(session, "cli:user:password", actor=actor, data={"email": user.email})
+    record(session, AuditTag.USER_PASSWORD, actor=actor, data={"email": user.email}, channel=Channel.CLI)
     return user
 
 
@@ -255,8 +255,9 @@ def disable_user(session: Session, email: str, *, actor: str = "cli") -> AccessE
     tokens, sessions = _end_access(session, user.id)
     record(
         session,
-        "cli:user:disable",
+        AuditTag.USER_DISABLE,
         actor=actor,
+        channel=Channel.CLI,
         data={"email": user.email, "tokens_revoked": tokens, "sessions_ended": sessions},
     )
     return AccessEnded(user.email, tokens, sessions, changed=changed)
@@ -267,7 +268,7 @@ def enable_user(session: Session, email: str, *, actor: str = "cli") -> bool:
     user = require_user(session, email)
     changed = user.disabled
     user.disabled = False
-    record(session, "cli:user:enable", actor=actor, data={"email": user.email})
+    record(session, AuditTag.USER_ENABLE, actor=actor, data={"email": user.email}, channel=Channel.CLI)
     return changed
 
 
@@ -306,17 +307,19 @@ def delete_user(session: Session, email: str, *, actor: str = "cli") -> AccessEn
     tokens = session.scalar(select(func.count()).where(Token.user_id == user.id)) or 0
     sessions = session.scalar(select(func.count()).where(SessionAccount.user_id == user.id)) or 0
     grants = session.scalar(select(func.count()).where(ConsentGrant.user_id == user.id)) or 0
+    # Explicit, not left to ON DELETE CASCADE alone: these are what the user could still act with.
     for table in (Token, ConsentGrant, SessionAccount, TrustedDevice, AuthorizationCode, DeviceCode):
         session.execute(delete(table).where(table.user_id == user.id))
-    session.execute(delete(Interaction).where(Interaction.user_id == user.id))
-    session.execute(delete(ProjectMember).where(ProjectMember.user_id == user.id))
+    for other in (Interaction, ProjectMember):
+        session.execute(delete(other).where(other.user_id == user.id))
     email, sub, user_id = user.email, user.sub, user.id
     session.expunge(user)
     session.execute(delete(User).where(User.id == user_id))
     record(
         session,
-        "cli:user:delete",
+        AuditTag.USER_DELETE,
         actor=actor,
+        channel=Channel.CLI,
         data={"email": email, "sub": sub, "tokens": tokens, "grants": grants, "sessions": sessions},
     )
     return AccessEnded(email, tokens, sessions, grants)

@@ -13,9 +13,27 @@ class Channel(StrEnum):
     API = "api"
     CLI = "cli"
     SYSTEM = "system"  # the janitor, the mailer
+    PROTOCOL = "protocol"  # the OAuth endpoints (/token, /revoke, ...)
 
 
 class AuditTag(StrEnum):
+    # --- tokens and consent (channel: the protocol endpoint or page) ---
+    TOKEN_REVOKE = "token:revoke"
+    TOKEN_REFRESH_REUSE = "token:refresh:reuse"
+    TOKEN_CODE_REPLAY = "token:code:replay"
+    CONSENT_GRANT = "consent:grant"
+    DEVICE_DENY = "device:deny"
+    FILE_PICK = "file:pick"
+    # --- the platform ---
+    KEYS_ROTATE = "keys:rotate"
+    DEMO_LOAD = "demo:load"
+    ORG_CREATE = "org:create"
+    USER_CREATE = "user:create"
+    USER_PASSWORD = "user:password"
+    USER_DISABLE = "user:disable"
+    USER_ENABLE = "user:enable"
+    USER_DELETE = "user:delete"
+    # --- projects and review ---
     PROJECT_CREATE = "project:create"
     PROJECT_UPDATE = "project:update"
     PROJECT_BRAND_CHANGE = "project:brand:change"

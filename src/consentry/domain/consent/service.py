@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consentry.domain.audit import record
+from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.scopes.catalogue import SIGN_IN
 from consentry.storage.tables import ConsentGrant
 from consentry.storage.tables.base import now
@@ -49,9 +50,10 @@ def grant(
     row.updated_at = now()
     record(
         session,
-        "web:consent:grant",
+        AuditTag.CONSENT_GRANT,
         actor=actor,
         data={"client_pk": client_pk, "scopes": scopes, "withdrawn": withdraw or []},
+        channel=Channel.WEB,
     )
     return set(merged)
 

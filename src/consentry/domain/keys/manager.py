@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consentry.domain.audit import record
+from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.secrets import new_id
 from consentry.storage.db import Database
@@ -75,7 +76,7 @@ def rotate(session: Session, envelope: Envelope) -> list[str]:
         row.status = "retiring"
         row.retired_at = now()
     kids = [create_key(session, envelope, alg).kid for alg in ALGORITHMS]
-    record(session, "cli:keys:rotate", data={"kids": kids})
+    record(session, AuditTag.KEYS_ROTATE, data={"kids": kids}, channel=Channel.CLI)
     return kids
 
 

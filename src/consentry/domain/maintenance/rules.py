@@ -22,6 +22,7 @@ from consentry.storage.tables import (
     CaptchaChallenge,
     DeviceCode,
     Interaction,
+    OutboxMail,
     RateCounter,
     Token,
     TrustedDevice,
@@ -93,6 +94,15 @@ def _expired(column: InstrumentedAttribute[int], margin: int = 0) -> Callable[[C
     return lambda c: column < c.before - margin
 
 
+#: Delivered mail is kept this long for the operator's ``consentry outbox list --sent``, then dropped;
+#: mail not yet delivered (or given up on) is never purged.
+SENT_MAIL_KEPT = 30 * 86400
+
+
+def _old_sent_mail(c: Cutoffs) -> ColumnElement[bool]:
+    return OutboxMail.sent_at < c.before - SENT_MAIL_KEPT
+
+
 #: Tokens first (the biggest table), then the short-lived flow state. Only tokens and browser
 #: sessions keep many live rows (days to months), so only they need an index for their rule
 #: (migration 0003); the others hold minutes of rows plus the grace.
@@ -116,6 +126,7 @@ RULES: tuple[Rule, ...] = (
     Rule(CaptchaChallenge, _expired(CaptchaChallenge.expires_at), CaptchaChallenge.expires_at),
     # A browser trusted for an account stops being trusted when this passes.
     Rule(TrustedDevice, _expired(TrustedDevice.expires_at), TrustedDevice.expires_at),
+    Rule(OutboxMail, _old_sent_mail, OutboxMail.sent_at),  # ix_outbox_mail_sent_at
 )
 
 #: Every table purge may delete from, in report order.

@@ -99,8 +99,10 @@ _LOOKALIKES = {
     "y": "\N{CYRILLIC SMALL LETTER U}\N{GREEK SMALL LETTER GAMMA}",
 }
 #: Leetspeak. ``l``, ``1``, ``|``, ``!`` and ``i`` are one letter: which a "1" stands for is a guess.
-_LEET = {"0": "o", "1": "i", "l": "i", "|": "i", "!": "i", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s"}
-_LEET |= {"7": "t", "8": "b", "9": "g"}
+_LEET = {
+    **dict.fromkeys("1l|!", "i"),
+    **{"0": "o", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s", "7": "t", "8": "b", "9": "g"},
+}
 _FOLD = str.maketrans(_LEET | {c: latin for latin, chars in _LOOKALIKES.items() for c in chars})
 #: Letter pairs that read as one letter at a glance.
 _PAIRS = (("rn", "m"), ("vv", "w"))

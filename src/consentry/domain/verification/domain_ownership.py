@@ -126,7 +126,7 @@ class DnsChecker:
             )
         except dns.resolver.NXDOMAIN:
             return result(
-                "nxdomain", f"The name {domain} does not exist in DNS. Check the spelling, then {publish}"
+                "nxdomain", f"The name {domain} does not exist in DNS; check its spelling. {publish}"
             )
         except dns.exception.Timeout:
             return result(

@@ -41,6 +41,7 @@ ERRORS: dict[str, str] = {
     "bad_url": "the address is not a valid URL",
     "bad_scheme": "only http:// and https:// addresses can be fetched",
     "credentials_in_url": "the address carries a user name or password",
+    "bad_port": "only the standard web ports (80 and 443) can be fetched",
     "dns_failure": "the host name does not resolve",
     "private_address": "the host resolves to a private, loopback or otherwise non-public address",
     "connect_failed": "the server could not be reached",
@@ -59,6 +60,8 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml", "application/json")
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset=[\"']?([A-Za-z0-9_.:-]{1,40})", re.IGNORECASE)
+#: A DNS name (after IDNA) or an address literal; anything else (spaces, %-escapes, zones) is no host.
+_HOST = re.compile(r"[A-Za-z0-9_.:-]{1,253}")
 _ACCEPT = b"text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"
 
 
@@ -109,8 +112,11 @@ def is_public_address(address: str) -> bool:
 
 
 def _refused(ip: IPAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and any(_refused(v4) for v4 in _embedded_ipv4(ip)):
-        return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket
+            return _refused(ip.ipv4_mapped)
+        if any(_refused(v4) for v4 in _embedded_ipv4(ip)):
+            return True
     return (
         ip.is_private
         or ip.is_loopback
@@ -124,8 +130,6 @@ def _refused(ip: IPAddress) -> bool:
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> Iterator[ipaddress.IPv4Address]:
-    if ip.ipv4_mapped is not None:
-        yield ip.ipv4_mapped
     if ip.sixtofour is not None:
         yield ip.sixtofour
     if ip.teredo is not None:
@@ -244,6 +248,10 @@ class SafeFetcher:
         host = target.raw_host.decode("ascii")
         port = target.port or (443 if target.scheme == "https" else 80)
         addresses = self._addresses(host, port, deadline)
+        if port not in (80, 443) and not (self.allow_private or self.allowed_networks):
+            # A public home page is on a web port; anything else would let a developer-supplied URL
+            # probe other services' ports from this server.
+            raise _Refusal("bad_port", f"port {port}")
         last: _Refusal | None = None
         for address in addresses:
             try:
@@ -254,8 +262,7 @@ class SafeFetcher:
                 raise _Refusal("timeout", str(exc) or ERRORS["timeout"], address) from exc
             except (httpcore.ProtocolError, httpcore.NetworkError, zlib.error) as exc:
                 raise _Refusal("bad_response", str(exc) or type(exc).__name__, address) from exc
-        assert last is not None  # _addresses never returns an empty list
-        raise last
+        raise last or _Refusal("connect_failed")
 
     def _addresses(self, host: str, port: int, deadline: float) -> list[str]:
         """Every address host resolves to, all checked; refuses the hop if any is not allowed."""
@@ -414,8 +421,11 @@ def _parse(url: str) -> httpx.URL:
         raise _Refusal("bad_scheme", f"scheme {target.scheme or '(none)'!r}")
     if target.userinfo:
         raise _Refusal("credentials_in_url")
-    if not target.raw_host:
-        raise _Refusal("bad_url", "no host")
+    host = target.raw_host.decode("ascii", "replace")
+    if not _HOST.fullmatch(host):
+        raise _Refusal("bad_url", f"host {host!r}" if host else "no host")
+    if target.port is not None and not 0 < target.port < 65536:
+        raise _Refusal("bad_url", f"port {target.port}")
     return target
 
 

@@ -2,7 +2,10 @@
 
 The pre-checks judge a developer's pages by their words and links, so this uses the stdlib
 ``html.parser`` only: nothing is rendered or run, script/style/template content is dropped,
-and the work is bounded by a cap on the input and on the number of links kept.
+and the work is bounded by a cap on the input and on the number of links kept. The page is
+hostile input: Python 3.11's parser rescans the rest of the document for every unclosed
+``<``, ``<!--`` or ``<![`` (quadratic, minutes for 40 kB), so ``_defuse`` first rewrites it
+in one linear pass into markup the parser reads in linear time.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 _HIDDEN = frozenset({"script", "style", "template"})
 #: Elements that end a line of text, so words from neighbouring blocks do not run together.
 _BLOCKS = frozenset(
-    "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table td th tr ul".split()
-)
+    {
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset",
+        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+        "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+    }
+)  # fmt: skip
 _SPACES = re.compile(r"[^\S\n]+")
+#: A ``<`` with no ``>`` this far ahead is text: no real tag is longer, and rescans stay short.
+_REACH = 65_536
 
 
 @dataclass(frozen=True)
@@ -44,11 +52,38 @@ def extract(html: str, base_url: str, *, max_chars: int = 1_000_000, max_links: 
     """Parses at most max_chars of html; relative links resolve against base_url (or <base>)."""
     parser = _Parser(base_url, max_links)
     try:
-        parser.feed(html[:max_chars])
+        parser.feed(_defuse(html[:max_chars]))
         parser.close()
     except (AssertionError, ValueError):  # malformed markup: keep what was read before it
         pass
     return parser.result()
+
+
+def _defuse(html: str) -> str:
+    """Drops comments, declarations and processing instructions as HTML5 does (a comment ends at
+    ``-->``, the others at the next ``>``, an unclosed one at the end of the page) and escapes
+    every ``<`` with no ``>`` within _REACH, so the parser never scans far for a closer."""
+    parts: list[str] = []
+    start, size, next_gt = 0, len(html), -1
+    pos = html.find("<")
+    while pos != -1:
+        if html.startswith(("<!", "<?"), pos):
+            closer = "-->" if html.startswith("<!--", pos) else ">"
+            end = html.find(closer, pos + 2)
+            end = size if end == -1 else end + len(closer)
+            parts += (html[start:pos], " ")
+            start = end
+            pos = html.find("<", end)
+            continue
+        if next_gt < pos:
+            found = html.find(">", pos)
+            next_gt = size + _REACH if found == -1 else found
+        if next_gt - pos > _REACH:
+            parts += (html[start:pos], "&lt;")
+            start = pos + 1
+        pos = html.find("<", pos + 1)
+    parts.append(html[start:])
+    return "".join(parts)
 
 
 class _Parser(HTMLParser):
@@ -72,7 +107,7 @@ class _Parser(HTMLParser):
         elif tag == "title":
             self._in_title = True
         elif tag == "base" and not self._base_set and values.get("href"):
-            self._base, self._base_set = urljoin(self._base, values["href"].strip()), True
+            self._base, self._base_set = _absolute(self._base, values["href"].strip()) or self._base, True
         elif tag == "input" and values.get("type", "").strip().lower() == "password":
             self._password = True
         elif tag in ("a", "area"):
@@ -114,8 +149,10 @@ class _Parser(HTMLParser):
             return
         href, words = self._open_link
         self._open_link = None
-        url = urldefrag(urljoin(self._base, href)).url
-        if urlsplit(url).scheme in ("http", "https") and len(self._links) < self._max_links:
+        if len(self._links) >= self._max_links:
+            return
+        url = _absolute(self._base, href)
+        if url and urlsplit(url).scheme in ("http", "https"):
             self._links.append(Link(url, _collapse(" ".join(words))))
 
     def result(self) -> PageText:
@@ -127,6 +164,13 @@ class _Parser(HTMLParser):
             links=tuple(self._links),
             has_password_field=self._password,
         )
+
+
+def _absolute(base: str, href: str) -> str | None:
+    try:
+        return urldefrag(urljoin(base, href)).url
+    except ValueError:  # e.g. an unclosed IPv6 bracket: not a link anyone can follow
+        return None
 
 
 def _collapse(text: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _Revocation
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 
+from consentry.domain.audit.tags import AuditTag
 from consentry.domain.tokens.store import TOKEN_KINDS, AuditEntry
 from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.models import ClientModel, TokenModel
@@ -37,7 +38,7 @@ class RevocationEndpoint(_Revocation):
         changes = exchange.current().changes
         changes.revoke_families.append(token.row.family)
         changes.audit.append(
-            AuditEntry("oauth:token:revoke", {"family": token.row.family, "kind": token.kind})
+            AuditEntry(AuditTag.TOKEN_REVOKE, {"family": token.row.family, "kind": token.kind})
         )
 
 

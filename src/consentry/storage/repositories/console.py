@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +24,13 @@ from consentry.storage.tables import (
     VerificationRequest,
 )
 
+log = logging.getLogger(__name__)
+
 
 class SqlConsole:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, issuer: str | None = None) -> None:
         self.session = session
+        self.issuer = issuer
 
     def add(self, row: object) -> None:
         self.session.add(row)
@@ -145,6 +149,12 @@ class SqlConsole:
 
     def mail(self, recipients: list[str], subject: str, body: str, reason: str, data: dict[str, Any]) -> None:
         from consentry.domain.mail.outbox import enqueue
+        from consentry.errors import DomainError
 
-        if recipients:
-            enqueue(self.session, recipients, subject, body, reason=reason, data=data)
+        if not recipients:
+            return
+        try:
+            enqueue(self.session, recipients, subject, body, reason=reason, data=data, issuer=self.issuer)
+        except DomainError as err:
+            # Contacts were checked when entered; one that no longer parses must not undo the change.
+            log.warning("no mail for %s: %s", reason, err.message)

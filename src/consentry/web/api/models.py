@@ -24,6 +24,13 @@ def _storable(value: str) -> str:
     return value
 
 
+def _printable(value: str) -> str:
+    """Names people read (a client's name): no control, formatting or bidi-override characters."""
+    if not value.isprintable():
+        raise ValueError("use ordinary letters, digits, punctuation and spaces")
+    return value
+
+
 def _text(max_length: int) -> Any:
     return Field(max_length=max_length)
 
@@ -35,8 +42,9 @@ Scope = Annotated[str, _text(300), AfterValidator(_storable)]
 Domain = Annotated[str, _text(300), AfterValidator(_storable)]
 #: Free text; the domain refuses more than 5,000 characters with its own message.
 LongText = Annotated[str, _text(10_000), AfterValidator(_storable)]
-#: 1 MiB of logo is at most 1,398,104 base64 characters; a data: URL prefix adds a few more.
-LOGO_BASE64_MAX = 1_400_000
+#: 1 MiB of logo is 1,398,104 base64 characters; the bound is higher so that a logo a little too
+#: large gets the logo rules' message (its size, the limit) rather than a schema error.
+LOGO_BASE64_MAX = 2 * 1024 * 1024
 
 Role = Literal["owner", "editor", "viewer"]
 UserType = Literal["external", "internal"]
@@ -113,7 +121,7 @@ class MemberPut(Strict):
 
 class ClientCreate(Strict):
     type: ClientType
-    name: Name = ""
+    name: Annotated[Name, AfterValidator(_printable)] = ""
     redirect_uris: list[Url] = Field(default_factory=list, max_length=20)
 
 
@@ -366,7 +374,7 @@ class CheckResult(BaseModel):
 
 class DomainCheckOut(BaseModel):
     domain: DomainOut
-    checks: list[CheckResult]
+    result: CheckResult
 
 
 class MessageOut(BaseModel):

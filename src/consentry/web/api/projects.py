@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import importlib
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi.security import APIKeyCookie
 
 from consentry.domain.clients.service import client_summary
 from consentry.domain.permissions import Permission
@@ -28,12 +28,32 @@ from consentry.domain.verification.use_cases import choices
 from consentry.errors import InvalidInput, NotFound
 from consentry.storage.tables import Client, DomainProof, Project, VerificationRequest
 from consentry.web.api import models as m
+from consentry.web.console.checkers import Checkers, CheckersDep
 from consentry.web.deps import Console, ConsoleDep, Csrf, CurrentUser, ProjectAccess, require
+from consentry.web.session import COOKIE
 
-router = APIRouter(prefix="/api/v1", tags=["console"], responses=m.ERRORS)
+#: How the API is authenticated, for the OpenAPI document (web/deps.py does the checking).
+SESSION = APIKeyCookie(
+    name=COOKIE,
+    scheme_name="Browser session",
+    description="The session cookie set by signing in at /signin",
+    auto_error=False,
+)
+router = APIRouter(prefix="/api/v1", tags=["console"], responses=m.ERRORS, dependencies=[Depends(SESSION)])
 
 
-def _write(current: CurrentUser, csrf: Csrf) -> None:
+def _write(
+    current: CurrentUser,
+    csrf: Csrf,
+    token: Annotated[
+        str,
+        Header(
+            alias="X-CSRF-Token",
+            max_length=200,
+            description="The csrf_token of GET /api/v1/session; checked before anything else is read",
+        ),
+    ],
+) -> None:
     """Writes: signed in first (401), then the X-CSRF-Token header (403), then the permission."""
 
 
@@ -44,6 +64,7 @@ Owner = Annotated[ProjectAccess, require(Permission.PROJECT_MEMBERS)]
 Submitter = Annotated[ProjectAccess, require(Permission.PROJECT_SUBMIT)]
 SecretKeeper = Annotated[ProjectAccess, require(Permission.CLIENT_SECRET)]
 NO_STORE = {"Cache-Control": "no-store"}
+PRECHECKS = "consentry.domain.verification.prechecks"
 
 
 def _client(need: Permission) -> Any:
@@ -431,6 +452,33 @@ def list_domains(access: Viewer) -> m.DomainList:
     return m.DomainList(domains=[domain_out(p.domain, p) for p in proofs])
 
 
+@router.post(
+    "/projects/{project}/domains/{domain}/check",
+    response_model=m.DomainCheckOut,
+    summary="Check the TXT record (then the well-known file) now, and record the outcome",
+)
+def check_domain(
+    domain: Annotated[str, Path(max_length=253, description="One of the authorized domains")],
+    _: Write,
+    access: Editor,
+    checkers: CheckersDep,
+) -> m.DomainCheckOut:
+    project, verification = access.project, access.console.verification
+    proof = verification.proof(project, domain)  # refuses a domain that is not authorized
+    result = checkers.prove(proof.domain, proof.challenge)
+    proof = verification.record_proof(project, proof.domain, result)
+    return m.DomainCheckOut(
+        domain=domain_out(proof.domain, proof),
+        result=m.CheckResult(
+            verified=result.verified,
+            method=result.method,
+            reason=result.reason,
+            message=result.message,
+            evidence=list(result.evidence),
+        ),
+    )
+
+
 # --- verification (VERIFY-4..7) --------------------------------------------------------------------
 
 
@@ -474,14 +522,26 @@ def save_verification(body: m.SubmissionIn, _: Write, access: Submitter) -> m.Ve
     return _verification(access)
 
 
-def _prechecks(access: ProjectAccess) -> list[dict[str, Any]] | None:
-    """The automatic pre-checks (VERIFY-4, VERIFY-5), if that module has landed."""
-    try:
-        module = importlib.import_module("consentry.domain.verification.prechecks")
-    except ModuleNotFoundError:
+def _prechecks(access: ProjectAccess, checkers: Checkers) -> list[dict[str, Any]] | None:
+    """The automatic pre-checks (VERIFY-4, VERIFY-5, LIMIT-5), run only when the submit can pass
+    the brand checks (no network for a submit that will be refused anyway)."""
+    console, project = access.console, access.project
+    status = console.verification.status(project)
+    if status.needed == "none" or any(x.section in ("brand", "domains") for x in status.missing):
         return None
-    run: Any = module.run_prechecks
-    return list(run(access.project))
+    proofs = console.projects.repo.domain_proofs(project.id)
+    try:
+        return checkers.prechecks(
+            app_name=project.app_name or project.name,
+            home_page=project.home_page,
+            privacy_policy=project.privacy_policy,
+            terms=project.terms,
+            verified_domains={p.domain for p in proofs if p.verified_at is not None},
+        )
+    except ModuleNotFoundError as missing:  # domain/verification/prechecks.py not landed yet
+        if missing.name != PRECHECKS:
+            raise
+        return None
 
 
 @router.post(
@@ -490,8 +550,8 @@ def _prechecks(access: ProjectAccess) -> list[dict[str, Any]] | None:
     responses=m.CONFLICT,
     summary="Submit the draft for review (pre-checks run first)",
 )
-def submit_verification(_: Write, access: Submitter) -> m.VerificationOut:
-    access.console.verification.submit(access.project, _prechecks(access))
+def submit_verification(_: Write, access: Submitter, checkers: CheckersDep) -> m.VerificationOut:
+    access.console.verification.submit(access.project, _prechecks(access, checkers))
     return _verification(access)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from consentry.domain.permissions import Permission
 from consentry.domain.projects.service import Projects
@@ -23,6 +23,7 @@ from consentry.storage.tables import Project, SecurityAssessment, VerificationRe
 from consentry.storage.tables.base import now
 from consentry.web.api import models as m
 from consentry.web.api.projects import (
+    SESSION,
     Write,
     consent_screen_out,
     existing_domains,
@@ -32,7 +33,10 @@ from consentry.web.api.projects import (
 )
 from consentry.web.deps import Console, require_platform
 
-router = APIRouter(prefix="/api/v1/review", tags=["review"], responses=m.ERRORS)
+router = APIRouter(
+    prefix="/api/v1/review", tags=["review"], responses=m.ERRORS, dependencies=[Depends(SESSION)]
+)
+ProjectName = Annotated[str, Path(max_length=200, description="The project's name")]
 
 Reviewer = Annotated[Console, require_platform(Permission.REVIEW)]
 
@@ -128,7 +132,7 @@ def queue(
     response_model=m.ReviewDetail,
     summary="Everything submitted, the pre-check evidence, the scan report and the scopes by class",
 )
-def show(project: str, console: Reviewer) -> m.ReviewDetail:
+def show(project: ProjectName, console: Reviewer) -> m.ReviewDetail:
     row_project, row = console.verification.reviewed(project)
     return _detail(console, row_project, row)
 
@@ -139,7 +143,7 @@ def show(project: str, console: Reviewer) -> m.ReviewDetail:
     responses=m.CONFLICT,
     summary="Pick the request up (submitted -> in review)",
 )
-def start(project: str, _: Write, console: Reviewer) -> m.RequestState:
+def start(project: ProjectName, _: Write, console: Reviewer) -> m.RequestState:
     return _state(project, console.verification.start(project))
 
 
@@ -149,7 +153,7 @@ def start(project: str, _: Write, console: Reviewer) -> m.RequestState:
     responses=m.CONFLICT,
     summary="Approve all requested scopes, or only those listed",
 )
-def approve(project: str, body: m.ApproveIn, _: Write, console: Reviewer) -> m.RequestState:
+def approve(project: ProjectName, body: m.ApproveIn, _: Write, console: Reviewer) -> m.RequestState:
     return _state(project, console.verification.approve(project, body.scopes))
 
 
@@ -159,7 +163,7 @@ def approve(project: str, body: m.ApproveIn, _: Write, console: Reviewer) -> m.R
     responses=m.CONFLICT,
     summary="Reject, with the reasons the developer will read",
 )
-def reject(project: str, body: m.RejectIn, _: Write, console: Reviewer) -> m.RequestState:
+def reject(project: ProjectName, body: m.RejectIn, _: Write, console: Reviewer) -> m.RequestState:
     return _state(project, console.verification.reject(project, body.reasons))
 
 
@@ -169,7 +173,7 @@ def reject(project: str, body: m.RejectIn, _: Write, console: Reviewer) -> m.Req
     responses=m.CONFLICT,
     summary="Ask the developer for more information (the request waits for the answer)",
 )
-def ask(project: str, body: m.MessageIn, _: Write, console: Reviewer) -> m.RequestState:
+def ask(project: ProjectName, body: m.MessageIn, _: Write, console: Reviewer) -> m.RequestState:
     return _state(project, console.verification.ask(project, body.message))
 
 
@@ -179,7 +183,7 @@ def ask(project: str, body: m.MessageIn, _: Write, console: Reviewer) -> m.Reque
     status_code=201,
     summary="Record a security assessment's letter of validation (lapses after 12 months)",
 )
-def assessment(project: str, body: m.AssessmentIn, _: Write, console: Reviewer) -> m.AssessmentOut:
+def assessment(project: ProjectName, body: m.AssessmentIn, _: Write, console: Reviewer) -> m.AssessmentOut:
     row = console.verification.record_assessment(
         project,
         assessor=body.assessor,

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from consentry.domain.verification.domain_ownership import DnsChecker, Fetch, ProofResult, check_file
-from consentry.domain.verification.fetcher import SafeFetcher
+from consentry.domain.verification.fetcher import ERRORS, SafeFetcher
+from consentry.domain.verification.prechecks import run_prechecks, to_json
 
 #: A DNS answer should come within this many seconds; the page waits for it.
 DNS_LIFETIME = 5.0
@@ -61,8 +62,11 @@ def file_fetch(fetcher: SafeFetcher) -> Fetch:
 
     def fetch(url: str) -> tuple[int | None, str, str | None]:
         result = fetcher.fetch(url)
-        error = None if result.error in (None, "http_error", "too_large") else result.detail or result.error
-        return result.status, result.text, error
+        if result.error in (None, "http_error", "too_large"):
+            return result.status, result.text, None
+        words = ERRORS.get(result.error, result.error)
+        detail = f": {result.detail}" if result.detail and result.detail != words else ""
+        return result.status, result.text, words + detail
 
     return fetch
 
@@ -88,11 +92,19 @@ class Checkers:
             by_dns.evidence + by_file.evidence,
         )
 
-    def prechecks(self, **brand: Any) -> list[dict[str, Any]]:
+    def prechecks(
+        self, *, app_name: str, home_page: str, privacy_policy: str, terms: str, verified_domains: set[str]
+    ) -> list[dict[str, Any]]:
         """The pre-checks a reviewer sees (VERIFY-4, VERIFY-5, LIMIT-5), as stored JSON."""
-        from consentry.domain.verification import prechecks
-
-        return prechecks.to_json(prechecks.run_prechecks(self.fetcher, **brand))  # type: ignore[no-any-return]
+        results = run_prechecks(
+            self.fetcher,
+            app_name=app_name,
+            home_page=home_page,
+            privacy_policy=privacy_policy,
+            terms=terms,
+            verified_domains=verified_domains,
+        )
+        return to_json(results)
 
 
 def console_checkers(request: Request) -> Checkers:

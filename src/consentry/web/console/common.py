@@ -7,6 +7,7 @@ with the message beside it and the user's input kept, under the error's own stat
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ DONE = {
     "members": "Members saved.",
     "client_disabled": "Client disabled: it gets no tokens, and the tokens it held no longer work.",
     "client_enabled": "Client enabled.",
-    "client_deleted": "Client deleted. Its tokens no longer work; it can be restored for 30 days.",
+    "client_deleted": "Client deleted. Its tokens no longer work.",
     "draft": "Draft saved. Submit it when every answer is given.",
     "submitted": "Submitted for verification. You will get an email when a reviewer has looked at it.",
     "answered": "Answer sent to the reviewers. The review continues.",
@@ -90,15 +91,16 @@ def lines(value: str) -> list[str]:
     return [item.strip() for item in re.split(r"[\r\n,]+", value) if item.strip()]
 
 
-def upload(form: FormData, name: str, limit: int, what: str) -> bytes | None:
+def upload(form: FormData, name: str, what: str) -> bytes | None:
     """The bytes of a file field, or None when no file was chosen.
 
-    Reads at most ``limit + 1`` bytes, so a larger file is recognised without holding it all.
+    The route's body limit (web/body_rules.py) bounds what can arrive; the caller's rule judges
+    the size, so its message gives the file's real size.
     """
     value = form.get(name)
     if not isinstance(value, UploadFile) or not value.filename:
         return None
-    data = value.file.read(limit + 1)
+    data = value.file.read()
     if not data:
         raise InvalidInput("empty_file", f"The {what} file is empty.")
     return data
@@ -121,6 +123,13 @@ class Can:
             submit=access.can(Permission.PROJECT_SUBMIT),
             secrets=access.can(Permission.CLIENT_SECRET),
         )
+
+
+def when(timestamp: int | None) -> str:
+    """A stored time (Unix seconds) as people read it; the console shows UTC."""
+    if not timestamp:
+        return ""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def status_of(access: ProjectAccess) -> VerificationStatus:
@@ -146,7 +155,9 @@ def page(
         project=project,
         tab=tab,
         tabs=TABS,
+        section_tab=SECTION_TAB,
         url=url,
+        when=when,
         can=Can.of(access),
         csrf=access.console.current.csrf,
         user=access.console.current.user,

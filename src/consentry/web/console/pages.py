@@ -1,5 +1,13 @@
-"""(being written)"""
+"""The developer console (server-rendered, no script): one router made of a module per section.
+
+Every view declares its permission with ``require(Permission.X)`` and every form post its CSRF
+check (web/deps.py); the rules themselves are the domain's.
+"""
 
 from fastapi import APIRouter
 
+from consentry.web.console import access, brand, clients, domains, projects, scopes, submission
+
 router = APIRouter(include_in_schema=False)
+for _section in (projects, brand, scopes, domains, submission, clients, access):
+    router.include_router(_section.router)

@@ -12,12 +12,11 @@ from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
 from consentry.domain.permissions import Permission
-from consentry.domain.scopes.catalogue import VERIFICATION
 from consentry.domain.verification.exceptions import EXPLAINED as EXEMPTIONS
 from consentry.domain.verification.states import EXPLAINED as STATES
 from consentry.domain.verification.states import ReviewState
 from consentry.errors import DomainError, http_status
-from consentry.web.console.common import SECTION_TAB, Form, failed, page, redirect, text, url
+from consentry.web.console.common import Form, failed, page, redirect, text, url
 from consentry.web.deps import ConsoleDep, Csrf, ProjectAccess, require
 from consentry.web.render import render
 
@@ -79,9 +78,7 @@ def _overview(access: ProjectAccess, **context: Any) -> HTMLResponse:
         messages=messages,
         by_class=by_class,
         catalogue=catalogue,
-        requirement=VERIFICATION,
         exemptions_explained=EXEMPTIONS,
-        section_tab=SECTION_TAB,
         clients=access.console.clients.list(project),
         **context,
     )

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from consentry.domain.audit import record
+from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.consent import service as consent
 from consentry.domain.scopes.catalogue import SIGN_IN
 from consentry.domain.tokens import device
@@ -92,7 +93,13 @@ async def device_submit(request: Request) -> Response:
                 )
             if not allow:
                 device.decide(row, user.id, None)
-                record(db, "web:device:deny", actor=user.email, data={"client_pk": row.client_pk})
+                record(
+                    db,
+                    AuditTag.DEVICE_DENY,
+                    actor=user.email,
+                    data={"client_pk": row.client_pk},
+                    channel=Channel.WEB,
+                )
                 return render("device_done.html", approved=False)
             agreed = [s for s in requested if s in SIGN_IN or s in checked]
             consent.grant(db, user.id, row.client_pk, agreed, actor=user.email)

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from consentry.domain.audit import record
+from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.clients.redirect_uris import matches
 from consentry.domain.clients.service import find_client
 from consentry.domain.data import files
@@ -111,7 +112,13 @@ async def picker_submit(request: Request) -> Response:
                 return error_page(
                     "File not found", "One of the chosen files no longer exists.", 404, "not_found"
                 )
-            record(db, "web:file:pick", actor=user.email, data={"client_id": client_id, "files": chosen})
+            record(
+                db,
+                AuditTag.FILE_PICK,
+                actor=user.email,
+                data={"client_id": client_id, "files": chosen},
+                channel=Channel.WEB,
+            )
             return _back(redirect_uri, picked=",".join(chosen), state=state)
 
     return await run_in_threadpool(work)

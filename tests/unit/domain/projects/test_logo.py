@@ -42,6 +42,12 @@ def _opened(png: bytes) -> Image.Image:
     return image
 
 
+def _pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple)
+    return value
+
+
 def _refused(data: bytes) -> str:
     with pytest.raises(DomainError) as caught:
         reencode_logo(data)
@@ -64,7 +70,7 @@ def test_metadata_does_not_survive() -> None:  # VERIFY-2: only the picture is r
     image = _opened(out)
     assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (SIZE, SIZE))
     assert image.info == {}
-    assert image.getpixel((60, 60)) == RED
+    assert _pixel(image, (60, 60)) == RED
 
 
 def test_jpeg_exif_is_dropped_and_its_orientation_applied() -> None:
@@ -77,9 +83,9 @@ def test_jpeg_exif_is_dropped_and_its_orientation_applied() -> None:
     image = _opened(out)
     assert image.size == (SIZE, SIZE)
     # Upright it is 80 wide and 100 high: scaled to 96x120, centred, transparent at the sides.
-    assert image.getpixel((5, 60))[3] == 0
-    assert image.getpixel((60, 60))[3] == 255
-    r, g, b, _a = image.getpixel((60, 60))
+    assert _pixel(image, (5, 60))[3] == 0
+    assert _pixel(image, (60, 60))[3] == 255
+    r, g, b, _a = _pixel(image, (60, 60))
     assert g > 150 and r < 60 and b < 60
 
 
@@ -88,7 +94,7 @@ def test_a_wide_logo_is_fitted_on_a_transparent_square() -> None:
     image = _opened(out)
     assert image.size == (SIZE, SIZE)
     assert image.getbbox() == (0, 15, 120, 105)  # 120x90, centred
-    assert image.getpixel((60, 5)) == (0, 0, 0, 0)
+    assert _pixel(image, (60, 5)) == (0, 0, 0, 0)
 
 
 def test_a_small_logo_is_scaled_up() -> None:
@@ -100,8 +106,8 @@ def test_transparency_is_kept() -> None:
     source = _image((120, 120), "RGBA", (0, 0, 0, 0))
     source.paste(RED, (30, 30, 90, 90))
     image = _opened(reencode_logo(_bytes(source, "PNG")))
-    assert image.getpixel((0, 0)) == (0, 0, 0, 0)
-    assert image.getpixel((60, 60)) == RED
+    assert _pixel(image, (0, 0)) == (0, 0, 0, 0)
+    assert _pixel(image, (60, 60)) == RED
 
 
 @pytest.mark.parametrize(
@@ -116,12 +122,12 @@ def test_other_accepted_formats_and_modes(fmt: str, mode: str) -> None:
 def test_an_animated_gif_keeps_its_first_frame() -> None:
     frames = [_image((100, 100), "RGB", c) for c in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
     source = _bytes(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    assert Image.open(io.BytesIO(source)).n_frames == 3
+    assert getattr(Image.open(io.BytesIO(source)), "n_frames", 1) == 3
     out = reencode_logo(source)
     image = _opened(out)
     assert not getattr(image, "is_animated", False)
     assert b"acTL" not in out  # not an animated PNG either
-    r, g, b, _a = image.getpixel((60, 60))
+    r, g, b, _a = _pixel(image, (60, 60))
     assert r > 200 and g < 50 and b < 50
 
 
