@@ -96,6 +96,7 @@ def test_reviewer_reads_the_queue_and_approves_some_scopes(live_server, page, da
     # The review page: the submission, the evidence and the decision forms.
     page.get_by_role("link", name="Mailer Reminders").click()
     assert path_of(page.url) == "/review/Mailer"
+    page.wait_for_load_state("load")
     assert page.locator("img.logo-lg").evaluate("img => img.naturalWidth") > 0  # the logo loaded
     assert page.locator("#prechecks li.fail").count() == 1
     assert page.locator("#scan-table tr.mismatch").count() >= 2

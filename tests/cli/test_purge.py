@@ -33,6 +33,7 @@ TABLES = {
     "captcha_challenges",
     "trusted_devices",
     "outbox_mail",
+    "clients",
 }
 
 

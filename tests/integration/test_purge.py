@@ -13,7 +13,7 @@ from itertools import count
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from consentry.domain.maintenance import purge, start_janitor
 from consentry.domain.maintenance.janitor import Janitor
@@ -22,8 +22,10 @@ from consentry.storage.tables import (
     AuthorizationCode,
     BrowserSession,
     CaptchaChallenge,
+    Client,
     DeviceCode,
     Interaction,
+    OutboxMail,
     RateCounter,
     SessionAccount,
     Token,
@@ -80,6 +82,8 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
     c = seed.client("service")
     seed.user("u@example.org")
     dead_before = T - GRACE  # last possible use earlier than this: dead
+    month = 30 * DAY
+    extras = {name: seed.client("service", project=f"purge {name}").pk for name in ("restorable", "gone")}
     with seed.db.unit_of_work() as s:
         uid = s.scalar(select(User.id).where(User.email == "u@example.org"))
         assert uid is not None
@@ -131,7 +135,9 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
                 UsedAssertion(jti_hash="j-dead", expires_at=dead_before - 61),
                 RateCounter(key="r-live", count=3, window_start=T - 60, expires_at=T + 60),
                 # Backoff pushed this one's window past its start: expiry alone decides.
-                RateCounter(key="r-dead", count=9, window_start=dead_before - DAY, expires_at=dead_before - 1),
+                RateCounter(
+                    key="r-dead", count=9, window_start=dead_before - DAY, expires_at=dead_before - 1
+                ),
                 CaptchaChallenge(id_hash="c-live", answer_hash="a", expires_at=T + 60),
                 CaptchaChallenge(id_hash="c-dead", answer_hash="a", expires_at=dead_before - 1),
             ]
@@ -146,7 +152,24 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
             ]
         )
         kept_ids = {t.id for t in keep}
-
+        # A deleted client can be restored for 30 days; then it goes, with its tokens (issue 11).
+        for name, deleted in (("restorable", dead_before - month + 1), ("gone", dead_before - month - 1)):
+            s.execute(
+                update(Client).where(Client.id == extras[name]).values(deleted_at=deleted, disabled=True)
+            )
+        # Delivered mail stays a month for the operator; undelivered mail is never purged (issue 11).
+        for i, sent in enumerate((None, dead_before - month + 1, dead_before - month - 1)):
+            s.add(
+                OutboxMail(
+                    message_id=f"<m{i}@test>",
+                    recipients=["a@example.org"],
+                    subject="s",
+                    body="b",
+                    created_at=dead_before - 2 * month,
+                    next_attempt_at=0,
+                    sent_at=sent,
+                )
+            )
     counted = purge(seed.db, grace=GRACE, now=T, dry_run=True)
     report = purge(seed.db, grace=GRACE, now=T)
 
@@ -160,9 +183,11 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
         "rate_counters": 1,
         "captcha_challenges": 1,
         "trusted_devices": 1,
+        "outbox_mail": 1,
+        "clients": 1,
     }
     assert counted.tables == expected and counted.dry_run
-    assert report.tables == expected and report.deleted == 14 and report.complete
+    assert report.tables == expected and report.deleted == 16 and report.complete
     assert hashes(seed, Token.id) == kept_ids
     assert len(hashes(seed, AuthorizationCode.code_hash)) == 2
     assert hashes(seed, DeviceCode.device_code_hash) == {"d0"}
@@ -173,6 +198,8 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
     assert hashes(seed, RateCounter.key) == {"r-live"}
     assert hashes(seed, CaptchaChallenge.id_hash) == {"c-live"}
     assert hashes(seed, TrustedDevice.device_hash) == {"d-live"}
+    assert hashes(seed, OutboxMail.message_id) == {"<m0@test>", "<m1@test>"}
+    assert {n for n in hashes(seed, Client.name) if n.startswith("purge")} == {"purge restorable (service)"}
     # A second run finds nothing: purges are idempotent.
     assert purge(seed.db, grace=GRACE, now=T).deleted == 0
 

@@ -3,8 +3,8 @@
 The same Verification service as the reviewer console, acting as the operator: every decision
 moves the request through the one state table, leaves an audit event and puts the mail to the
 developer contacts and the support address in the outbox. The queue and the review summary are
-built by ``consentry.web.review.view`` (plain Python, no web framework), so the shell and the
-console show the same thing.
+built by ``consentry.web.review.listing`` and ``.view`` (plain Python, no web framework), so the
+shell and the console show the same thing.
 """
 
 from __future__ import annotations
@@ -37,14 +37,14 @@ def review_list(
     needs: Annotated[str, typer.Option(help="Only requests needing sensitive or restricted review.")] = "",
     json_: JsonOpt = False,
 ) -> None:
-    from consentry.web.review import view
+    from consentry.web.review import listing
 
-    if state not in view.STATE_FILTERS:
-        fail("invalid_state", f"--state is one of {', '.join(view.STATE_FILTERS)}", json_)
-    if needs not in view.NEEDS_FILTERS:
+    if state not in listing.STATE_FILTERS:
+        fail("invalid_state", f"--state is one of {', '.join(listing.STATE_FILTERS)}", json_)
+    if needs not in listing.NEEDS_FILTERS:
         fail("invalid_needs", "--needs is sensitive or restricted", json_)
     with services(json_) as sv:
-        items, counts = view.queue(sv.verification, state, needs)
+        items, counts = listing.queue(sv.verification, state, needs)
         rows: list[dict[str, Any]] = [
             {
                 "project": i.project.name,
@@ -73,7 +73,7 @@ def review_list(
             r["needs"],
             str(len(r["scopes"]["restricted"])),
             str(len(r["scopes"]["sensitive"])),
-            view.day(r["submitted_at"]),
+            listing.day(r["submitted_at"]),
             f"[bold yellow]{age}[/bold yellow]" if r["old"] else age,
         )
     console.print(table)
@@ -81,7 +81,7 @@ def review_list(
 
 @review_app.command("show", help="A request: its state, the scopes by class, and what is still missing.")
 def review_show(project: str, json_: JsonOpt = False) -> None:
-    from consentry.web.review import view
+    from consentry.web.review import listing, view
 
     with services(json_) as sv:
         v = view.review(sv.verification, project)
@@ -138,7 +138,7 @@ def review_show(project: str, json_: JsonOpt = False) -> None:
             "project": out["project"],
             "app name": out["app_name"],
             "state": f"{out['state']}: {out['state_explained']}",
-            "submitted": f"{view.day(out['submitted_at'])} by {out['submitted_by']}",
+            "submitted": f"{listing.day(out['submitted_at'])} by {out['submitted_by']}",
             "age": f"{out['age_days']} days",
             "verification": out["headline"],
         },

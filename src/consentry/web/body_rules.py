@@ -69,6 +69,9 @@ ROUTES: Mapping[str, BodyRule] = {
     "/data/v1/mail/messages/send": MAIL_MESSAGE,
     "/data/v1/mail/drafts": MAIL_MESSAGE,
     "/data/v1/*": JSON_API,
+    # A logo of up to 1 MiB arrives base64-encoded (4/3 larger); a scan report may ride along a draft.
+    "/api/v1/projects/{project}/consent-screen": BodyRule(2 * MiB, Style.API),
+    "/api/v1/projects/{project}/verification": BodyRule(2 * MiB, Style.API),
     "/api/v1/*": JSON_API,
     "/console/projects/{project}/consent-screen": CONSOLE_UPLOAD,
     "/console/projects/{project}/verification": CONSOLE_UPLOAD,

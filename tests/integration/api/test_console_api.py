@@ -273,11 +273,6 @@ def test_bad_consent_screen_input_changes_nothing(world: World, change: dict[str
     assert snapshot(world.seed) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="branding.public_url bounds the URL before percent-encoding it: 1,000 'é' become 6,000 "
-    "characters, stored as is on SQLite and a 503 on PostgreSQL (String(2000)); reported",
-)
 def test_a_url_too_long_once_encoded_is_refused(world: World) -> None:
     before = snapshot(world.seed)
     r = world.owner.patch(f"{P}/consent-screen", {"terms": "https://acme.example.com/" + "é" * 1000})
@@ -285,11 +280,6 @@ def test_a_url_too_long_once_encoded_is_refused(world: World) -> None:
     assert snapshot(world.seed) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="body_rules.py gives /api/v1/* 1 MiB, less than a 1 MiB logo in base64; needs the row "
-    '"/api/v1/projects/{project}/consent-screen": BodyRule(2 * MiB, Style.API) (reported)',
-)
 def test_a_logo_just_under_1_mib_is_accepted(world: World) -> None:
     import os
 

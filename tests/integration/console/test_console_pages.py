@@ -183,6 +183,33 @@ def verify_domain(seed: Seeder, dev: Dev) -> None:
     assert r.status_code == 200 and "is verified by its DNS TXT record" in r.text
 
 
+# --- the shape of every view ----------------------------------------------------------------------
+def _calls(dependant: Any) -> list[str]:
+    """Qualified names of every dependency a route resolves, nested ones included."""
+    out = []
+    for sub in dependant.dependencies:
+        out.append(getattr(sub.call, "__qualname__", ""))
+        out.extend(_calls(sub))
+    return out
+
+
+def test_every_console_route_names_its_permission_and_every_post_checks_csrf() -> None:
+    from fastapi.routing import APIRoute
+
+    from consentry.web.console.pages import SECTIONS
+
+    routes = [r for section in SECTIONS for r in section.router.routes if isinstance(r, APIRoute)]
+    assert len(routes) >= 20
+    for route in routes:
+        calls = _calls(route.dependant)
+        if route.path.startswith("/console/projects/{project}"):
+            assert "require.<locals>.check" in calls, route.path  # require(Permission.X)
+        else:
+            assert "_console" in calls, route.path  # signed in, at least
+        if "POST" in route.methods:
+            assert "_csrf" in calls, route.path
+
+
 # --- every page ----------------------------------------------------------------------------------
 PAGES = (
     "",

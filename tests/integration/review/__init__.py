@@ -19,7 +19,6 @@ from consentry.domain.verification.service import Submission, Verification
 from consentry.domain.verification.status import DAY
 from consentry.storage.db import Database
 from consentry.storage.repositories.console import SqlConsole
-from consentry.storage.tables import DomainProof
 from consentry.storage.tables.base import now
 
 PASSWORD = "correct-horse-battery"
@@ -86,18 +85,15 @@ def submit_project(
                     logo=logo_png(),
                 ),
             )
-            s.add(
-                DomainProof(
-                    project_id=project.id, domain=domain, challenge="x", method="dns", verified_at=now()
-                )
-            )
+            verification = Verification(projects)
+            proof = verification.proof(project, domain)  # the challenge row, as the console creates it
+            proof.method, proof.verified_at = "dns", now()  # as if the TXT record had been found
             declared = projects.declare_scopes(project, add=list(scopes))
             risky = [
                 *projects.scopes_by_class(project)["sensitive"],
                 *projects.scopes_by_class(project)["restricted"],
             ]
             assert declared and risky, "declare at least one sensitive or restricted scope"
-            verification = Verification(projects)
             verification.save(
                 project,
                 Submission(
@@ -129,6 +125,21 @@ def submit_project(
     finally:
         db.dispose()
     return name
+
+
+def save_new_draft(database_url: str, issuer: str, name: str, owner: str = "dev@example.org") -> None:
+    """The developer starts over after a decision: a new draft becomes the project's latest request."""
+    db = Database(database_url)
+    try:
+        with db.unit_of_work() as s:
+            user = accounts.find_user(s, owner)
+            assert user is not None
+            actor = Actor(email=user.email, user_id=user.id, platform_role=user.role, channel=Channel.WEB)
+            projects = Projects(SqlConsole(s), actor, Catalogue(issuer))
+            row = Verification(projects).draft(projects.get(name))
+            assert row.state == "draft"
+    finally:
+        db.dispose()
 
 
 def add_user(database_url: str, email: str, role: str = "user") -> None:

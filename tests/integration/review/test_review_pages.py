@@ -25,7 +25,7 @@ from consentry.domain.verification.service import VIDEO_CHECKLIST
 from consentry.storage.db import Database
 from consentry.storage.tables import AuditEvent, OutboxMail, Project, SecurityAssessment, VerificationRequest
 from tests.conftest import ISSUER
-from tests.integration.review import PASSWORD, submit_project
+from tests.integration.review import PASSWORD, save_new_draft, submit_project
 from tests.support.browserless import CSRF_RE, Browser, form_value
 
 MAIL = f"{ISSUER}/auth/mail.readonly"
@@ -342,6 +342,11 @@ def test_rejecting_needs_reasons(database_url, seed, browser) -> None:  # VERIFY
     r = post(browser, NAME, "reject", {"csrf": csrf, "reasons": "  \n \n"})
     assert r.status_code == 400 and "say why the request is rejected" in text_of(r.text).lower()
     assert snapshot(database_url, NAME) == before
+    long = "Too long. " * 600
+    r = post(browser, NAME, "reject", {"csrf": csrf, "reasons": long})
+    assert r.status_code == 400 and 'data-code="too_long"' in r.text
+    assert long.strip() in unescape(r.text)  # the reviewer's text is kept in the form, not lost
+    assert snapshot(database_url, NAME) == before
 
     reasons = "The privacy policy has no Limited Use statement.\n\nThe video does not show the client ID."
     r = post(browser, NAME, "reject", {"csrf": csrf, "reasons": reasons})
@@ -357,6 +362,10 @@ def test_rejecting_needs_reasons(database_url, seed, browser) -> None:  # VERIFY
     assert "Limited Use" in body
     page = browser.get(ISSUER + f"/review/{NAME}")
     assert re.search(r'<ul class="reasons" id="reasons">.*?client ID', page.text, re.S)
+    # The developer starts a new draft: the decided request stays readable for reviewers.
+    save_new_draft(database_url, ISSUER, NAME)
+    page = browser.get(ISSUER + f"/review/{NAME}")
+    assert page.status_code == 200 and 'data-state="rejected"' in page.text and 'id="closed"' in page.text
 
 
 def test_asking_waits_for_the_developer(database_url, seed, browser) -> None:  # VERIFY-7
@@ -379,7 +388,7 @@ def test_asking_waits_for_the_developer(database_url, seed, browser) -> None:  #
     assert "cannot approve a request that is waiting for developer" in text_of(r.text).lower()
     assert 'role="alert" data-code="wrong_state"' in r.text
     assert post(browser, NAME, "start", {"csrf": csrf}).status_code == 409
-    # An empty question is refused; the typed text of a refused form is kept.
+    # A rejection without a reason is refused too, before the state is even considered.
     r = post(browser, NAME, "reject", {"csrf": csrf, "reasons": ""})
     assert r.status_code == 400
     assert snapshot(database_url, NAME) == after
@@ -390,7 +399,7 @@ def test_security_assessment_is_recorded_with_its_lapse_date(database_url, seed,
     submit_project(database_url, ISSUER, NAME)
     csrf = reviewer(seed, browser)
     page = browser.get(ISSUER + f"/review/{NAME}")
-    assert 'id="no-assessment"' in page.text
+    assert 'id="no-assessment"' in page.text and 'data-code="assessment_missing"' in page.text
     letter = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=30)
     form = {
         "csrf": csrf,
@@ -420,4 +429,4 @@ def test_security_assessment_is_recorded_with_its_lapse_date(database_url, seed,
     assert f'data-lapses="{lapses}"' in page.text
     text = text_of(page.text)
     assert "Acme Labs" in text and "Tier 2: lab-verified scan" in text and "in 335 days" in text
-    assert "security assessment (letter of validation) is needed" not in text
+    assert 'data-code="assessment_missing"' not in page.text and 'id="no-assessment"' not in page.text

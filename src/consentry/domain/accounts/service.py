@@ -34,7 +34,7 @@ from consentry.storage.tables import (
 from consentry.storage.tables.base import now
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-ROLES = ("user", "admin", "reviewer")
+ROLES = ("user", "admin", "reviewer", "operator")
 MIN_PASSWORD = 8
 #: Sign-in treats longer passwords as wrong (signin.MAX_PASSWORD): never set one nobody could type in.
 MAX_PASSWORD = 1024

@@ -47,6 +47,7 @@ class AuditTag(StrEnum):
     CLIENT_DISABLE = "project:client:disable"
     CLIENT_ENABLE = "project:client:enable"
     CLIENT_DELETE = "project:client:delete"
+    CLIENT_RESTORE = "project:client:restore"
     REVIEW_SUBMIT = "review:project:submit"
     REVIEW_START = "review:project:start"
     REVIEW_ASK = "review:project:ask"

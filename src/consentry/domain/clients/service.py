@@ -80,11 +80,13 @@ def create_client(
 ) -> NewClient:
     if client_type not in CLIENT_TYPES:
         raise DomainError("invalid_client_type", f"client type is one of {', '.join(CLIENT_TYPES)}")
+    if name is not None and (not name.strip() or len(name) > 200 or not name.isprintable()):
+        raise InvalidInput("invalid_name", "a client name is 1-200 printable characters")
     uris = [validate_registration(u, client_type) for u in (redirect_uris or [])]
     if client_type in ("web", "installed") and not uris:
         default = "http://127.0.0.1" if client_type == "installed" else None
         if default is None:
-            raise DomainError("invalid_redirect_uri", "web clients need at least one --redirect-uri")
+            raise DomainError("invalid_redirect_uri", "a web client needs at least one redirect URI")
         uris = [default]
     if client_type in ("device", "service") and uris:
         raise DomainError("invalid_redirect_uri", f"{client_type} clients take no redirect URIs")
@@ -194,6 +196,19 @@ class Clients:
         client.deleted_at = now()
         revoked = self.repo.revoke_client_tokens(client.id, client.deleted_at)
         self._audit(AuditTag.CLIENT_DELETE, client, revoked=revoked)
+        return client
+
+    def restore(self, client_id: str) -> Client:
+        """Undo a delete within RESTORE_DAYS; the client comes back disabled (its tokens stay revoked)."""
+        client = self.get(client_id, Permission.PROJECT_EDIT)
+        if client.deleted_at is None:
+            raise Conflict("not_deleted", f"client {client_id!r} is not deleted")
+        if now() - client.deleted_at > RESTORE_DAYS * 86400:
+            raise Conflict(
+                "deleted_client", f"client {client_id!r} was deleted more than {RESTORE_DAYS} days ago"
+            )
+        client.deleted_at = None
+        self._audit(AuditTag.CLIENT_RESTORE, client)
         return client
 
     def _audit(self, tag: AuditTag, client: Client, **data: object) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from consentry.storage.tables import (
     AuthorizationCode,
     BrowserSession,
+    Client,
     CaptchaChallenge,
     DeviceCode,
     Interaction,
@@ -99,6 +100,15 @@ def _expired(column: InstrumentedAttribute[int], margin: int = 0) -> Callable[[C
 SENT_MAIL_KEPT = 30 * 86400
 
 
+#: A deleted client can be restored for this long (PLATFORM_RULES: 30 days), then it is gone,
+#: with its tokens and consent grants (ON DELETE CASCADE).
+DELETED_CLIENT_KEPT = 30 * 86400
+
+
+def _deleted_clients(c: Cutoffs) -> ColumnElement[bool]:
+    return Client.deleted_at < c.before - DELETED_CLIENT_KEPT
+
+
 def _old_sent_mail(c: Cutoffs) -> ColumnElement[bool]:
     return OutboxMail.sent_at < c.before - SENT_MAIL_KEPT
 
@@ -127,6 +137,7 @@ RULES: tuple[Rule, ...] = (
     # A browser trusted for an account stops being trusted when this passes.
     Rule(TrustedDevice, _expired(TrustedDevice.expires_at), TrustedDevice.expires_at),
     Rule(OutboxMail, _old_sent_mail, OutboxMail.sent_at),  # ix_outbox_mail_sent_at
+    Rule(Client, _deleted_clients),  # few rows: no index
 )
 
 #: Every table purge may delete from, in report order.

@@ -386,7 +386,10 @@ def public_url(value: str, *, field: str, allow_http_localhost: bool = False) ->
         if problem:
             raise _url_error("non_public_host", field, text, problem)
     port = "" if url.port is None else f":{url.port}"
-    return f"{url.scheme}://{url.host}{port}{url.tail}"
+    result = f"{url.scheme}://{url.host}{port}{url.tail}"
+    if len(result) > MAX_URL:  # percent-encoding can make an accepted text several times longer
+        raise _url_error("invalid_url", field, text, f"it is longer than {MAX_URL} characters once encoded")
+    return result
 
 
 def url_on_domains(url: str, domains: Iterable[str]) -> bool:

@@ -99,9 +99,11 @@ class Projects:
         status: str = "testing",
     ) -> Project:
         name = name.strip()
-        if not name or len(name) > 100 or any(not (c.isalnum() or c in "-_. ") for c in name):
+        allowed = all(c.isalnum() or c in "-_. " for c in name)
+        if not any(c.isalnum() for c in name) or len(name) > 100 or not allowed:
             raise InvalidInput(
-                "invalid_name", "a project name is 1-100 letters, digits, spaces, '-', '_' or '.'"
+                "invalid_name",
+                "a project name is 1-100 letters, digits, spaces, '-', '_' or '.', with a letter or digit",
             )
         if user_type not in ("external", "internal"):
             raise InvalidInput("invalid_user_type", "user type is external or internal")
@@ -179,6 +181,8 @@ class Projects:
         before = brand_of(project)
         for key, value in values.items():
             setattr(project, key, value)
+        if "authorized_domains" in values:
+            self._sync_domain_proofs(project)
         changed = brand_of(project) != before
         if changed:
             project.brand_changed_at = now()
@@ -265,3 +269,17 @@ class Projects:
         self.repo.mail(
             to, notice.subject, notice.body, AuditTag.REVIEW_CANCEL.value, {"project": project.name}
         )
+
+    def _sync_domain_proofs(self, project: Project) -> None:
+        """One proof row per authorized domain, its challenge made now (so a page only reads it);
+        a domain taken off the list loses its proof, and must be proven again if it comes back."""
+        from consentry.domain.verification.domain_ownership import new_challenge
+        from consentry.storage.tables import DomainProof
+
+        wanted = set(project.authorized_domains or [])
+        have = {p.domain: p for p in self.repo.domain_proofs(project.id)}
+        for domain, row in have.items():
+            if domain not in wanted:
+                self.repo.delete(row)
+        for domain in sorted(wanted - set(have)):
+            self.repo.add(DomainProof(project_id=project.id, domain=domain, challenge=new_challenge()))

@@ -21,7 +21,7 @@ from consentry.domain.verification.exceptions import ExemptionFacts, exemptions
 from consentry.domain.verification.states import ANSWER_DAYS, OPEN, Action, ReviewState, move
 from consentry.domain.verification.status import DAY, Assessment, ProjectFacts, VerificationStatus, evaluate
 from consentry.domain.verification.use_cases import choices
-from consentry.errors import Forbidden, InvalidInput, LimitReached, NotFound
+from consentry.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
 from consentry.storage.tables import (
     DomainProof,
     Project,
@@ -186,7 +186,7 @@ class Verification:
     def save(self, project: Project, answers: Submission) -> VerificationRequest:
         row = self.draft(project)
         if row.state != ReviewState.DRAFT.value:
-            raise InvalidInput(
+            raise Conflict(
                 "wrong_state", "the request is already submitted; answer the reviewers instead"
             )
         risky = self._risky(project)

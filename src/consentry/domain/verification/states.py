@@ -19,7 +19,7 @@ class ReviewState(StrEnum):
     WAITING_FOR_DEVELOPER = "waiting_for_developer"
     APPROVED = "approved"
     REJECTED = "rejected"
-    #: The name, logo, domains or scopes changed while the request was open.
+    #: The name, logo or authorized domains changed while the request was open.
     CANCELLED = "cancelled_by_project_changes"
     #: Reviewers asked and the developer did not answer within 90 days.
     EXPIRED = "rejected_no_answer"
@@ -69,7 +69,7 @@ EXPLAINED: dict[ReviewState, str] = {
     ReviewState.APPROVED: "Approved for the scopes listed.",
     ReviewState.REJECTED: "Rejected; the reasons are below. Fix them and submit again.",
     ReviewState.CANCELLED: (
-        "Cancelled: the app's name, logo, domains or scopes changed during the review. Submit again."
+        "Cancelled: the app's name, logo or authorized domains changed during the review. Submit again."
     ),
     ReviewState.EXPIRED: "Rejected: the reviewers' question went unanswered for 90 days. Submit again.",
 }

@@ -79,7 +79,10 @@ class VerificationStatus:
 
     @property
     def ready_to_submit(self) -> bool:
-        return not any(m.section != "review" for m in self.missing)
+        """Nothing left for the developer before submitting (assessments are recorded after)."""
+        open_ = self.review_state is not None and ReviewState(self.review_state) in OPEN
+        to_review = any(m.section == "review" for m in self.missing)
+        return to_review and not open_ and not any(m.section in BEFORE_SUBMIT for m in self.missing)
 
     @property
     def verified(self) -> bool:
@@ -165,8 +168,8 @@ def evaluate(f: ProjectFacts) -> VerificationStatus:
             missing.append(
                 Missing(
                     "assessment_missing",
-                    "Restricted data reaches your servers: a security assessment (letter of validation) "
-                    "is needed; a reviewer records it.",
+                    "Restricted data reaches your servers, so a security assessment by an authorized "
+                    "assessor is needed; a reviewer records its letter of validation.",
                     "assessment",
                 )
             )
@@ -200,6 +203,18 @@ def evaluate(f: ProjectFacts) -> VerificationStatus:
     )
 
 
+#: One line per exemption for the headline (the long text is in exemptions.EXPLAINED).
+EXEMPTION_SHORT: dict[Exemption, str] = {
+    Exemption.TESTING: "In Testing, only your test users can use it meanwhile.",
+    Exemption.INTERNAL: "As an Internal app, your organization's users can use it meanwhile.",
+    Exemption.PERSONAL_USE: "Meanwhile only the project's members use it (personal use).",
+    Exemption.SERVICE_ACCOUNT_ONLY: "Service accounts only: no user consents to it.",
+    Exemption.DOMAIN_WIDE: "Installed domain-wide by an organization admin.",
+}
+#: Sections whose items the developer must finish before submitting; assessments come after.
+BEFORE_SUBMIT = ("brand", "domains")
+
+
 def _headline(
     f: ProjectFacts, needed: str, unapproved: tuple[str, ...], missing: list[Missing]
 ) -> tuple[str, str]:
@@ -210,20 +225,20 @@ def _headline(
         action = (
             "Answer the reviewers' question below."
             if state is ReviewState.WAITING_FOR_DEVELOPER
-            else ("Wait for the reviewers; you will get an email.")
+            else "Wait for the reviewers; you will get an email."
         )
         return STATE_EXPLAINED[state], action
     if not missing:
         return "Verified: every sensitive and restricted scope is approved.", "Nothing to do."
+    to_review = [m for m in missing if m.section == "review"]
+    if not to_review:  # everything approved; only the security assessment is missing or lapsed
+        first = missing[0]
+        return "The scopes are approved, but the security assessment is not in order.", first.message
+    lead = ""
     if state in (ReviewState.REJECTED, ReviewState.CANCELLED, ReviewState.EXPIRED):
         lead = STATE_EXPLAINED[state] + " "
-    else:
-        lead = ""
-    first = next((m for m in missing if m.section != "review"), None)
-    action = first.message if first is not None else "Submit the app for verification."
-    if f.exemptions:
-        lead += EXEMPTION_EXPLAINED[f.exemptions[0]] + " "
-    return (
-        lead + f"Verification needed for {len(unapproved) or 'the changed'} scope(s) before it is public.",
-        action,
-    )
+    before = next((m for m in missing if m.section in BEFORE_SUBMIT), None)
+    action = before.message if before is not None else "Submit the app for verification."
+    count = f"{len(unapproved)} scope(s)" if unapproved else "the changed brand"
+    tail = f" {EXEMPTION_SHORT[f.exemptions[0]]}" if f.exemptions else ""
+    return lead + f"Verification needed for {count} before the app is public.{tail}", action

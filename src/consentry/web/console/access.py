@@ -69,7 +69,7 @@ def test_users_page(access: View, done: str = "") -> HTMLResponse:
 @router.post("/console/projects/{project}/test-users")
 def change_test_users(_: Csrf, access: Edit, form: Form) -> Response:
     typed, remove = text(form, "add"), text(form, "remove")
-    adding = lines(typed)
+    adding = lines(typed, commas=True)
     have = list(access.project.test_users or [])
     try:
         if not adding and not remove:

@@ -65,7 +65,7 @@ def _optional(typed: str, current: object) -> str | None:
 def save_brand(_: Csrf, access: Edit, form: Form) -> Response:
     project = access.project
     typed = {f: text(form, f) for f in (*FIELDS, "authorized_domains", "developer_contacts")}
-    contacts = lines(typed["developer_contacts"])
+    contacts = lines(typed["developer_contacts"], commas=True)
     try:
         changed = access.console.projects.update_brand(
             project,
@@ -75,7 +75,7 @@ def save_brand(_: Csrf, access: Edit, form: Form) -> Response:
                 home_page=_optional(typed["home_page"], project.home_page),
                 privacy_policy=_optional(typed["privacy_policy"], project.privacy_policy),
                 terms=typed["terms"],
-                authorized_domains=lines(typed["authorized_domains"]),
+                authorized_domains=lines(typed["authorized_domains"], commas=True),
                 developer_contacts=contacts if contacts or project.developer_contacts else None,
                 logo=upload(form, "logo", "logo"),
             ),

@@ -86,9 +86,10 @@ def text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def lines(value: str) -> list[str]:
-    """One item per line (commas also split), blanks dropped: how the list fields are typed."""
-    return [item.strip() for item in re.split(r"[\r\n,]+", value) if item.strip()]
+def lines(value: str, *, commas: bool = False) -> list[str]:
+    """One item per line, blanks dropped: how the list fields are typed. ``commas`` also splits at
+    commas, for lists of emails or domains (never for URLs, which may hold commas)."""
+    return [item.strip() for item in re.split(r"[\r\n,]+" if commas else r"[\r\n]+", value) if item.strip()]
 
 
 def upload(form: FormData, name: str, what: str) -> bytes | None:

@@ -8,6 +8,9 @@ from fastapi import APIRouter
 
 from consentry.web.console import access, brand, clients, domains, projects, scopes, submission
 
+#: The section modules, each with its own ``router``.
+SECTIONS = (projects, brand, scopes, domains, submission, clients, access)
+
 router = APIRouter(include_in_schema=False)
-for _section in (projects, brand, scopes, domains, submission, clients, access):
+for _section in SECTIONS:
     router.include_router(_section.router)

@@ -21,8 +21,9 @@ from consentry.domain.permissions import Permission
 from consentry.errors import DomainError, InvalidInput, http_status
 from consentry.web.deps import Console, Csrf, require_platform
 from consentry.web.render import render
-from consentry.web.review import view
-from consentry.web.review.view import NEEDS_FILTERS, STATE_FILTERS, TIER_CHOICES
+from consentry.web.review import listing, view
+from consentry.web.review.listing import NEEDS_FILTERS, STATE_FILTERS
+from consentry.web.review.view import TIER_CHOICES
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,7 +70,7 @@ def queue(console: Reviewer, state: str = "open", needs: str = "") -> HTMLRespon
     """The requests to review, filtered by state and needed class, each with its age."""
     state = state if state in STATE_FILTERS else "open"
     needs = needs if needs in NEEDS_FILTERS else ""
-    items, counts = view.queue(console.verification, state, needs)
+    items, counts = listing.queue(console.verification, state, needs)
     return render(
         "review/queue.html",
         items=items,
@@ -78,10 +79,10 @@ def queue(console: Reviewer, state: str = "open", needs: str = "") -> HTMLRespon
         needs=needs,
         state_filters=STATE_FILTERS,
         needs_filters=NEEDS_FILTERS,
-        old_after=view.OLD_AFTER_DAYS,
+        old_after=listing.OLD_AFTER_DAYS,
         filter_url=lambda **kw: "/review?" + urlencode({"state": state, "needs": needs, **kw}),
         review_url=review_url,
-        day=view.day,
+        day=listing.day,
         user=console.current.user,
     )
 
@@ -109,7 +110,7 @@ def _page(
         typed=typed or {},
         csrf=console.current.csrf,
         review_url=review_url,
-        day=view.day,
+        day=listing.day,
         tiers=TIER_CHOICES,
         today=dt.datetime.now(dt.UTC).date().isoformat(),
         user=console.current.user,

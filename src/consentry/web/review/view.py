@@ -1,8 +1,9 @@
-"""What the reviewer console shows, gathered from the services in one place (VERIFY-6, VERIFY-7).
+"""What the review page shows, gathered from the services in one place (VERIFY-6, VERIFY-7, SEC-5).
 
-The templates only lay out what is built here: the queue's rows with their age, and the review
-page's scopes, scan comparison, pre-check evidence, brand and security assessment. A stored
+The template only lays out what is built here: the scopes with the developer's answers, the
+scan comparison, the pre-check evidence, the brand and the security assessment. A stored
 submission is the developer's input, so everything read from its JSON is checked for shape.
+Plain Python, no web framework: ``consentry review show`` prints the same.
 """
 
 from __future__ import annotations
@@ -11,105 +12,27 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from consentry.domain.permissions import Permission
 from consentry.domain.scopes.advisor import narrower_alternatives
 from consentry.domain.scopes.catalogue import CLASSES, Catalogue
 from consentry.domain.verification.exceptions import EXPLAINED as EXEMPTIONS
 from consentry.domain.verification.service import VIDEO_CHECKLIST, Verification
-from consentry.domain.verification.states import EXPLAINED, FINAL, MOVES, OPEN, Action, ReviewState
+from consentry.domain.verification.states import EXPLAINED, MOVES, Action, ReviewState
 from consentry.domain.verification.status import ASSESSMENT_DAYS, DAY, VerificationStatus
 from consentry.domain.verification.use_cases import USE_CASES
+from consentry.errors import NotFound
 from consentry.storage.tables import Client, Project, ReviewMessage, SecurityAssessment, VerificationRequest
 from consentry.storage.tables.base import now
+from consentry.web.review.listing import STATE_LABELS, age_days, day
 
-#: An open request older than this many days is highlighted in the queue.
-OLD_AFTER_DAYS = 7
-#: The queue's state filters: key -> (label, states).
-STATE_FILTERS: dict[str, tuple[str, frozenset[ReviewState]]] = {
-    "open": ("All open", OPEN),
-    "submitted": ("Submitted", frozenset({ReviewState.SUBMITTED})),
-    "in_review": ("In review", frozenset({ReviewState.IN_REVIEW})),
-    "waiting_for_developer": ("Waiting for developer", frozenset({ReviewState.WAITING_FOR_DEVELOPER})),
-    "decided": ("Decided", FINAL),
-}
-#: The queue's "needed class" filter: a request needs restricted review if it asks any restricted scope.
-NEEDS_FILTERS = {"": "Any class", "sensitive": "Sensitive", "restricted": "Restricted"}
-STATE_LABELS = {s.value: s.value.replace("_", " ").capitalize() for s in ReviewState}
-STATE_LABELS[ReviewState.CANCELLED.value] = "Cancelled by project changes"
-STATE_LABELS[ReviewState.EXPIRED.value] = "Rejected (no answer in 90 days)"
 APP_TYPES = {key: label for cases in USE_CASES.values() for key, label in cases.items()}
 TIERS = {1: "Tier 1: self-assessment", 2: "Tier 2: lab-verified scan", 3: "Tier 3: full lab test"}
 #: The same, shorter, for the form's drop-down.
 TIER_CHOICES = {1: "1 · self-assessment", 2: "2 · lab-verified scan", 3: "3 · full lab test"}
 
 
-def day(timestamp: int | None) -> str:
-    """A stored time as a date (UTC); the console shows dates, the CLI prints them too."""
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).date().isoformat() if timestamp else ""
-
-
 def _date(timestamp: int) -> dt.date:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).date()
-
-
-def age_days(row: VerificationRequest, at: int) -> int | None:
-    """Whole days since submission; a decided request stops ageing when it was decided."""
-    if row.submitted_at is None:
-        return None
-    end = row.decided_at if ReviewState(row.state) in FINAL and row.decided_at else at
-    return max(0, (end - row.submitted_at) // DAY)
-
-
-def scopes_by_class(catalogue: Catalogue, scopes: list[str]) -> dict[str, list[str]]:
-    """The request's scopes grouped by class (an unknown scope counts as restricted, the safe side)."""
-    out: dict[str, list[str]] = {c: [] for c in CLASSES}
-    for s in scopes:
-        info = catalogue.get(s)
-        out[info.scope_class if info else "restricted"].append(s)
-    return out
-
-
-def needed_class(by_class: dict[str, list[str]]) -> str:
-    return "restricted" if by_class["restricted"] else "sensitive" if by_class["sensitive"] else "none"
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    request: VerificationRequest
-    project: Project
-    by_class: dict[str, list[str]]
-    needed: str
-    age_days: int | None
-    old: bool
-
-    @property
-    def state_label(self) -> str:
-        return STATE_LABELS.get(self.request.state, self.request.state)
-
-
-def queue(
-    verification: Verification, state: str, needs: str, at: int | None = None
-) -> tuple[list[QueueItem], dict[str, int]]:
-    """The requests matching the filters, oldest first (decided: latest decision first), and the
-    number of requests behind each state filter (with the class filter applied)."""
-    at = at if at is not None else now()
-    wanted = [s.value for s in ReviewState if s is not ReviewState.DRAFT]
-    items = []
-    for row, project in verification.queue(wanted):
-        by_class = scopes_by_class(verification.catalogue, list(row.scopes or []))
-        age = age_days(row, at)
-        is_open = ReviewState(row.state) in OPEN
-        old = is_open and age is not None and age >= OLD_AFTER_DAYS
-        items.append(QueueItem(row, project, by_class, needed_class(by_class), age, old))
-    if needs:
-        items = [i for i in items if i.needed == needs]
-    counts = {
-        key: sum(1 for i in items if ReviewState(i.request.state) in states)
-        for key, (_label, states) in STATE_FILTERS.items()
-    }
-    chosen = [i for i in items if ReviewState(i.request.state) in STATE_FILTERS[state][1]]
-    if state == "decided":
-        chosen.sort(key=lambda i: (i.request.decided_at or 0, i.request.id), reverse=True)
-    return chosen, counts
 
 
 # --- the review page -------------------------------------------------------------------------------
@@ -324,10 +247,24 @@ def allowed(action: Action, state: str) -> bool:
     return ReviewState(state) in MOVES[action][0]
 
 
+def _reviewed(verification: Verification, name: str) -> tuple[Project, VerificationRequest]:
+    """The latest submitted request; once the developer starts a new draft after a decision, the
+    decided request stays readable (the queue's "decided" filter links to it)."""
+    try:
+        return verification.reviewed(name)
+    except NotFound:
+        project = verification.projects.get(name, Permission.PROJECT_VIEW)
+        submitted = [s.value for s in ReviewState if s is not ReviewState.DRAFT]
+        rows = [r for r in verification.repo.requests(submitted) if r.project_id == project.id]
+        if not rows:
+            raise
+        return project, max(rows, key=lambda r: r.id)
+
+
 def review(verification: Verification, name: str, at: int | None = None) -> ReviewView:
     """Everything a reviewer needs to decide on ``name``'s latest submitted request."""
     at = at if at is not None else now()
-    project, row = verification.reviewed(name)
+    project, row = _reviewed(verification, name)
     repo, catalogue = verification.repo, verification.catalogue
     proofs = {p.domain: p for p in repo.domain_proofs(project.id)}
     domains = [
