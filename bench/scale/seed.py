@@ -100,6 +100,7 @@ def client_layout(project_id: int, t: int) -> Layout:
             "jwks": None,
             "can_introspect": False,
             "disabled": False,
+            "deleted_at": None,
             "created_at": t,
         },
     )

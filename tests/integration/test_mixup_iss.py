@@ -50,7 +50,9 @@ def test_success_redirect_names_the_issuer(seed, browser):  # ISSUE-9.8 RFC 9207
 def test_error_redirect_after_validation_names_the_issuer(seed, browser):  # ISSUE-9.8 RFC 9207 section 2
     c = seed.client("web")
     _v, challenge = pkce_pair()
-    r = browser.get(ISSUER + "/authorize?" + urlencode(auth_params(c, challenge, "openid https://nope.example/x")))
+    r = browser.get(
+        ISSUER + "/authorize?" + urlencode(auth_params(c, challenge, "openid https://nope.example/x"))
+    )
     assert r.status_code == 302 and r.headers["location"].startswith(c.redirect_uris[0] + "?")
     q = _assert_one_iss(r.headers["location"])
     assert q["error"] == ["invalid_scope"]
@@ -62,7 +64,9 @@ def test_denied_consent_names_the_issuer(seed, browser):  # ISSUE-9.8 RFC 9207 s
     c = seed.client("web")
     seed.user("ann@example.org")
     _v, challenge = pkce_pair()
-    page = browser.sign_in(browser.authorize(auth_params(c, challenge, f"openid {CAL}")), "ann@example.org", PASSWORD)
+    page = browser.sign_in(
+        browser.authorize(auth_params(c, challenge, f"openid {CAL}")), "ann@example.org", PASSWORD
+    )
     r = browser.consent(page, [CAL], allow=False)
     assert r.status_code in POST_REDIRECT
     q = _assert_one_iss(r.headers["location"])
@@ -81,9 +85,13 @@ def test_prompt_none_errors_name_the_issuer(seed, browser):  # ISSUE-9.8 RFC 920
 
 
 def test_an_iss_in_the_registered_redirect_uri_is_replaced(seed, browser):  # ISSUE-9.8 RFC 9207 section 2
-    c = seed.client("web", redirect_uris=["https://app.example.org/cb?tenant=7&iss=https%3A%2F%2Fevil.example"])
+    c = seed.client(
+        "web", redirect_uris=["https://app.example.org/cb?tenant=7&iss=https%3A%2F%2Fevil.example"]
+    )
     _v, challenge = pkce_pair()
-    r = browser.get(ISSUER + "/authorize?" + urlencode(auth_params(c, challenge, "openid https://nope.example/x")))
+    r = browser.get(
+        ISSUER + "/authorize?" + urlencode(auth_params(c, challenge, "openid https://nope.example/x"))
+    )
     assert r.status_code == 302
     q = _assert_one_iss(r.headers["location"])
     assert q["tenant"] == ["7"] and q["error"] == ["invalid_scope"]
@@ -99,5 +107,8 @@ def test_an_error_page_is_not_a_redirect(seed, browser):  # ISSUE-9.8: no redire
 def test_with_issuer_keeps_the_query_and_adds_iss_once():  # ISSUE-9.8 RFC 9207 section 2
     loc = with_issuer("https://a.example/cb?x=a%20b&iss=old&code=c#frag", "https://id.example")
     assert loc == "https://a.example/cb?x=a%20b&code=c&iss=https%3A%2F%2Fid.example#frag"
-    assert with_issuer("https://a.example/cb", "https://id.example") == "https://a.example/cb?iss=https%3A%2F%2Fid.example"
+    assert (
+        with_issuer("https://a.example/cb", "https://id.example")
+        == "https://a.example/cb?iss=https%3A%2F%2Fid.example"
+    )
     assert with_issuer("", "https://id.example") == ""

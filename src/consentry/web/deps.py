@@ -160,4 +160,3 @@ def require_platform(permission: Permission) -> Any:
 
 def signin_redirect(next_path: str) -> str:
     return "/signin?" + urlencode({"next": next_path})
-

@@ -414,7 +414,13 @@ def test_security_assessment_is_recorded_with_its_lapse_date(database_url, seed,
     assert r.status_code == 400 and "deletes user data on request" in text_of(r.text)
     assert 'value="Acme Labs"' in r.text  # what was typed is kept
     future = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)).isoformat()
-    for bad in ({"tier": "7"}, {"letter_date": "yesterday"}, {"letter_date": future}, {"scope": SEND}):
+    for bad in (
+        {"tier": "7"},
+        {"letter_date": "yesterday"},
+        {"letter_date": future},
+        {"scope": SEND},
+        {"scope": []},
+    ):
         r = post(browser, NAME, "assessment", {**form, "deletion_checked": "yes", **bad})
         assert r.status_code == 400, bad
     assert snapshot(database_url, NAME) == before

@@ -19,8 +19,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from consentry.storage.tables import (
     AuthorizationCode,
     BrowserSession,
-    Client,
     CaptchaChallenge,
+    Client,
     DeviceCode,
     Interaction,
     OutboxMail,

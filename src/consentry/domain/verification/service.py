@@ -186,9 +186,7 @@ class Verification:
     def save(self, project: Project, answers: Submission) -> VerificationRequest:
         row = self.draft(project)
         if row.state != ReviewState.DRAFT.value:
-            raise Conflict(
-                "wrong_state", "the request is already submitted; answer the reviewers instead"
-            )
+            raise Conflict("wrong_state", "the request is already submitted; answer the reviewers instead")
         risky = self._risky(project)
         for scope, answer in answers.justifications.items():
             if scope not in risky:
@@ -301,8 +299,9 @@ class Verification:
         return out
 
     def _open(self, project: Project) -> VerificationRequest:
-        row = self.repo.latest_request(project.id)
-        if row is None or row.state == ReviewState.DRAFT.value:
+        """The latest submitted request (a new draft after a decision does not hide it)."""
+        row = self.repo.latest_request(project.id, submitted=True)
+        if row is None:
             raise NotFound("request", f"project {project.name!r} has no submitted verification request")
         return row
 
@@ -392,7 +391,9 @@ class Verification:
         not_restricted = [
             s for s in uris if (i := self.catalogue.get(s)) is None or i.scope_class != "restricted"
         ]
-        if not uris or not_restricted:
+        if not uris:
+            raise InvalidInput("invalid_scope", "name the restricted scopes the assessment covers")
+        if not_restricted:
             raise InvalidInput(
                 "invalid_scope", "an assessment covers restricted scopes: " + ", ".join(not_restricted)
             )

@@ -190,11 +190,13 @@ def evaluate(f: ProjectFacts) -> VerificationStatus:
                     )
                 )
     headline, action = _headline(f, needed, unapproved, missing)
+    # An exemption only matters while something is still unverified.
+    exempt = f.exemptions if needed != "none" and missing else ()
     return VerificationStatus(
         needed=needed,
         unapproved=unapproved,
         missing=tuple(missing),
-        exemptions=f.exemptions,
+        exemptions=exempt,
         review_state=f.review_state,
         headline=headline,
         next_action=action,

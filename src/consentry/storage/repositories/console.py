@@ -97,14 +97,11 @@ class SqlConsole:
         q = select(DomainProof).where(DomainProof.project_id == project_id).order_by(DomainProof.domain)
         return list(self.session.scalars(q))
 
-    def latest_request(self, project_id: int) -> VerificationRequest | None:
-        q = (
-            select(VerificationRequest)
-            .where(VerificationRequest.project_id == project_id)
-            .order_by(VerificationRequest.id.desc())
-            .limit(1)
-        )
-        return self.session.scalar(q)
+    def latest_request(self, project_id: int, *, submitted: bool = False) -> VerificationRequest | None:
+        q = select(VerificationRequest).where(VerificationRequest.project_id == project_id)
+        if submitted:
+            q = q.where(VerificationRequest.state != "draft")
+        return self.session.scalar(q.order_by(VerificationRequest.id.desc()).limit(1))
 
     def requests(self, states: Sequence[str] | None = None) -> list[VerificationRequest]:
         q = select(VerificationRequest).order_by(VerificationRequest.submitted_at, VerificationRequest.id)

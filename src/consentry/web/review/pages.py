@@ -197,6 +197,8 @@ def assessment(_: Csrf, project: str, console: Reviewer, form: Form) -> Response
     }
 
     def act() -> object:
+        if not typed["scopes"]:
+            raise InvalidInput("invalid_scope", "Tick the restricted scopes the letter of validation covers.")
         try:
             tier = int(typed["tier"])
         except ValueError:

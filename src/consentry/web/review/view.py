@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from consentry.domain.permissions import Permission
 from consentry.domain.scopes.advisor import narrower_alternatives
 from consentry.domain.scopes.catalogue import CLASSES, Catalogue
 from consentry.domain.verification.exceptions import EXPLAINED as EXEMPTIONS
@@ -20,7 +19,6 @@ from consentry.domain.verification.service import VIDEO_CHECKLIST, Verification
 from consentry.domain.verification.states import EXPLAINED, MOVES, Action, ReviewState
 from consentry.domain.verification.status import ASSESSMENT_DAYS, DAY, VerificationStatus
 from consentry.domain.verification.use_cases import USE_CASES
-from consentry.errors import NotFound
 from consentry.storage.tables import Client, Project, ReviewMessage, SecurityAssessment, VerificationRequest
 from consentry.storage.tables.base import now
 from consentry.web.review.listing import STATE_LABELS, age_days, day
@@ -247,24 +245,10 @@ def allowed(action: Action, state: str) -> bool:
     return ReviewState(state) in MOVES[action][0]
 
 
-def _reviewed(verification: Verification, name: str) -> tuple[Project, VerificationRequest]:
-    """The latest submitted request; once the developer starts a new draft after a decision, the
-    decided request stays readable (the queue's "decided" filter links to it)."""
-    try:
-        return verification.reviewed(name)
-    except NotFound:
-        project = verification.projects.get(name, Permission.PROJECT_VIEW)
-        submitted = [s.value for s in ReviewState if s is not ReviewState.DRAFT]
-        rows = [r for r in verification.repo.requests(submitted) if r.project_id == project.id]
-        if not rows:
-            raise
-        return project, max(rows, key=lambda r: r.id)
-
-
 def review(verification: Verification, name: str, at: int | None = None) -> ReviewView:
     """Everything a reviewer needs to decide on ``name``'s latest submitted request."""
     at = at if at is not None else now()
-    project, row = _reviewed(verification, name)
+    project, row = verification.reviewed(name)
     repo, catalogue = verification.repo, verification.catalogue
     proofs = {p.domain: p for p in repo.domain_proofs(project.id)}
     domains = [
