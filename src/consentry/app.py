@@ -43,9 +43,11 @@ from consentry.storage.outage import STORAGE_ERRORS
 from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.token_store import BatchedTokenStore
 from consentry.web import log_redaction, oauth, protocol_openapi
+from consentry.web.api import clients as clients_api
 from consentry.web.api import projects as projects_api
 from consentry.web.api import review as review_api
 from consentry.web.api import scopes as scopes_api
+from consentry.web.api import verification as verification_api
 from consentry.web.authorize_flow import AuthorizeFlow
 from consentry.web.body_limit import BodyLimit
 from consentry.web.body_rules import RouteTable
@@ -162,8 +164,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.add_route("/metrics", app.state.metrics.protected(settings), include_in_schema=False)
     pages = (signin.router, device.router, home.router, scopes.router, api_reference.router, picker.router)
-    consoles = (console_pages.router, review_pages.router, projects_api.router, review_api.router)
-    for router in (oauth.router, scopes_api.router, *pages, *consoles, *DATA_ROUTERS):
+    consoles = (console_pages.router, review_pages.router, review_api.router)
+    console_api = (projects_api.router, clients_api.router, verification_api.router)
+    for router in (oauth.router, scopes_api.router, *pages, *consoles, *console_api, *DATA_ROUTERS):
         app.include_router(router)
     # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
     app.state.data_guard = Guard(LocalVerifier(rt.token_store, rt.ctx.hasher), realm=DATA_REALM)

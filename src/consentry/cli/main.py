@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from consentry.cli import accounts, clients, demo, outbox, purge, review
+from consentry.cli import accounts, clients, demo, outbox, projects, purge, review, scopes
 from consentry.cli.output import emit
 from consentry.cli.scan import scan_command
 
@@ -22,12 +22,12 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(accounts.org_app, name="org")
 app.add_typer(accounts.user_app, name="user")
-app.add_typer(clients.project_app, name="project")
+app.add_typer(projects.project_app, name="project")
 app.add_typer(clients.client_app, name="client")
 app.add_typer(review.review_app, name="review")
 app.add_typer(outbox.outbox_app, name="outbox")
 app.command("demo", help="Load demo data: an organization, users, a project with three clients.")(demo.demo)
-app.add_typer(clients.scopes_app, name="scopes")
+app.add_typer(scopes.scopes_app, name="scopes")
 app.command("scan", help="Scopes a source tree requests and the verification they need.")(scan_command)
 app.command("purge", help=purge.HELP)(purge.purge_command)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]

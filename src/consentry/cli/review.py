@@ -15,8 +15,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from consentry.cli.clients import services, short
 from consentry.cli.output import console, emit, fail
+from consentry.cli.services import services, short
 
 review_app = typer.Typer(
     help="Verification requests: the queue, what a request holds, and the reviewers' decisions.",

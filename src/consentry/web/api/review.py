@@ -22,7 +22,7 @@ from consentry.domain.verification.use_cases import USE_CASES
 from consentry.storage.tables import Project, SecurityAssessment, VerificationRequest
 from consentry.storage.tables.base import now
 from consentry.web.api import models as m
-from consentry.web.api.projects import (
+from consentry.web.api.console_common import (
     SESSION,
     Write,
     consent_screen_out,
