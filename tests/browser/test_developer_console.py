@@ -15,6 +15,7 @@ from consentry.domain.actor import Actor
 from consentry.domain.audit.tags import Channel
 from consentry.domain.projects.service import Projects
 from consentry.domain.scopes.catalogue import Catalogue
+from consentry.domain.verification.review import Review
 from consentry.domain.verification.service import Verification
 from consentry.settings import Settings
 from consentry.storage.repositories.console import SqlConsole
@@ -101,7 +102,7 @@ def _submit_then_ask(seeder: Seeder, issuer: str, question: str) -> None:
             if act == "submit":
                 verification.submit(project, [])
             else:
-                verification.ask(PROJECT, question)
+                Review(verification).ask(PROJECT, question)
 
 
 def _challenge(seeder: Seeder) -> str:

@@ -179,7 +179,7 @@ def _assessment(a: Any) -> dict[str, Any] | None:
 @review_app.command("start", help="Pick up a submitted request: the developer sees it is in review.")
 def review_start(project: str, json_: JsonOpt = False) -> None:
     with services(json_) as sv:
-        row = sv.verification.start(project)
+        row = sv.review.start(project)
         out = {"project": project, "request": row.id, "state": row.state}
     emit(out, json_)
 
@@ -193,7 +193,7 @@ def review_approve(
     json_: JsonOpt = False,
 ) -> None:
     with services(json_) as sv:
-        row = sv.verification.approve(project, scope or None)
+        row = sv.review.approve(project, scope or None)
         target = sv.projects.get(project)
         out = {
             "project": project,
@@ -216,7 +216,7 @@ def review_reject(
     if not reason or not any(r.strip() for r in reason):
         fail("invalid_request", "say why the request is rejected: --reason TEXT", json_)
     with services(json_) as sv:
-        row = sv.verification.reject(project, list(reason or []))
+        row = sv.review.reject(project, list(reason or []))
         out = {"project": project, "request": row.id, "state": row.state, "reasons": list(row.reasons)}
     emit(out, json_)
 
@@ -230,7 +230,7 @@ def review_ask(
     if not message.strip():
         fail("invalid_request", "give the question: --message TEXT", json_)
     with services(json_) as sv:
-        row = sv.verification.ask(project, message)
+        row = sv.review.ask(project, message)
         out = {"project": project, "request": row.id, "state": row.state, "message": message.strip()}
     emit(out, json_)
 
@@ -264,7 +264,7 @@ def review_assess(
     from consentry.web.review.view import assessment_view
 
     with services(json_) as sv:
-        row = sv.verification.record_assessment(
+        row = sv.review.record_assessment(
             project,
             assessor=assessor,
             tier=int(tier),

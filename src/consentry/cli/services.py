@@ -24,6 +24,7 @@ from consentry.domain.scopes.catalogue import Catalogue
 from consentry.storage.repositories.console import SqlConsole
 
 if TYPE_CHECKING:
+    from consentry.domain.verification.review import Review
     from consentry.domain.verification.service import Verification
     from consentry.settings import Settings
 
@@ -37,17 +38,20 @@ class Services:
     projects: Projects
     clients: Clients
     verification: Verification
+    review: Review
     settings: Settings
 
 
 @contextmanager
 def services(as_json: bool) -> Iterator[Services]:
     """Commit on success; a DomainError becomes one JSON error and exit 2 (exit 1 if ours)."""
-    from consentry.domain.verification.service import Verification  # dnspython: only when needed
+    from consentry.domain.verification.review import Review  # dnspython: only when needed
+    from consentry.domain.verification.service import Verification
 
     with unit_of_work(as_json) as (session, settings, hasher):
-        projects = Projects(SqlConsole(session), Actor.cli(), Catalogue(settings.issuer))
-        yield Services(projects, Clients(projects, hasher), Verification(projects), settings)
+        projects = Projects(SqlConsole(session, settings.issuer), Actor.cli(), Catalogue(settings.issuer))
+        verification = Verification(projects)
+        yield Services(projects, Clients(projects, hasher), verification, Review(verification), settings)
 
 
 def when(ts: int | None) -> str:

@@ -26,6 +26,7 @@ from consentry.domain.clients.service import Clients
 from consentry.domain.permissions import Permission
 from consentry.domain.projects.service import Projects
 from consentry.domain.scopes.catalogue import Catalogue
+from consentry.domain.verification.review import Review
 from consentry.domain.verification.service import Verification
 from consentry.errors import DomainError, Forbidden
 from consentry.storage.repositories.console import SqlConsole
@@ -113,12 +114,16 @@ class Console:
     projects: Projects
     clients: Clients
     verification: Verification
+    review: Review
 
 
 def _console(request: Request, db: UnitOfWork, current: CurrentUser) -> Console:
     rt = runtime(request)
     projects = Projects(SqlConsole(db, rt.ctx.issuer), current.actor, Catalogue(rt.ctx.issuer))
-    return Console(current, db, projects, Clients(projects, rt.ctx.hasher), Verification(projects))
+    verification = Verification(projects)
+    return Console(
+        current, db, projects, Clients(projects, rt.ctx.hasher), verification, Review(verification)
+    )
 
 
 ConsoleDep = Annotated[Console, Depends(_console)]

@@ -27,6 +27,7 @@ from consentry.domain.projects.service import Projects
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.verification.domain_ownership import DnsChecker, ProofResult
 from consentry.domain.verification.fetcher import FetchResult, SafeFetcher
+from consentry.domain.verification.review import Review
 from consentry.domain.verification.service import Verification
 from consentry.storage.repositories.console import SqlConsole
 from consentry.storage.tables import Client, DomainProof, Project, VerificationRequest
@@ -794,7 +795,7 @@ def test_submit_runs_the_prechecks_then_the_reviewers_ask_and_the_developer_answ
 
     seed.user("rev@example.org", role="reviewer")
     with as_service(seed, "rev@example.org", "reviewer") as reviewer:
-        reviewer.ask(PROJECT, "Show the sorting rules in the video, please.")
+        Review(reviewer).ask(PROJECT, "Show the sorting rules in the video, please.")
     page = dev.get(P).text
     assert 'data-state="waiting_for_developer"' in page
     assert "Paused: the reviewers asked you something." in page

@@ -20,6 +20,7 @@ from consentry.domain.audit.tags import Channel
 from consentry.domain.projects.service import BrandForm, Projects
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.verification.domain_ownership import ProofResult
+from consentry.domain.verification.review import Review
 from consentry.domain.verification.service import Submission, Verification
 from consentry.domain.verification.states import ReviewState
 from consentry.domain.verification.status import DAY
@@ -54,6 +55,7 @@ class World:
 
     @contextmanager
     def as_(self, email: str) -> Iterator[tuple[Session, Projects, Verification]]:
+        """The services acting as ``email``; the reviewer's side is ``Review(v)``."""
         with self.seed.db.unit_of_work() as s:
             user = s.scalar(select(User).where(User.email == email))
             assert user is not None
@@ -154,19 +156,19 @@ def test_ask_answer_approve_some_scopes(world: World, seed: Seeder) -> None:  # 
         assert row.state == ReviewState.SUBMITTED and sorted(row.scopes) == sorted([RESTRICTED, SENSITIVE])
     assert _mail_to(seed, "review:project:submit") == [["dev@example.org", "help@mailsorter.io"]]
     with world.as_("dev@example.org") as (_s, _projects, v), pytest.raises(Forbidden):
-        v.approve("Mail Sorter")  # a developer is not a reviewer
+        Review(v).approve("Mail Sorter")  # a developer is not a reviewer
     with world.as_("rita@example.org") as (_s, _projects, v):
-        assert v.ask("Mail Sorter", "Show the mail sorting in the video.").state == (
+        assert Review(v).ask("Mail Sorter", "Show the mail sorting in the video.").state == (
             ReviewState.WAITING_FOR_DEVELOPER
         )
         with pytest.raises(Conflict):  # waiting for the developer: cannot approve yet
-            v.approve("Mail Sorter")
+            Review(v).approve("Mail Sorter")
     with world.as_("dev@example.org") as (_s, projects, v):
         p = projects.get("Mail Sorter")
         assert "the reviewers asked you something" in v.status(p).headline
         assert v.answer(p, "New video at the same link.").state == ReviewState.IN_REVIEW
     with world.as_("rita@example.org") as (_s, _projects, v):
-        row = v.approve("Mail Sorter", scopes=["calendar.readonly"])
+        row = Review(v).approve("Mail Sorter", scopes=["calendar.readonly"])
         assert row.state == ReviewState.APPROVED and row.approved_scopes == [SENSITIVE]
     with world.as_("dev@example.org") as (s, projects, v):
         p = projects.get("Mail Sorter")
@@ -220,7 +222,7 @@ def test_unanswered_question_expires_after_90_days_once(world: World, seed: Seed
         v.save(p, world.answers())
         v.submit(p)
     with world.as_("rita@example.org") as (_s, _projects, v):
-        v.ask("Mail Sorter", "Which features use the mail?")
+        Review(v).ask("Mail Sorter", "Which features use the mail?")
     assert sweep(seed.db, ISSUER, at=now() + 89 * DAY)["expired"] == 0
     assert sweep(seed.db, ISSUER, at=now() + 91 * DAY)["expired"] == 1
     assert sweep(seed.db, ISSUER, at=now() + 92 * DAY)["expired"] == 0
@@ -236,7 +238,7 @@ def test_assessment_lapses_after_a_year_with_reminders_once_each(
     letter = dt.date.today()
     with world.as_("rita@example.org") as (_s, _projects, v):
         with pytest.raises(InvalidInput, match="SEC-8"):
-            v.record_assessment(
+            Review(v).record_assessment(
                 "Mail Sorter",
                 assessor="Lab",
                 tier=2,
@@ -245,7 +247,7 @@ def test_assessment_lapses_after_a_year_with_reminders_once_each(
                 deletion_checked=False,
             )
         with pytest.raises(InvalidInput, match="restricted"):
-            v.record_assessment(
+            Review(v).record_assessment(
                 "Mail Sorter",
                 assessor="Lab",
                 tier=2,
@@ -253,7 +255,7 @@ def test_assessment_lapses_after_a_year_with_reminders_once_each(
                 scopes=["calendar.readonly"],
                 deletion_checked=True,
             )
-        v.record_assessment(
+        Review(v).record_assessment(
             "Mail Sorter",
             assessor="Lab",
             tier=2,

@@ -6,8 +6,6 @@ and puts its mail in the outbox in the same transaction, whatever the channel (w
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,15 +16,14 @@ from consentry.domain.projects.service import Projects, brand_of
 from consentry.domain.verification import notices
 from consentry.domain.verification.domain_ownership import ProofResult, new_challenge
 from consentry.domain.verification.exceptions import ExemptionFacts, exemptions
-from consentry.domain.verification.states import ANSWER_DAYS, OPEN, Action, ReviewState, move
-from consentry.domain.verification.status import DAY, Assessment, ProjectFacts, VerificationStatus, evaluate
+from consentry.domain.verification.states import OPEN, Action, ReviewState, move
+from consentry.domain.verification.status import Assessment, ProjectFacts, VerificationStatus, evaluate
 from consentry.domain.verification.use_cases import choices
-from consentry.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
+from consentry.errors import Conflict, InvalidInput, LimitReached, NotFound
 from consentry.storage.tables import (
     DomainProof,
     Project,
     ReviewMessage,
-    SecurityAssessment,
     VerificationRequest,
 )
 from consentry.storage.tables.base import now
@@ -266,16 +263,16 @@ class Verification:
         row.submitted_at = row.updated_at = now()
         row.submitted_by = self.actor.email
         row.reasons = []
-        self._event(
-            project, row, AuditTag.REVIEW_SUBMIT, notices.received(self._app(project), project.name, risky)
+        self.event(
+            project, row, AuditTag.REVIEW_SUBMIT, notices.received(app_name(project), project.name, risky)
         )
         return row
 
     # --- the developer's side of the conversation (VERIFY-7) ----------------------------------------
     def answer(self, project: Project, message: str) -> VerificationRequest:
         self.projects.get(project.name, Permission.PROJECT_SUBMIT)
-        row = self._open(project)
-        text = _text(message, "answer")
+        row = self.open_request(project)
+        text = text_field(message, "answer")
         row.state = move(row.state, Action.ANSWER)
         row.waiting_since = None
         row.updated_at = now()
@@ -283,198 +280,21 @@ class Verification:
         self.repo.audit(AuditTag.REVIEW_ANSWER, self.actor, {"project": project.name, "request": row.id})
         return row
 
-    # --- reviewers -----------------------------------------------------------------------------------
-    def _reviewer(self) -> None:
-        if not (self.actor.is_operator or self.actor.platform_role == "reviewer"):
-            raise Forbidden("only reviewers can do this")
-
-    def queue(self, states: list[str] | None = None) -> list[tuple[VerificationRequest, Project]]:
-        self._reviewer()
-        wanted = states or [s.value for s in OPEN]
-        out = []
-        for r in self.repo.requests(wanted):
-            project = self.repo.project_by_id(r.project_id)
-            if project is not None:
-                out.append((r, project))
-        return out
-
-    def _open(self, project: Project) -> VerificationRequest:
+    def open_request(self, project: Project) -> VerificationRequest:
         """The latest submitted request (a new draft after a decision does not hide it)."""
         row = self.repo.latest_request(project.id, submitted=True)
         if row is None:
             raise NotFound("request", f"project {project.name!r} has no submitted verification request")
         return row
 
-    def reviewed(self, name: str) -> tuple[Project, VerificationRequest]:
-        self._reviewer()
-        project = self.projects.get(name, Permission.PROJECT_VIEW)
-        return project, self._open(project)
-
-    def start(self, name: str) -> VerificationRequest:
-        project, row = self.reviewed(name)
-        row.state = move(row.state, Action.START)
-        row.updated_at = now()
-        self.repo.audit(AuditTag.REVIEW_START, self.actor, {"project": project.name, "request": row.id})
-        return row
-
-    def ask(self, name: str, message: str) -> VerificationRequest:
-        project, row = self.reviewed(name)
-        text = _text(message, "message")
-        row.state = move(row.state, Action.ASK)
-        row.waiting_since = row.updated_at = now()
-        self.repo.add(ReviewMessage(request_id=row.id, author=self.actor.email, side="reviewer", body=text))
-        self._event(
-            project, row, AuditTag.REVIEW_ASK, notices.question(self._app(project), project.name, text)
-        )
-        return row
-
-    def approve(self, name: str, scopes: list[str] | None = None) -> VerificationRequest:
-        """Approve all the request's scopes, or only ``scopes``; the others stay unapproved."""
-        project, row = self.reviewed(name)
-        asked = list(row.scopes or [])
-        chosen = [self._uri(s) for s in scopes] if scopes else asked
-        extra = [s for s in chosen if s not in asked]
-        if extra:
-            raise InvalidInput("invalid_scope", "not in the request: " + ", ".join(extra))
-        row.state = move(row.state, Action.APPROVE)
-        row.approved_scopes = chosen
-        row.decided_at = row.updated_at = now()
-        row.waiting_since = None
-        project.approved_scopes = sorted(set(project.approved_scopes or []) | set(chosen))
-        self._event(
-            project,
-            row,
-            AuditTag.REVIEW_APPROVE,
-            notices.approved(self._app(project), project.name, chosen),
-            scopes=chosen,
-        )
-        return row
-
-    def reject(self, name: str, reasons: list[str]) -> VerificationRequest:
-        project, row = self.reviewed(name)
-        texts = [_text(r, "reason") for r in reasons if r.strip()]
-        if not texts:
-            raise InvalidInput("invalid_request", "say why the request is rejected")
-        row.state = move(row.state, Action.REJECT)
-        row.reasons = texts
-        row.decided_at = row.updated_at = now()
-        self._event(
-            project, row, AuditTag.REVIEW_REJECT, notices.rejected(self._app(project), project.name, texts)
-        )
-        return row
-
-    def record_assessment(
-        self,
-        name: str,
-        *,
-        assessor: str,
-        tier: int,
-        letter_date: dt.date,
-        scopes: list[str],
-        deletion_checked: bool,
-    ) -> SecurityAssessment:
-        """SEC-5, SEC-8: the letter of validation a reviewer saw; it lapses 12 months after its date."""
-        self._reviewer()
-        project = self.projects.get(name, Permission.PROJECT_VIEW)
-        if tier not in (1, 2, 3):
-            raise InvalidInput(
-                "invalid_tier", "the tier is 1 (self-assessment), 2 (lab-verified scan) or 3 (lab test)"
-            )
-        if not assessor.strip() or len(assessor) > 200:
-            raise InvalidInput("invalid_assessor", "name the assessor (at most 200 characters)")
-        when = int(
-            dt.datetime(letter_date.year, letter_date.month, letter_date.day, tzinfo=dt.UTC).timestamp()
-        )
-        if when > now() + DAY:
-            raise InvalidInput("invalid_date", "the letter of validation cannot be dated in the future")
-        uris = [self._uri(s) for s in scopes]
-        not_restricted = [
-            s for s in uris if (i := self.catalogue.get(s)) is None or i.scope_class != "restricted"
-        ]
-        if not uris:
-            raise InvalidInput("invalid_scope", "name the restricted scopes the assessment covers")
-        if not_restricted:
-            raise InvalidInput(
-                "invalid_scope", "an assessment covers restricted scopes: " + ", ".join(not_restricted)
-            )
-        if not deletion_checked:
-            raise InvalidInput(
-                "deletion_unchecked",
-                "the assessment must check that the app deletes user data on request (SEC-8)",
-            )
-        row = SecurityAssessment(
-            project_id=project.id,
-            assessor=assessor.strip(),
-            tier=tier,
-            letter_date=when,
-            scopes=uris,
-            deletion_checked=True,
-            recorded_by=self.actor.email,
-        )
-        self.repo.add(row)
-        self.repo.audit(
-            AuditTag.ASSESSMENT_RECORD, self.actor, {"project": project.name, "tier": tier, "scopes": uris}
-        )
-        return row
-
-    # --- changes and time ------------------------------------------------------------------------------
-    def sweep(self, claim: Callable[[str], bool], at: int | None = None) -> dict[str, int]:
-        """The janitor's pass: unanswered questions expire, assessment reminders go out.
-
-        ``claim(key)`` is True for exactly one caller per key (an atomic counter), so several server
-        processes sweeping at once never send a mail twice.
-        """
-        at = at if at is not None else now()
-        expired = reminded = 0
-        for row in self.repo.requests([ReviewState.WAITING_FOR_DEVELOPER.value]):
-            if row.waiting_since is not None and at - row.waiting_since >= ANSWER_DAYS * DAY:
-                project = self.repo.project_by_id(row.project_id)
-                if project is None or not claim(f"review-expire:{row.id}"):
-                    continue
-                row.state = move(row.state, Action.EXPIRE)
-                row.decided_at = row.updated_at = at
-                self._event(
-                    project, row, AuditTag.REVIEW_EXPIRE, notices.expired(self._app(project), project.name)
-                )
-                expired += 1
-        for a in self.repo.all_assessments():
-            project = self.repo.project_by_id(a.project_id)
-            if project is None or self.repo.assessments(project.id)[0].id != a.id:
-                continue  # only the current assessment of a project is reminded about
-            lapses = a.letter_date + 365 * DAY
-            left = (lapses - at) // DAY
-            due = [d for d in REMINDER_DAYS if left <= d and d not in (a.reminders_sent or [])]
-            if not due or left < 0:
-                continue
-            days = min(due)
-            if not claim(f"assessment-reminder:{a.id}:{days}"):
-                continue
-            a.reminders_sent = sorted({*(a.reminders_sent or []), *due})
-            on = dt.datetime.fromtimestamp(lapses, dt.UTC).date().isoformat()
-            notice = notices.assessment_due(self._app(project), project.name, days, on)
-            owners = [u.email for u, r in self.repo.members(project.id) if r in ("owner", "editor")]
-            self.repo.mail(
-                owners,
-                notice.subject,
-                notice.body,
-                "review:assessment:reminder",
-                {"project": project.name, "days": days},
-            )
-            reminded += 1
-        return {"expired": expired, "reminded": reminded}
-
     # --- helpers -------------------------------------------------------------------------------------
-    def _uri(self, scope: str) -> str:
+    def scope_uri(self, scope: str) -> str:
         info = self.catalogue.lookup(scope.strip())
         if info is None:
             raise InvalidInput("invalid_scope", f"unknown scope {scope!r}")
         return info.uri
 
-    @staticmethod
-    def _app(project: Project) -> str:
-        return project.app_name or project.name
-
-    def _event(
+    def event(
         self,
         project: Project,
         row: VerificationRequest,
@@ -494,10 +314,15 @@ class Verification:
         )
 
 
-def _text(value: str, what: str) -> str:
+def text_field(value: str, what: str) -> str:
     text = value.strip()
     if not text:
         raise InvalidInput("invalid_request", f"the {what} cannot be empty")
     if len(text) > MAX_TEXT:
         raise InvalidInput("too_long", f"the {what} is at most {MAX_TEXT} characters")
     return text
+
+
+def app_name(project: Project) -> str:
+    """The name users see: the consent screen's, or the project's until one is set."""
+    return project.app_name or project.name

@@ -1,10 +1,11 @@
 """``/api/v1``: the developer console as JSON (VERIFY-1..9).
 
-Projects, their consent screen, scopes, test users, publishing status and members (clients.py has
-the OAuth clients, verification.py the domain proofs and the request). Every route names the permission it needs (``require``,
-or ``client_of`` for client routes); the session is the browser cookie, and every write carries the
-``X-CSRF-Token`` header (``GET /api/v1/session`` gives it). A view either returns and its unit
-of work commits, or raises and nothing is changed. ``docs/console-api.md`` is the guide.
+Projects, their consent screen, scopes, test users, publishing status and members (clients.py
+has the OAuth clients, verification.py the domain proofs and the request). Every route names the
+permission it needs (``require``, or ``client_of`` for client routes); the session is the
+browser cookie, and every write carries the ``X-CSRF-Token`` header (``GET /api/v1/session``
+gives it). A view either returns and its unit of work commits, or raises and nothing is changed.
+``docs/console-api.md`` is the guide.
 """
 
 from __future__ import annotations

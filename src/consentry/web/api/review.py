@@ -123,7 +123,7 @@ def queue(
     ),
 ) -> m.Queue:
     at = now()
-    rows = console.verification.queue([s.value for s in state] or None)
+    rows = console.review.queue([s.value for s in state] or None)
     return m.Queue(requests=[_queue_item(console, r, p, at) for r, p in rows])
 
 
@@ -133,7 +133,7 @@ def queue(
     summary="Everything submitted, the pre-check evidence, the scan report and the scopes by class",
 )
 def show(project: ProjectName, console: Reviewer) -> m.ReviewDetail:
-    row_project, row = console.verification.reviewed(project)
+    row_project, row = console.review.reviewed(project)
     return _detail(console, row_project, row)
 
 
@@ -144,7 +144,7 @@ def show(project: ProjectName, console: Reviewer) -> m.ReviewDetail:
     summary="Pick the request up (submitted -> in review)",
 )
 def start(project: ProjectName, _: Write, console: Reviewer) -> m.RequestState:
-    return _state(project, console.verification.start(project))
+    return _state(project, console.review.start(project))
 
 
 @router.post(
@@ -154,7 +154,7 @@ def start(project: ProjectName, _: Write, console: Reviewer) -> m.RequestState:
     summary="Approve all requested scopes, or only those listed",
 )
 def approve(project: ProjectName, body: m.ApproveIn, _: Write, console: Reviewer) -> m.RequestState:
-    return _state(project, console.verification.approve(project, body.scopes))
+    return _state(project, console.review.approve(project, body.scopes))
 
 
 @router.post(
@@ -164,7 +164,7 @@ def approve(project: ProjectName, body: m.ApproveIn, _: Write, console: Reviewer
     summary="Reject, with the reasons the developer will read",
 )
 def reject(project: ProjectName, body: m.RejectIn, _: Write, console: Reviewer) -> m.RequestState:
-    return _state(project, console.verification.reject(project, body.reasons))
+    return _state(project, console.review.reject(project, body.reasons))
 
 
 @router.post(
@@ -174,7 +174,7 @@ def reject(project: ProjectName, body: m.RejectIn, _: Write, console: Reviewer) 
     summary="Ask the developer for more information (the request waits for the answer)",
 )
 def ask(project: ProjectName, body: m.MessageIn, _: Write, console: Reviewer) -> m.RequestState:
-    return _state(project, console.verification.ask(project, body.message))
+    return _state(project, console.review.ask(project, body.message))
 
 
 @router.post(
@@ -184,7 +184,7 @@ def ask(project: ProjectName, body: m.MessageIn, _: Write, console: Reviewer) ->
     summary="Record a security assessment's letter of validation (lapses after 12 months)",
 )
 def assessment(project: ProjectName, body: m.AssessmentIn, _: Write, console: Reviewer) -> m.AssessmentOut:
-    row = console.verification.record_assessment(
+    row = console.review.record_assessment(
         project,
         assessor=body.assessor,
         tier=body.tier,

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from consentry.domain.scopes.catalogue import CLASSES, Catalogue
+from consentry.domain.verification.review import Review
 from consentry.domain.verification.service import Verification
 from consentry.domain.verification.states import FINAL, OPEN, ReviewState
 from consentry.domain.verification.status import DAY
@@ -81,7 +82,7 @@ def queue(
     at = at if at is not None else now()
     wanted = [s.value for s in ReviewState if s is not ReviewState.DRAFT]
     items = []
-    for row, project in verification.queue(wanted):
+    for row, project in Review(verification).queue(wanted):
         by_class = scopes_by_class(verification.catalogue, list(row.scopes or []))
         age = age_days(row, at)
         is_open = ReviewState(row.state) in OPEN

@@ -145,7 +145,7 @@ def _act(
 
 @router.post("/review/{project}/start")
 def start(_: Csrf, project: str, console: Reviewer) -> Response:
-    return _act(console, project, "started", lambda: console.verification.start(project))
+    return _act(console, project, "started", lambda: console.review.start(project))
 
 
 @router.post("/review/{project}/approve")
@@ -158,7 +158,7 @@ def approve(_: Csrf, project: str, console: Reviewer, form: Form) -> Response:
             raise InvalidInput(
                 "no_scope", "Tick at least one scope to approve; to refuse them all, reject the request."
             )
-        return console.verification.approve(project, scopes)
+        return console.review.approve(project, scopes)
 
     return _act(console, project, "approved", act, {"approve": scopes})
 
@@ -171,7 +171,7 @@ def reject(_: Csrf, project: str, console: Reviewer, form: Form) -> Response:
         console,
         project,
         "rejected",
-        lambda: console.verification.reject(project, reasons.splitlines()),
+        lambda: console.review.reject(project, reasons.splitlines()),
         {"reasons": reasons},
     )
 
@@ -180,9 +180,7 @@ def reject(_: Csrf, project: str, console: Reviewer, form: Form) -> Response:
 def ask(_: Csrf, project: str, console: Reviewer, form: Form) -> Response:
     """VERIFY-7: ask the developer for more information; the review pauses until they answer."""
     message = _text(form, "message")
-    return _act(
-        console, project, "asked", lambda: console.verification.ask(project, message), {"message": message}
-    )
+    return _act(console, project, "asked", lambda: console.review.ask(project, message), {"message": message})
 
 
 @router.post("/review/{project}/assessment")
@@ -209,7 +207,7 @@ def assessment(_: Csrf, project: str, console: Reviewer, form: Form) -> Response
             raise InvalidInput(
                 "invalid_date", "Give the letter of validation's date as YYYY-MM-DD."
             ) from None
-        return console.verification.record_assessment(
+        return console.review.record_assessment(
             project,
             assessor=typed["assessor"],
             tier=tier,

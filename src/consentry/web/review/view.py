@@ -15,6 +15,7 @@ from typing import Any
 from consentry.domain.scopes.advisor import narrower_alternatives
 from consentry.domain.scopes.catalogue import CLASSES, Catalogue
 from consentry.domain.verification.exceptions import EXPLAINED as EXEMPTIONS
+from consentry.domain.verification.review import Review
 from consentry.domain.verification.service import VIDEO_CHECKLIST, Verification
 from consentry.domain.verification.states import EXPLAINED, MOVES, Action, ReviewState
 from consentry.domain.verification.status import ASSESSMENT_DAYS, DAY, VerificationStatus
@@ -248,7 +249,7 @@ def allowed(action: Action, state: str) -> bool:
 def review(verification: Verification, name: str, at: int | None = None) -> ReviewView:
     """Everything a reviewer needs to decide on ``name``'s latest submitted request."""
     at = at if at is not None else now()
-    project, row = verification.reviewed(name)
+    project, row = Review(verification).reviewed(name)
     repo, catalogue = verification.repo, verification.catalogue
     proofs = {p.domain: p for p in repo.domain_proofs(project.id)}
     domains = [
