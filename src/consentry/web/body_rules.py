@@ -76,6 +76,7 @@ ROUTES: Mapping[str, BodyRule] = {
     "/console/projects/{project}/consent-screen": CONSOLE_UPLOAD,
     "/console/projects/{project}/verification": CONSOLE_UPLOAD,
     "/console/*": CONSOLE_FORM,
+    "/review/*": CONSOLE_FORM,  # reviewers' questions and reasons: a few thousand characters
 }
 
 

@@ -604,7 +604,9 @@ def test_fuzz_signed_in_no_server_errors(app: Any, seed: Seeder) -> None:
 
     seed.user("reviewer@example.com", role="reviewer")
     fake_checkers(app)
-    op = sign_in(app, "reviewer@example.com")  # a reviewer who owns the project: every permission
+    op = sign_in(
+        app, "reviewer@example.com"
+    )  # a reviewer who owns the project: every permission but deciding on it
     assert op.post("/api/v1/projects", {"name": NAME}).status_code == 201
     made = op.post(f"{P}/clients", {"type": "web", "redirect_uris": ["https://acme.example.com/cb"]})
     real = {"project": NAME, "client_id": made.json()["client"]["client_id"]}

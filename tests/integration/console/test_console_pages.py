@@ -809,3 +809,29 @@ def test_submit_runs_the_prechecks_then_the_reviewers_ask_and_the_developer_answ
     assert 'id="answer-form"' not in page
     r = dev.post(f"{P}/answer", {"message": "Again?"})
     assert r.status_code == 409  # nothing is waiting for an answer now
+
+
+def test_every_route_of_the_consoles_and_their_api_checks_permission_and_csrf() -> None:
+    """Review finding: the check above covered only the console's POSTs; every write of the
+    reviewer console and of /api/v1 (POST, PUT, PATCH, DELETE) carries the CSRF check, and
+    every route a permission (a project's, a client's, or the reviewer's)."""
+    from fastapi.routing import APIRoute
+
+    from consentry.web.api import clients, projects, review, verification
+    from consentry.web.console.pages import SECTIONS
+    from consentry.web.review import pages as review_pages
+
+    routers = [*(s.router for s in SECTIONS), review_pages.router]
+    routers += [projects.router, clients.router, verification.router, review.router]
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) >= 60
+    permission = ("require.<locals>.check", "require_platform.<locals>.check", "client_of.<locals>.check")
+    for route in routes:
+        calls = _calls(route.dependant)
+        guarded = "{project}" in route.path or "{client_id}" in route.path
+        if guarded or route.path.startswith(("/review", "/api/v1/review")):
+            assert any(p in calls for p in permission), route.path
+        else:  # listing or creating one's own projects: signed in is enough
+            assert "_console" in calls or "_current_user" in calls, route.path
+        if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+            assert "_csrf" in calls, (route.path, route.methods)

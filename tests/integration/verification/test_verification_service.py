@@ -291,3 +291,51 @@ def test_nothing_stored_when_the_brand_form_is_bad(world: World) -> None:  # VER
         assert p.app_name == "Mail Sorter"
     with world.as_("dev@example.org") as (s, _projects, _v):
         assert s.scalar(select(func.count()).select_from(Project).where(Project.app_name == "Other")) == 0
+
+
+def test_a_reviewer_never_decides_on_their_own_app(world: World, seed: Seeder) -> None:  # VERIFY-7
+    world.ready_project()
+    with world.as_("dev@example.org") as (_s, projects, v):
+        p = projects.get("Mail Sorter")
+        projects.set_member(p, "rita@example.org", "editor")
+        v.save(p, world.answers())
+        v.submit(p)
+    with world.as_("rita@example.org") as (_s, _projects, v):
+        Review(v).reviewed("Mail Sorter")  # reading is allowed
+        for act in (
+            lambda r: r.approve("Mail Sorter"),
+            lambda r: r.reject("Mail Sorter", ["no"]),
+            lambda r: r.ask("Mail Sorter", "?"),
+            lambda r: r.start("Mail Sorter"),
+        ):
+            with pytest.raises(Forbidden) as err:
+                act(Review(v))
+            assert err.value.code == "conflict_of_interest"
+    with world.as_("dev@example.org") as (_s, projects, v):
+        assert v.status(projects.get("Mail Sorter")).review_state == ReviewState.SUBMITTED
+        assert projects.get("Mail Sorter").approved_scopes == []
+
+
+def test_of_two_decisions_at_once_exactly_one_wins(world: World, seed: Seeder) -> None:  # VERIFY-7
+    """The second reviewer decided on a request the first already decided: 409 and nothing changes
+    (on SQLite the stale transaction may instead be refused by the database: nothing changes)."""
+    from sqlalchemy.exc import OperationalError
+
+    world.ready_project()
+    seed.user("sam@example.org", role="reviewer")
+    with world.as_("dev@example.org") as (_s, projects, v):
+        p = projects.get("Mail Sorter")
+        v.save(p, world.answers())
+        v.submit(p)
+    with world.as_("rita@example.org") as (_s, _projects, slow):
+        Review(slow).reviewed("Mail Sorter")  # rita has read the request...
+        with world.as_("sam@example.org") as (_s2, _projects2, fast):
+            Review(fast).approve("Mail Sorter")  # ...sam approves and commits first
+        with pytest.raises((Conflict, OperationalError)) as err:
+            Review(slow).reject("Mail Sorter", ["Too late."])
+        if isinstance(err.value, Conflict):
+            assert err.value.code == "wrong_state"
+    with world.as_("dev@example.org") as (_s, projects, v):
+        assert v.status(projects.get("Mail Sorter")).review_state == ReviewState.APPROVED
+    assert len(_mail_to(seed, "review:project:approve")) == 1
+    assert _mail_to(seed, "review:project:reject") == []

@@ -253,12 +253,12 @@ class Projects:
     def _cancel_open_review(self, project: Project) -> None:
         """A brand change cancels an open verification request: it reviewed another brand (VERIFY-3)."""
         from consentry.domain.verification import notices
-        from consentry.domain.verification.states import OPEN, Action, ReviewState, move
+        from consentry.domain.verification.states import OPEN, Action, ReviewState, transition
 
         row = self.repo.latest_request(project.id)
         if row is None or ReviewState(row.state) not in OPEN:
             return
-        row.state = move(row.state, Action.CANCEL)
+        transition(self.repo, row, Action.CANCEL)
         row.updated_at = row.decided_at = now()
         why = "the app's name, logo or authorized domains changed"
         notice = notices.cancelled(project.app_name or project.name, project.name, why)

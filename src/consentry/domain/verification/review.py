@@ -13,7 +13,7 @@ from consentry.domain.audit.tags import AuditTag
 from consentry.domain.permissions import Permission
 from consentry.domain.verification import notices
 from consentry.domain.verification.service import Verification, app_name, text_field
-from consentry.domain.verification.states import OPEN, Action, move
+from consentry.domain.verification.states import OPEN, Action, transition
 from consentry.domain.verification.status import DAY
 from consentry.errors import Forbidden, InvalidInput
 from consentry.storage.tables import Project, ReviewMessage, SecurityAssessment, VerificationRequest
@@ -47,17 +47,33 @@ class Review:
         project = self.projects.get(name, Permission.PROJECT_VIEW)
         return project, self.verification.open_request(project)
 
-    def start(self, name: str) -> VerificationRequest:
+    def _deciding(self, name: str) -> tuple[Project, VerificationRequest]:
         project, row = self.reviewed(name)
-        row.state = move(row.state, Action.START)
+        self._independent(project, row)
+        return project, row
+
+    def _independent(self, project: Project, row: VerificationRequest | None = None) -> None:
+        """No one decides on their own app: a reviewer who is a member of the project, or who
+        submitted the request, may read it but not act on it (the operator's CLI acts for the platform)."""
+        uid = self.actor.user_id
+        member = uid is not None and self.repo.role_of(project.id, uid) is not None
+        if member or (row is not None and row.submitted_by == self.actor.email):
+            raise Forbidden(
+                "you are a member of this project: another reviewer must decide on it",
+                code="conflict_of_interest",
+            )
+
+    def start(self, name: str) -> VerificationRequest:
+        project, row = self._deciding(name)
+        transition(self.repo, row, Action.START)
         row.updated_at = now()
         self.repo.audit(AuditTag.REVIEW_START, self.actor, {"project": project.name, "request": row.id})
         return row
 
     def ask(self, name: str, message: str) -> VerificationRequest:
-        project, row = self.reviewed(name)
+        project, row = self._deciding(name)
         text = text_field(message, "message")
-        row.state = move(row.state, Action.ASK)
+        transition(self.repo, row, Action.ASK)
         row.waiting_since = row.updated_at = now()
         self.repo.add(ReviewMessage(request_id=row.id, author=self.actor.email, side="reviewer", body=text))
         self.verification.event(
@@ -67,13 +83,15 @@ class Review:
 
     def approve(self, name: str, scopes: list[str] | None = None) -> VerificationRequest:
         """Approve all the request's scopes, or only ``scopes``; the others stay unapproved."""
-        project, row = self.reviewed(name)
+        project, row = self._deciding(name)
         asked = list(row.scopes or [])
-        chosen = [self.verification.scope_uri(s) for s in scopes] if scopes else asked
+        chosen = [self.verification.scope_uri(s) for s in scopes] if scopes is not None else asked
+        if not chosen:  # an empty choice must never read as "all of them"
+            raise InvalidInput("invalid_scope", "tick at least one scope to approve, or reject the request")
         extra = [s for s in chosen if s not in asked]
         if extra:
             raise InvalidInput("invalid_scope", "not in the request: " + ", ".join(extra))
-        row.state = move(row.state, Action.APPROVE)
+        transition(self.repo, row, Action.APPROVE)
         row.approved_scopes = chosen
         row.decided_at = row.updated_at = now()
         row.waiting_since = None
@@ -88,11 +106,11 @@ class Review:
         return row
 
     def reject(self, name: str, reasons: list[str]) -> VerificationRequest:
-        project, row = self.reviewed(name)
+        project, row = self._deciding(name)
         texts = [text_field(r, "reason") for r in reasons if r.strip()]
         if not texts:
             raise InvalidInput("invalid_request", "say why the request is rejected")
-        row.state = move(row.state, Action.REJECT)
+        transition(self.repo, row, Action.REJECT)
         row.reasons = texts
         row.decided_at = row.updated_at = now()
         self.verification.event(
@@ -113,6 +131,7 @@ class Review:
         """SEC-5, SEC-8: the letter of validation a reviewer saw; it lapses 12 months after its date."""
         self._reviewer()
         project = self.projects.get(name, Permission.PROJECT_VIEW)
+        self._independent(project)
         if tier not in (1, 2, 3):
             raise InvalidInput(
                 "invalid_tier", "the tier is 1 (self-assessment), 2 (lab-verified scan) or 3 (lab test)"

@@ -16,7 +16,7 @@ from consentry.domain.projects.service import Projects, brand_of
 from consentry.domain.verification import notices
 from consentry.domain.verification.domain_ownership import ProofResult, new_challenge
 from consentry.domain.verification.exceptions import ExemptionFacts, exemptions
-from consentry.domain.verification.states import OPEN, Action, ReviewState, move
+from consentry.domain.verification.states import OPEN, Action, ReviewState, transition
 from consentry.domain.verification.status import Assessment, ProjectFacts, VerificationStatus, evaluate
 from consentry.domain.verification.use_cases import choices
 from consentry.errors import Conflict, InvalidInput, LimitReached, NotFound
@@ -70,14 +70,7 @@ class Verification:
         by_class = self.projects.scopes_by_class(project)
         latest = self.repo.latest_request(project.id)
         approved_brand = None
-        last_approved = next(
-            (
-                r
-                for r in reversed(self.repo.requests([ReviewState.APPROVED.value]))
-                if r.project_id == project.id
-            ),
-            None,
-        )
+        last_approved = self.repo.latest_request(project.id, state=ReviewState.APPROVED.value)
         if last_approved is not None:
             approved_brand = last_approved.brand or None
         current = self._assessment(project)
@@ -256,7 +249,7 @@ class Verification:
             problems.append("declare to whom data is transferred and who may read it (LIMIT-2, LIMIT-3)")
         if problems:
             raise InvalidInput("incomplete", "before submitting: " + "; ".join(problems) + ".")
-        row.state = move(row.state, Action.SUBMIT)
+        transition(self.repo, row, Action.SUBMIT)
         row.scopes = risky
         row.brand = brand_of(project)
         row.prechecks = prechecks or []
@@ -273,7 +266,7 @@ class Verification:
         self.projects.get(project.name, Permission.PROJECT_SUBMIT)
         row = self.open_request(project)
         text = text_field(message, "answer")
-        row.state = move(row.state, Action.ANSWER)
+        transition(self.repo, row, Action.ANSWER)
         row.waiting_since = None
         row.updated_at = now()
         self.repo.add(ReviewMessage(request_id=row.id, author=self.actor.email, side="developer", body=text))

@@ -8,6 +8,7 @@ on the web, the API and the CLI.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, Protocol
 
 from consentry.errors import Conflict
 
@@ -76,6 +77,22 @@ EXPLAINED: dict[ReviewState, str] = {
 
 #: Days a question may wait for the developer before the request is rejected.
 ANSWER_DAYS = 90
+
+
+class StateStore(Protocol):
+    def set_state(self, request_id: int, from_states: list[str], to_state: str) -> bool:
+        """Change the state only if it is still one of ``from_states``, in one statement."""
+        ...
+
+
+def transition(store: StateStore, row: Any, action: Action) -> ReviewState:
+    """Move ``row`` by ``action``, atomically: of two reviewers deciding at once, or a decision
+    racing the janitor's expiry, exactly one wins; the other gets 409 and changes nothing."""
+    after = move(row.state, action)
+    if not store.set_state(row.id, [s.value for s in MOVES[action][0]], after.value):
+        raise Conflict("wrong_state", "the request changed meanwhile: reload the page and try again")
+    row.state = after.value
+    return after
 
 
 def move(state: str, action: Action) -> ReviewState:

@@ -11,7 +11,7 @@ from consentry.domain.projects.service import Projects
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.verification import notices
 from consentry.domain.verification.service import REMINDER_DAYS, Verification, app_name
-from consentry.domain.verification.states import ANSWER_DAYS, Action, ReviewState, move
+from consentry.domain.verification.states import ANSWER_DAYS, Action, ReviewState, transition
 from consentry.domain.verification.status import DAY
 from consentry.storage.db import Database
 from consentry.storage.repositories.console import SqlConsole
@@ -51,7 +51,7 @@ def sweep_verification(
             project = repo.project_by_id(row.project_id)
             if project is None or not claim(f"review-expire:{row.id}"):
                 continue
-            row.state = move(row.state, Action.EXPIRE)
+            transition(repo, row, Action.EXPIRE)
             row.decided_at = row.updated_at = at
             verification.event(
                 project, row, AuditTag.REVIEW_EXPIRE, notices.expired(app_name(project), project.name)

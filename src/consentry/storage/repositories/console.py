@@ -97,11 +97,24 @@ class SqlConsole:
         q = select(DomainProof).where(DomainProof.project_id == project_id).order_by(DomainProof.domain)
         return list(self.session.scalars(q))
 
-    def latest_request(self, project_id: int, *, submitted: bool = False) -> VerificationRequest | None:
+    def latest_request(
+        self, project_id: int, *, submitted: bool = False, state: str | None = None
+    ) -> VerificationRequest | None:
         q = select(VerificationRequest).where(VerificationRequest.project_id == project_id)
         if submitted:
             q = q.where(VerificationRequest.state != "draft")
+        if state is not None:
+            q = q.where(VerificationRequest.state == state)
         return self.session.scalar(q.order_by(VerificationRequest.id.desc()).limit(1))
+
+    def set_state(self, request_id: int, from_states: list[str], to_state: str) -> bool:
+        result = self.session.execute(
+            update(VerificationRequest)
+            .where(VerificationRequest.id == request_id, VerificationRequest.state.in_(from_states))
+            .values(state=to_state)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def requests(self, states: Sequence[str] | None = None) -> list[VerificationRequest]:
         q = select(VerificationRequest).order_by(VerificationRequest.submitted_at, VerificationRequest.id)

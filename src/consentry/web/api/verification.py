@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import Path
 
-from consentry.domain.permissions import Permission
 from consentry.domain.verification.service import Submission
 from consentry.web.api import models as m
 from consentry.web.api.console_common import (
@@ -35,12 +34,8 @@ router = console_router()
     summary="Authorized domains: verified or not, and the TXT record or file that proves them",
 )
 def list_domains(access: Viewer) -> m.DomainList:
-    console, project = access.console, access.project
-    if not access.can(Permission.PROJECT_EDIT):
-        return m.DomainList(domains=existing_domains(console, project))
-    # An editor gets each domain's challenge, created on first ask.
-    proofs = [console.verification.proof(project, d) for d in project.authorized_domains or []]
-    return m.DomainList(domains=[domain_out(p.domain, p) for p in proofs])
+    # Read-only: each domain's challenge is made when the domain is authorized (update_brand).
+    return m.DomainList(domains=existing_domains(access.console, access.project))
 
 
 @router.post(

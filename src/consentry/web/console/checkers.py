@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
@@ -62,6 +63,15 @@ def file_fetch(fetcher: SafeFetcher) -> Fetch:
 
     def fetch(url: str) -> tuple[int | None, str, str | None]:
         result = fetcher.fetch(url)
+        asked, served = urlsplit(url).hostname, urlsplit(result.final_url or url).hostname
+        if served != asked:
+            # A parked or catch-all domain redirecting elsewhere must not let whoever runs the
+            # target prove they own this one: the file counts only when this host serves it.
+            return (
+                result.status,
+                "",
+                f"the file redirects to another site ({served}); {asked} must serve it itself",
+            )
         if result.error in (None, "http_error", "too_large"):
             return result.status, result.text, None
         words = ERRORS.get(result.error, result.error)

@@ -40,14 +40,12 @@ class DomainRow:
 
 
 def _rows(access: ProjectAccess) -> list[DomainRow]:
-    """Every authorized domain with its challenge; editors get one made on first sight."""
+    """Every authorized domain with its challenge."""
     project = access.project
     proofs = {p.domain: p for p in access.console.projects.repo.domain_proofs(project.id)}
     rows = []
     for domain in project.authorized_domains or []:
-        proof = proofs.get(domain)
-        if proof is None and access.can(Permission.PROJECT_EDIT):
-            proof = access.console.verification.proof(project, domain)
+        proof = proofs.get(domain)  # made when the domain was authorized: a GET never writes
         rows.append(DomainRow(domain, proof, txt_record(proof.challenge) if proof else "", file_url(domain)))
     return rows
 

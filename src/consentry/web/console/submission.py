@@ -122,7 +122,7 @@ def _scan_report(form: FormData) -> dict[str, Any] | None:
         )
     try:
         report = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[...]]] nested deep
         raise InvalidInput(
             "invalid_scan_report",
             "The scan report is not JSON: attach the output of `consentry scan --json`.",
