@@ -125,4 +125,13 @@ def client_delete(client_id: str, json_: JsonOpt = False) -> None:
     emit(out, json_)
 
 
+@client_app.command(
+    "restore", help="Undo a delete within 30 days; the client comes back disabled (`client enable` it)."
+)
+def client_restore(client_id: str, json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        out = _state(sv.clients.restore(client_id))
+    emit(out, json_)
+
+
 # --- scopes ------------------------------------------------------------------------------------------

@@ -412,6 +412,13 @@ def test_client_lifecycle(world: World) -> None:
         "project:client:enable",
         "project:client:delete",
     ]
+    # Restored within 30 days: back in the list, still disabled, its old tokens still revoked.
+    restored = editor.post(f"/api/v1/clients/{cid}/restore")
+    assert restored.status_code == 200 and restored.json()["deleted_at"] is None
+    assert restored.json()["disabled"] is True
+    assert cid in [c["client_id"] for c in editor.get(f"{P}/clients").json()["clients"]]
+    again = editor.post(f"/api/v1/clients/{cid}/restore")
+    assert again.status_code == 409 and error(again) == "not_deleted"
 
 
 def test_public_client_has_no_secret(world: World) -> None:

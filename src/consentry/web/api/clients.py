@@ -100,3 +100,15 @@ def delete_client(
     _: Write, client: Annotated[Client, client_of(Permission.PROJECT_EDIT)], console: ConsoleDep
 ) -> m.ClientOut:
     return client_out(console.clients.delete(client.client_id))
+
+
+@router.post(
+    "/clients/{client_id}/restore",
+    response_model=m.ClientOut,
+    responses=m.CONFLICT,
+    summary="Undo a delete within 30 days; the client comes back disabled",
+)
+def restore_client(
+    _: Write, client: Annotated[Client, client_of(Permission.PROJECT_EDIT)], console: ConsoleDep
+) -> m.ClientOut:
+    return client_out(console.clients.restore(client.client_id))
