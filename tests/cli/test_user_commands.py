@@ -191,9 +191,15 @@ def test_set_password(database_url: str, seed: Any, browser: Browser) -> None:
         == before
     )
 
+    # A browser signed in with the old password is signed out by the change.
+    sign_in_page(browser, c, "bob@acme.test", PASSWORD)
+    bob = "(SELECT id FROM users WHERE email = 'bob@acme.test')"
+    assert query(url, f"SELECT count(*) FROM session_accounts WHERE user_id = {bob}") == [(1,)]
     new = "a-brand-new-passphrase"
     out = ok(url, "set-password", "bob@acme.test", "--password-stdin", stdin=new + "\n")
     assert out["email"] == "bob@acme.test" and out["password_changed_at"] >= before[0][1]
+    assert out["sessions_ended"] == 1
+    assert query(url, f"SELECT count(*) FROM session_accounts WHERE user_id = {bob}") == [(0,)]
     assert new not in json.dumps(out)
     stored = query(url, "SELECT password_hash FROM users WHERE email = 'bob@acme.test'")[0][0]
     assert stored.startswith("$argon2id$") and verify_password(stored, new)

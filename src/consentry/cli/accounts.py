@@ -108,8 +108,12 @@ def user_show(email: str, json_: JsonOpt = False) -> None:
 def user_set_password(email: str, password_stdin: PasswordStdin = False, json_: JsonOpt = False) -> None:
     password = _read_password(password_stdin, json_)
     with unit_of_work(json_) as (session, _s, _h):
-        user = service.set_password(session, email, password, actor=ACTOR)
-        out = {"email": user.email, "password_changed_at": user.password_changed_at}
+        user, sessions = service.set_password(session, email, password, actor=ACTOR)
+        out = {
+            "email": user.email,
+            "password_changed_at": user.password_changed_at,
+            "sessions_ended": sessions,
+        }
     emit(out, json_)
 
 

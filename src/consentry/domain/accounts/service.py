@@ -202,14 +202,19 @@ def user_summary(session: Session, email: str) -> UserSummary:
 # --- changing -------------------------------------------------------------------------------------
 
 
-def set_password(session: Session, email: str, password: str, *, actor: str = "cli") -> User:
-    """Replace the user's password (argon2id); the same strength rule as ``add_user``."""
+def set_password(session: Session, email: str, password: str, *, actor: str = "cli") -> tuple[User, int]:
+    """Replace the user's password (argon2id; ``add_user``'s strength rule) and sign the user out of
+    every browser, so whoever knew the old password loses the sessions it opened. Apps' tokens stay:
+    they were granted by consent, not by the password. Returns the user and the sessions ended."""
     user = require_user(session, email)
     check_password(password)
     user.password_hash = hash_password(password)
     user.password_changed_at = now()
-    record(session, AuditTag.USER_PASSWORD, actor=actor, data={"email": user.email}, channel=Channel.CLI)
-    return user
+    ended = session.execute(delete(SessionAccount).where(SessionAccount.user_id == user.id))
+    sessions = int(ended.rowcount or 0)  # type: ignore[attr-defined]
+    data = {"email": user.email, "sessions_ended": sessions}
+    record(session, AuditTag.USER_PASSWORD, actor=actor, data=data, channel=Channel.CLI)
+    return user, sessions
 
 
 @dataclass(frozen=True)
