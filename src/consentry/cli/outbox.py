@@ -17,13 +17,13 @@ import typer
 from pydantic import ValidationError
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from consentry.cli.context import unit_of_work
 from consentry.cli.output import console, emit, err_console, fail
 from consentry.domain.mail.outbox import State, counts, describe, listing
 from consentry.domain.mail.sender import OnResult
 from consentry.errors import DomainError
+from consentry.storage.outage import STORAGE_ERRORS
 
 outbox_app = typer.Typer(help="The mail outbox: what waits, what was sent.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -95,7 +95,7 @@ def outbox_send(json_: JsonOpt = False) -> None:
     except DomainError as err:  # CONSENTRY_MAIL_FROM is not an address
         fail("invalid_settings", err.message, json_)
         return
-    except (SQLAlchemyError, ImportError) as err:  # bad URL, unreachable, not migrated, no driver
+    except (*STORAGE_ERRORS, ImportError) as err:  # bad URL, unreachable, not migrated, no driver
         fail("database_error", str(getattr(err, "orig", None) or err).splitlines()[0], json_)
         return
     finally:

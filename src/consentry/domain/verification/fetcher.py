@@ -24,7 +24,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -32,9 +32,11 @@ from urllib.parse import urljoin
 import httpcore
 import httpx
 
+from consentry.domain.verification.addresses import is_public_address
+from consentry.domain.verification.pinned_network import PinnedBackend
+
 #: Maps (host, port) to the addresses to try; injectable so tests can name fake hosts.
 Resolver = Callable[[str, int], Sequence[str]]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Stable error codes, in plain words (the pre-checks show these to developers).
 ERRORS: dict[str, str] = {
@@ -56,8 +58,6 @@ ERRORS: dict[str, str] = {
 }
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _TEXT_TYPES = ("text/", "application/xhtml+xml", "application/xml", "application/json")
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset=[\"']?([A-Za-z0-9_.:-]{1,40})", re.IGNORECASE)
 #: A DNS name (after IDNA) or an address literal; anything else (spaces, %-escapes, zones) is no host.
@@ -95,47 +95,6 @@ def system_resolve(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for host, A and AAAA, in its order."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def is_public_address(address: str) -> bool:
-    """True only for a global unicast address; anything unparseable counts as not public.
-
-    Refused: private, loopback, link-local (169.254.169.254 metadata), multicast, reserved,
-    unspecified, CGNAT 100.64/10, and IPv6 forms that embed one of those (IPv4-mapped, 6to4,
-    Teredo, NAT64). ``not is_global`` backs the named tests, which stay for the reader.
-    """
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    except ValueError:
-        return False
-    return not _refused(ip)
-
-
-def _refused(ip: IPAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket
-            return _refused(ip.ipv4_mapped)
-        if any(_refused(v4) for v4 in _embedded_ipv4(ip)):
-            return True
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or ip in _CGNAT
-        or not ip.is_global
-    )
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> Iterator[ipaddress.IPv4Address]:
-    if ip.sixtofour is not None:
-        yield ip.sixtofour
-    if ip.teredo is not None:
-        yield from ip.teredo
-    if ip in _NAT64:
-        yield ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
 
 
 class _Refusal(Exception):
@@ -289,7 +248,7 @@ class SafeFetcher:
 
     def _request(self, url: httpx.URL, host: str, address: str, deadline: float) -> _Answer:
         left = _time_left(deadline)
-        backend = _PinnedBackend(host, address, deadline)
+        backend = PinnedBackend(host, address, deadline)
         headers = [
             (b"Host", url.netloc),
             (b"User-Agent", self.user_agent.encode("ascii", "replace")),
@@ -312,73 +271,6 @@ class SafeFetcher:
             encoding = answer.headers.get("content-encoding", "identity").strip().lower()
             answer.body, answer.truncated = _read_capped(body_stream, encoding, self.max_bytes)
             return answer
-
-
-# -- the pinned, deadline-bound network backend ----------------------------------------------
-
-
-class _PinnedBackend(httpcore.NetworkBackend):
-    """Connects to the checked address whatever name the URL has; no second DNS lookup."""
-
-    def __init__(self, host: str, address: str, deadline: float) -> None:
-        self._host, self._address, self._deadline = host, address, deadline
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        if host != self._host:  # only the host that was checked is ever dialled
-            raise httpcore.ConnectError(f"refusing to connect to unchecked host {host}")
-        stream = self._inner.connect_tcp(
-            self._address,
-            port,
-            timeout=_clamp(timeout, self._deadline, httpcore.ConnectTimeout),
-            local_address=local_address,
-            socket_options=socket_options,
-        )
-        return _DeadlineStream(stream, self._deadline)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are never used")
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """Every read and write waits at most until the fetch's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
-        self._inner, self._deadline = inner, deadline
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clamp(timeout, self._deadline, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clamp(timeout, self._deadline, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        left = _clamp(timeout, self._deadline, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left), self._deadline)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-def _clamp(timeout: float | None, deadline: float, on_expiry: type[httpcore.TimeoutException]) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise on_expiry("the fetch ran out of time")
-    return left if timeout is None else min(timeout, left)
 
 
 def _time_left(deadline: float) -> float:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from consentry.domain.projects.app_names import MAX_APP_NAME, app_name
 from consentry.domain.projects.branding import (
-    MAX_APP_NAME,
     MAX_URL,
-    app_name,
     contact_emails,
     domain_name,
     public_url,
