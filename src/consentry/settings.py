@@ -40,12 +40,26 @@ class Settings(BaseSettings):
     access_token_ttl: int = 3600
     authorization_code_ttl: int = 300
     refresh_token_ttl: int = 180 * 24 * 3600  # unused for 6 months -> dead, as on the reference platform
-    testing_refresh_token_ttl: int = 7 * 24 * 3600  # VERIFY-11: apps in Testing
+    #: VERIFY-11: consent to an app in Testing (and its refresh tokens) lapses after 7 days.
+    testing_refresh_token_ttl: int = 7 * 24 * 3600
     id_token_ttl: int = 3600
     session_ttl: int = 14 * 24 * 3600
     flow_ttl: int = 1800
     device_code_ttl: int = 1800
     device_poll_interval: int = 5
+
+    # --- app policy (docs/operators.md, "App policy") ----------------------
+    #: The name users read on the unverified-app screen: "not verified by <operator_name>".
+    operator_name: str = "Consentry"
+    #: VERIFY-11: distinct users, over a project's whole life, who may pass its unverified-app
+    #: screen; never reset. 0 lets nobody past.
+    unverified_user_cap: int = Field(default=100, ge=0)
+    #: Live refresh tokens a user may hold per client; past it the oldest is revoked.
+    refresh_tokens_per_client: int = Field(default=100, ge=1)
+    #: Seconds a push of a security event waits for the app's endpoint (RFC 8935).
+    events_timeout: float = Field(default=5.0, gt=0, le=60)
+    #: Days after which an unacknowledged deletion request is flagged to reviewers (DATA-2).
+    deletion_overdue_days: int = Field(default=30, ge=1)
 
     # --- sign-in protection (docs/operators.md, "Sign-in protection") ------
     #: Sign-in attempts per account within ``login_window`` before browsers the account has not

@@ -8,7 +8,13 @@ from consentry.storage.tables.calendar import CalendarEvent
 from consentry.storage.tables.challenges import CaptchaChallenge
 from consentry.storage.tables.chat import ChatMembership, ChatMessage, ChatSpace
 from consentry.storage.tables.clients import Client, Project, ProjectMember
-from consentry.storage.tables.consent import ConsentGrant
+from consentry.storage.tables.consent import (
+    AppReport,
+    ConsentGrant,
+    ConsentReceipt,
+    SecurityEvent,
+    UnverifiedPass,
+)
 from consentry.storage.tables.files import FilePermission, FilePick, StoredFile
 from consentry.storage.tables.flows import DeviceCode, Interaction, UsedAssertion
 from consentry.storage.tables.keys import SigningKey
@@ -27,6 +33,7 @@ from consentry.storage.tables.verification import (
 
 __all__ = [
     "AccessLogEntry",
+    "AppReport",
     "AuditEvent",
     "AuthorizationCode",
     "Base",
@@ -38,6 +45,7 @@ __all__ = [
     "ChatSpace",
     "Client",
     "ConsentGrant",
+    "ConsentReceipt",
     "DeviceCode",
     "DomainProof",
     "FilePermission",
@@ -56,11 +64,13 @@ __all__ = [
     "RateCounter",
     "ReviewMessage",
     "SecurityAssessment",
+    "SecurityEvent",
     "SessionAccount",
     "SigningKey",
     "StoredFile",
     "Token",
     "TrustedDevice",
+    "UnverifiedPass",
     "UsedAssertion",
     "User",
     "VerificationRequest",

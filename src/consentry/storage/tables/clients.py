@@ -39,6 +39,15 @@ class Project(Base):
     #: Scopes a reviewer approved (VERIFY-6: an approval covers these, not scopes added later).
     approved_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
+    # --- enforcement (the policy gate, domain/policy/) --------------------------------------
+    #: Set while the platform has suspended the app (LIMIT-6, DATA-3); every request is refused.
+    suspended_at: Mapped[int | None] = mapped_column(BigInteger)
+    suspended_reason: Mapped[str] = mapped_column(String(500), default="")
+    #: Distinct users who passed the unverified-app screen, ever (VERIFY-11); never reset.
+    unverified_users: Mapped[int] = mapped_column(default=0)
+    #: Where security events and deletion requests are pushed (RFC 8935); "" for none.
+    events_endpoint: Mapped[str] = mapped_column(String(2000), default="")
+
     members: Mapped[list["ProjectMember"]] = relationship(back_populates="project", lazy="selectin")
 
 

@@ -34,6 +34,8 @@ class DeviceCode(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     granted_scope: Mapped[str | None] = mapped_column(String(2000))
+    #: Why the platform refused it (a protocol error code such as ``org_internal``), if it did.
+    refusal: Mapped[str | None] = mapped_column(String(40))
     interval: Mapped[int] = mapped_column(BigInteger, default=5)
     last_poll_at: Mapped[int | None] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
