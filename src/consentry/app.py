@@ -22,6 +22,7 @@ from consentry.domain.accounts.captcha import Captchas
 from consentry.domain.accounts.devices import TrustedDevices
 from consentry.domain.accounts.signin import PasswordSignIn
 from consentry.domain.clients.snapshot import ClientCache
+from consentry.domain.events.deliver import runner as events_runner
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import KeyManager
 from consentry.domain.mail.mailer import start_mailer
@@ -42,8 +43,9 @@ from consentry.storage.db import Database
 from consentry.storage.outage import STORAGE_ERRORS
 from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.token_store import BatchedTokenStore
-from consentry.web import log_redaction, oauth, protocol_openapi
+from consentry.web import log_redaction, oauth, protocol_openapi, ssf
 from consentry.web.api import clients as clients_api
+from consentry.web.api import events as events_api
 from consentry.web.api import projects as projects_api
 from consentry.web.api import review as review_api
 from consentry.web.api import scopes as scopes_api
@@ -57,10 +59,14 @@ from consentry.web.data.operation import REALM as DATA_REALM
 from consentry.web.data.verifier import LocalVerifier
 from consentry.web.deps import SignInRequired, signin_redirect
 from consentry.web.metrics import Metrics
-from consentry.web.pages import api_reference, device, home, picker, scopes, signin
+from consentry.web.pages import account as account_pages
+from consentry.web.pages import api_reference, app_logo, device, home, picker, scopes, signin
+from consentry.web.pages import help as help_pages
 from consentry.web.protocol_adapter import ProtocolAdapter
 from consentry.web.render import error_page
+from consentry.web.review import deletions as review_deletions
 from consentry.web.review import pages as review_pages
+from consentry.web.review import reports as review_reports
 from consentry.web.runtime import Runtime
 from consentry.web.security import SecurityHeaders
 from consentry.web.session import Sessions
@@ -88,7 +94,7 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
     )
     server = ConsentryServer(ctx)
     sessions = Sessions(settings, hasher)
-    store, client_cache = BatchedTokenStore(db), ClientCache()
+    store, client_cache = BatchedTokenStore(db, settings.refresh_tokens_per_client), ClientCache()
     captchas = Captchas(hasher, settings.captcha_ttl)
     devices = TrustedDevices(hasher, settings.trusted_device_ttl)
     return Runtime(
@@ -144,6 +150,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             SmtpConfig.parse(settings.smtp_url),
             settings.mail_interval,
             mail_from=settings.mail_from,
+            # ... and so are the security events queued for apps (DATA-2, DATA-4).
+            events=events_runner(
+                rt.ctx.db,
+                rt.ctx.keys,
+                timeout=settings.events_timeout,
+                allow_private=settings.fetch_allow_private,
+            ),
         )
         yield
         mailer.stop()
@@ -168,6 +181,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     console_api = (projects_api.router, clients_api.router, verification_api.router)
     for router in (oauth.router, scopes_api.router, *pages, *consoles, *console_api, *DATA_ROUTERS):
         app.include_router(router)
+    app.include_router(app_logo.router)  # the consent screen's app logo
+    app.include_router(help_pages.router)  # the user help on managing data (CONSENT-7)
+    app.include_router(account_pages.router)  # the user's apps, receipts, reports (DATA-1)
+    app.include_router(review_reports.router)  # users' reports of apps, for reviewers
+    app.include_router(ssf.router)  # /.well-known/ssf-configuration: the security events sent (DATA-4)
+    app.include_router(events_api.router)  # a project's events endpoint over JSON
+    app.include_router(review_deletions.router)  # overdue deletion requests, for reviewers (DATA-2)
     # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
     app.state.data_guard = Guard(LocalVerifier(rt.token_store, rt.ctx.hasher), realm=DATA_REALM)
     app.state.data_guard.install(app)

@@ -92,7 +92,7 @@ def test_sign_in_and_consent_grants_only_ticked_scope(
 
     page.get_by_label("See and download any calendar you can access").check()
     assert _checkboxes(page) == {mail: False, cal: True}
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Allow").click()
 
     q = _wait_for_app(page, app_callback)
     assert q["state"] == "st-consent-1" and q["code"] and "error" not in q
@@ -186,7 +186,7 @@ def test_account_chooser_login_hint_and_select_account(live_server, page, app_ca
     def finish(state: str, verifier: str) -> str:
         """Continue on consent if asked; return the sub the issued code belongs to."""
         if path_of(page.url) == "/authorize/continue" or path_of(page.url) == "/authorize":
-            page.get_by_role("button", name="Continue").click()
+            page.get_by_role("button", name="Allow").click()
         q = _wait_for_app(page, app_callback)
         assert q["state"] == state and q["code"]
         tok = exchange_code(server.url, client, q["code"], app_callback.url, verifier)

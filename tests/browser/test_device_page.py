@@ -62,7 +62,7 @@ def test_device_flow_through_the_verification_page(live_server, page) -> None:  
         [f"{cal}:false", f"{mail}:false"]
     )
     page.get_by_label("See and download any calendar you can access").check()
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Allow").click()
     expect(page.locator("h1")).to_have_text("Device connected")
     assert "Living Room TV" in page.locator("main").inner_text()
 

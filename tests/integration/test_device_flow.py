@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from consentry.storage.tables import DeviceCode
 from tests.conftest import ISSUER
-from tests.support.browserless import CSRF_RE, form_value
+from tests.support.browserless import CSRF_RE, DISCLOSURE_RE, form_value
 from tests.support.flows import PASSWORD
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -42,6 +42,7 @@ def _approve(browser, user_code: str, scopes: list[str], allow: bool = True):  #
     data = [
         ("csrf", csrf),
         ("user_code", user_code),
+        ("disclosure", form_value(review.text, DISCLOSURE_RE)),
         ("step", "decide"),
         ("action", "allow" if allow else "deny"),
     ]

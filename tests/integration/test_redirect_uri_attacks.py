@@ -47,7 +47,7 @@ def test_userinfo_loopback_uri_gets_an_error_page_and_no_code(seed, browser) -> 
     # The real loopback URI reaches consent, which names the parsed host and port.
     page = browser.authorize(auth_params(c, ch, f"openid {MAIL}", redirect_uri="http://127.0.0.1:5555/"))
     page = browser.sign_in(page, "u@example.org", PASSWORD)
-    assert page.status_code == 200 and "(127.0.0.1:5555)" in page.text
+    assert page.status_code == 200 and 'class="redirect-host">127.0.0.1:5555<' in page.text
     q = query_of(browser.consent(page, [MAIL]).headers["location"])
     assert "code" in q
     # Signed in and consented: prompt=none would hand out a code at once, but not to evil.com@.

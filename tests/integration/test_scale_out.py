@@ -22,7 +22,15 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.support.browserless import CSRF_RE, FLOW_RE, NEXT_RE, form_value, pkce_pair, query_of
+from tests.support.browserless import (
+    CSRF_RE,
+    DISCLOSURE_RE,
+    FLOW_RE,
+    NEXT_RE,
+    form_value,
+    pkce_pair,
+    query_of,
+)
 from tests.support.cluster import burst, two_servers
 from tests.support.databases import SECRET  # the templates' signing keys are sealed with it
 from tests.support.live import LiveServer
@@ -112,6 +120,7 @@ def _authorize(
         form = [
             ("csrf", form_value(consent.text, CSRF_RE)),
             ("flow", form_value(consent.text, FLOW_RE)),
+            ("disclosure", form_value(consent.text, DISCLOSURE_RE)),
             ("action", "allow"),
         ]
         form += [("scope", s) for s in params["scope"].split() if s.startswith(ISSUER)]
@@ -253,6 +262,7 @@ def test_scale_out_device_flow_across_processes(cluster: Cluster) -> None:  # AU
         assert review.status_code == 200 and 'name="step" value="decide"' in review.text, review.text[:1500]
         decision = [
             ("csrf", form_value(review.text, CSRF_RE)),
+            ("disclosure", form_value(review.text, DISCLOSURE_RE)),
             ("step", "decide"),
             ("user_code", dc["user_code"]),
             ("action", "allow"),

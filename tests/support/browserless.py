@@ -15,6 +15,8 @@ import httpx
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 FLOW_RE = re.compile(r'name="flow" value="([^"]*)"')
 NEXT_RE = re.compile(r'name="next" value="([^"]*)"')
+DISCLOSURE_RE = re.compile(r'name="disclosure" value="([^"]*)"')
+SCREEN_RE = re.compile(r'name="screen" value="([^"]*)"')
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -72,6 +74,7 @@ class Browser:
         data: list[tuple[str, str]] = [
             ("csrf", form_value(html, CSRF_RE)),
             ("flow", form_value(html, FLOW_RE)),
+            ("disclosure", form_value(html, DISCLOSURE_RE)),
             ("action", "allow" if allow else "deny"),
         ]
         data += [("scope", s) for s in scopes]
@@ -81,6 +84,17 @@ class Browser:
             headers={"content-type": "application/x-www-form-urlencoded"},
             follow_redirects=False,
         )
+
+    def screen(self, page: httpx.Response, go_on: bool = True) -> httpx.Response:
+        """Answer a screen before consent (testing warning, unverified app): go on, or back."""
+        html = page.text
+        data = {
+            "csrf": form_value(html, CSRF_RE),
+            "flow": form_value(html, FLOW_RE),
+            "screen": form_value(html, SCREEN_RE),
+            "action": "continue" if go_on else "back",
+        }
+        return self.follow(self.http.post(self.base + "/authorize/screen", data=data, follow_redirects=False))
 
     def authorize(self, params: dict[str, str]) -> httpx.Response:
         return self.follow(self.get(self.base + "/authorize?" + urlencode(params)))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from consentry.domain.accounts import service as accounts
 from consentry.domain.clients import service as clients
+from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher
 from consentry.settings import Settings
 from consentry.storage.db import Database
@@ -46,6 +47,9 @@ class Seeder:
         owner: str = "owner@example.com",
         status: str = "production",
         project: str | None = None,
+        verified: bool = True,
+        user_type: str = "external",
+        test_users: list[str] | None = None,
         **kwargs: object,
     ) -> SeededClient:
         with self.db.unit_of_work() as s:
@@ -54,7 +58,16 @@ class Seeder:
             if name is None:
                 self._project_n += 1
                 name = f"Project {self._project_n}"
-            proj = clients.find_project(s, name) or clients.create_project(s, name, user, status=status)
+            proj = clients.find_project(s, name)
+            if proj is None:
+                proj = clients.create_project(s, name, user, status=status, user_type=user_type)
+                if verified:
+                    # A reviewed app by default: every scope declared and approved, so tests of
+                    # the protocol meet no policy screen; policy tests ask for less.
+                    every = sorted(Catalogue(self.settings.issuer).by_uri)
+                    proj.declared_scopes = every
+                    proj.approved_scopes = every
+                proj.test_users = [e.lower() for e in test_users or []]
             if client_type == "web" and redirect_uris is None:
                 redirect_uris = ["https://app.example.org/callback"]
             new = clients.create_client(

@@ -10,10 +10,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
+from sqlalchemy.orm import Session
 
 from consentry.cli.context import unit_of_work
 from consentry.cli.output import console, emit, fail
 from consentry.domain.accounts import service
+from consentry.domain.events.emit import emit as emit_event
+from consentry.settings import Settings
 
 org_app = typer.Typer(help="Organizations (a domain).", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
@@ -32,6 +35,12 @@ def _read_password(password_stdin: bool, as_json: bool) -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def _tell_apps(session: Session, settings: Settings, email: str, event: str) -> None:
+    """Queue the RISC ``event`` for the apps the user shared their identity with (DATA-4)."""
+    user = service.require_user(session, email)
+    emit_event(session, event=event, user_id=user.id, issuer=settings.issuer_url)
 
 
 def _when(ts: int | None) -> str:
@@ -107,8 +116,9 @@ def user_show(email: str, json_: JsonOpt = False) -> None:
 @user_app.command("set-password", help="Replace a user's password; it is read from standard input.")
 def user_set_password(email: str, password_stdin: PasswordStdin = False, json_: JsonOpt = False) -> None:
     password = _read_password(password_stdin, json_)
-    with unit_of_work(json_) as (session, _s, _h):
+    with unit_of_work(json_) as (session, settings, _h):
         user, sessions = service.set_password(session, email, password, actor=ACTOR)
+        _tell_apps(session, settings, user.email, "sessions-revoked")
         out = {
             "email": user.email,
             "password_changed_at": user.password_changed_at,
@@ -119,8 +129,10 @@ def user_set_password(email: str, password_stdin: PasswordStdin = False, json_: 
 
 @user_app.command("disable", help="Stop a user signing in; revokes their tokens and browser sessions.")
 def user_disable(email: str, json_: JsonOpt = False) -> None:
-    with unit_of_work(json_) as (session, _s, _h):
+    with unit_of_work(json_) as (session, settings, _h):
         ended = service.disable_user(session, email, actor=ACTOR)
+        if ended.changed:
+            _tell_apps(session, settings, ended.email, "account-disabled")
         out = {
             "email": ended.email,
             "disabled": True,
@@ -133,15 +145,20 @@ def user_disable(email: str, json_: JsonOpt = False) -> None:
 
 @user_app.command("enable", help="Let a disabled user sign in again (revoked tokens stay revoked).")
 def user_enable(email: str, json_: JsonOpt = False) -> None:
-    with unit_of_work(json_) as (session, _s, _h):
+    with unit_of_work(json_) as (session, settings, _h):
         changed = service.enable_user(session, email, actor=ACTOR)
+        if changed:
+            _tell_apps(session, settings, email, "account-enabled")
         out = {"email": email.strip().lower(), "disabled": False, "changed": changed}
     emit(out, json_)
 
 
 @user_app.command("delete", help="Delete a user with their tokens, grants and sessions (not project owners).")
 def user_delete(email: str, json_: JsonOpt = False) -> None:
-    with unit_of_work(json_) as (session, _s, _h):
+    with unit_of_work(json_) as (session, settings, _h):
+        # Before the deletion, which takes the grants that say which apps to tell; a refused
+        # deletion rolls the events back with it.
+        _tell_apps(session, settings, email, "account-purged")
         gone = service.delete_user(session, email, actor=ACTOR)
         out = {
             "email": gone.email,

@@ -32,7 +32,7 @@ def demo(
         elif demo_data.is_loaded(session):
             state = "already loaded"
         else:
-            counts = demo_data.load(session, hasher, settings.secret_key)
+            counts = demo_data.load(session, hasher, settings.secret_key, settings.issuer)
             state = "loaded"
         out: dict[str, Any] = {
             "demo": state,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from consentry.cli import accounts, clients, demo, outbox, projects, purge, review, scopes
+from consentry.cli import accounts, clients, demo, events, outbox, projects, purge, review, scopes
 from consentry.cli.output import emit
 from consentry.cli.scan import scan_command
 
@@ -26,6 +26,7 @@ app.add_typer(projects.project_app, name="project")
 app.add_typer(clients.client_app, name="client")
 app.add_typer(review.review_app, name="review")
 app.add_typer(outbox.outbox_app, name="outbox")
+app.add_typer(events.events_app, name="events")
 app.command("demo", help="Load demo data: an organization, users, a project with three clients.")(demo.demo)
 app.add_typer(scopes.scopes_app, name="scopes")
 app.command("scan", help="Scopes a source tree requests and the verification they need.")(scan_command)

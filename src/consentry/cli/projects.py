@@ -1,4 +1,5 @@
-"""``consentry project``: create, list, show, declare scopes, test users (VERIFY-1, VERIFY-2)."""
+"""``consentry project``: create, list, show, declare scopes, test users, suspend and reinstate
+(VERIFY-1, VERIFY-2, LIMIT-6)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.table import Table
 from consentry.cli.output import console, emit, fail
 from consentry.cli.services import JsonOpt, Services, clients_table, services, short
 from consentry.domain.clients.service import client_summary
+from consentry.domain.projects.suspension import Suspension
 from consentry.domain.scopes.catalogue import CLASSES
 from consentry.storage.tables import Project
 
@@ -92,6 +94,10 @@ def _project_details(sv: Services, project: Project) -> dict[str, Any]:
             "logo": project.logo_png is not None,
         },
         "verification": status.as_dict(),
+        "suspended": project.suspended_at is not None,
+        "suspended_reason": project.suspended_reason or None,
+        "unverified_users": project.unverified_users,
+        "unverified_user_cap": sv.settings.unverified_user_cap,
     }
 
 
@@ -113,6 +119,8 @@ def project_show(project: str, json_: JsonOpt = False) -> None:
             "user type": out["user_type"],
             "members": ", ".join(f"{m['email']} ({m['role']})" for m in out["members"]) or "-",
             "test users": len(out["test_users"]),
+            "suspended": out["suspended_reason"] or "no",
+            "unverified users": f"{out['unverified_users']} of {out['unverified_user_cap']}",
             "verification": v["headline"],
             "next action": v["next_action"],
         },
@@ -163,3 +171,34 @@ def project_test_users(
 
 
 # --- clients -----------------------------------------------------------------------------------------
+
+
+@project_app.command(
+    "suspend",
+    help="Suspend an app that breaks the rules: revoke every token and code now, refuse every new "
+    "request with the reason (LIMIT-6).",
+)
+def project_suspend(
+    project: str,
+    reason: Annotated[str, typer.Option(help="Why; users and the developer read it.")],
+    json_: JsonOpt = False,
+) -> None:
+    with services(json_) as sv:
+        row, cut = Suspension(sv.projects).suspend(project, reason)
+        out = {
+            "project": row.name,
+            "suspended": True,
+            "reason": row.suspended_reason,
+            "revoked": {"tokens": cut.tokens, "codes": cut.codes, "device_codes": cut.device_codes},
+        }
+    emit(out, json_)
+
+
+@project_app.command(
+    "reinstate", help="Lift a suspension; revoked tokens stay revoked (users consent again)."
+)
+def project_reinstate(project: str, json_: JsonOpt = False) -> None:
+    with services(json_) as sv:
+        row = Suspension(sv.projects).reinstate(project)
+        out = {"project": row.name, "suspended": False}
+    emit(out, json_)

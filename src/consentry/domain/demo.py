@@ -25,6 +25,7 @@ from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.clients import service as clients
 from consentry.domain.data import sample
+from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.secrets import Hasher, derive_key
 from consentry.errors import DomainError
 from consentry.storage.tables import Client, Project
@@ -75,7 +76,7 @@ def is_loaded(session: Session) -> bool:
     return clients.find_project(session, PROJECT) is not None
 
 
-def load(session: Session, hasher: Hasher, root_secret: str) -> dict[str, int]:
+def load(session: Session, hasher: Hasher, root_secret: str, issuer: str) -> dict[str, int]:
     """Create the organization, users, sample data, project and clients; returns the sample counts."""
     accounts.add_org(session, ORG_DOMAIN, ORG_NAME)
     users = [
@@ -84,6 +85,11 @@ def load(session: Session, hasher: Hasher, root_secret: str) -> dict[str, int]:
     ]
     counts = sample.seed(session, users)
     project = clients.create_project(session, PROJECT, users[0], status="production")
+    # A verified app: every scope declared and approved, so the demo walks the consent flow a
+    # real user of a reviewed app sees (no unverified-app screen).
+    catalogue = Catalogue(issuer)
+    project.declared_scopes = sorted(catalogue.by_uri)
+    project.approved_scopes = sorted(catalogue.by_uri)
     for client_type, name, uris in CLIENTS:
         new = clients.create_client(session, hasher, project, client_type, name=name, redirect_uris=uris)
         if new.client_secret is not None:

@@ -28,6 +28,10 @@ from consentry.storage.tables.base import now
 CODES, DEVICES, TOKENS = AuthorizationCode.__table__, DeviceCode.__table__, Token.__table__
 
 
+#: Live refresh tokens a user keeps per client (settings.refresh_tokens_per_client).
+REFRESH_LIMIT = 100
+
+
 def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
     """Every kind of read the batch needs, each one statement for all requests, all sent first."""
     at = now()
@@ -50,7 +54,7 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
     with sql.pipelined(conn):
         pending: list[Any] = [submit(keys) if keys else sql.Done({}) for keys, submit in wanted]
         consents_pending: Any = (
-            sql.consents_by_session(conn, sessions, consent_clients) if consent_clients else sql.Done({})
+            sql.consents_by_session(conn, sessions, consent_clients, at) if consent_clients else sql.Done({})
         )
         results = [p.result() for p in pending]
         consents = consents_pending.result()
@@ -71,9 +75,7 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
                 code=codes.get(i.code_hash) if i.code_hash else None,
                 device=devices.get(i.device_hash) if i.device_hash else None,
                 accounts=tuple(accounts.get(i.session_hash, ())) if i.session_hash else (),
-                consents=consents.get((i.session_hash, i.client_id), {})
-                if i.session_hash and i.client_id
-                else {},
+                **_consents(consents.get((i.session_hash, i.client_id), {}) if i.session_hash else {}),
                 nonce_used=bool(i.nonce and i.client_id and (i.client_id, i.nonce) in used),
             )
         )
@@ -98,7 +100,9 @@ _CLAIMS: _Claims = [
 ]
 
 
-def write_batch(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
+def write_batch(
+    conn: Connection, items: Sequence[Changes], refresh_limit: int = REFRESH_LIMIT
+) -> list[Outcome]:
     """Decide every claim first, then write what the winners carry, all in one transaction."""
     at = now()
     outcomes = [Outcome.COMMITTED] * len(items)
@@ -143,6 +147,13 @@ def write_batch(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.
     sql.insert_tokens(conn, tokens)
+    # A new grant (not a rotation, which retires the token it replaces) may pass the limit.
+    holders = [
+        (r["user_id"], r["client_pk"])
+        for r in tokens
+        if r.get("refresh_hash") and r.get("user_id") is not None and r.get("grant_type") != "refresh_token"
+    ]
+    sql.revoke_oldest_refresh(conn, holders, refresh_limit, at)
     sql.insert_codes(conn, codes)
     sql.revoke_families(conn, families, at)
     sql.record_polls(conn, polls)
@@ -206,7 +217,7 @@ def _durable_sqlite(conn: Connection) -> None:
 class BatchedTokenStore:
     """The one :class:`~consentry.domain.tokens.store.TokenStore` of a running server."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, refresh_limit: int = REFRESH_LIMIT) -> None:
         # SQLite work is CPU in this process: run it on the loop, only the fsync in a thread.
         # PostgreSQL work is round trips to another process: the loop must not wait on them.
         networked = db.engine.dialect.name != "sqlite"
@@ -219,7 +230,7 @@ class BatchedTokenStore:
         )
         self.writer: GroupCommit[Changes, Outcome] = GroupCommit(
             db.engine,
-            write_batch,
+            partial(write_batch, refresh_limit=refresh_limit),
             name="consentry-token-writer",
             on_connect=_durable_sqlite,
             commit_in_thread=True,
@@ -250,3 +261,11 @@ class BatchedTokenStore:
     def close(self) -> None:
         self.reader.close()
         self.writer.close()
+
+
+def _consents(grants: dict[int, tuple[frozenset[str], int | None]]) -> dict[str, Any]:
+    """Found's two views of the session's grants: scopes, and lapse times where there are any."""
+    return {
+        "consents": {user: scopes for user, (scopes, _) in grants.items()},
+        "consent_lapses": {user: lapses for user, (_, lapses) in grants.items() if lapses is not None},
+    }

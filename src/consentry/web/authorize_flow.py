@@ -1,13 +1,18 @@
-"""The authorization endpoint's decisions: which account, whether to ask consent, and the code.
+"""The authorization endpoint's flow: which account, the policy gate, the screens, consent, code.
 
-States (one diagram, docs/flows.md):
-  validate -> [no account] sign-in -> [several] choose -> [new scopes | prompt=consent] consent -> code
-Each pause stores an Interaction row (shared by all processes) that the next step resumes.
+States (one diagram, docs/flows.md)::
 
-Like every protocol endpoint, a request is one token-store lookup (the client, the browser's
-accounts and their consent to this client, the nonce), a decision made on those records alone
-while Authlib runs (:meth:`AuthorizeFlow.decide`), then one commit of the code it issued. Only a
-pause (sign-in, account choice, consent) writes through a unit of work.
+  validate -> [no account] sign-in -> [several] choose -> gate
+    gate: refuse -> page or error redirect | screen (testing, unverified) -> gate again
+          | [new scopes | prompt=consent] consent -> code | code
+
+Each pause stores an Interaction row (``web/flow_store.py``) that the next step resumes.
+
+Like every protocol endpoint, a request is one token-store lookup (the client with its project's
+policy facts, the browser's accounts and their consent to this client, the nonce), a decision on
+those records alone while Authlib runs (:meth:`AuthorizeFlow.decide`: Authlib's checks, then the
+domain's entry point ``domain/consent/entry.plan``), then one commit of the code it issued.
+Only a pause, a screen or a consent writes through a unit of work.
 """
 
 from __future__ import annotations
@@ -15,30 +20,25 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error
-from authlib.oidc.core.errors import (
-    AccountSelectionRequiredError,
-    ConsentRequiredError,
-    LoginRequiredError,
-)
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oidc.core.errors import AccountSelectionRequiredError, ConsentRequiredError, LoginRequiredError
 from starlette.concurrency import run_in_threadpool
 
 from consentry.domain.clients.redirect_uris import display_authority
 from consentry.domain.clients.snapshot import ClientCache
-from consentry.domain.consent import service as consent
-from consentry.domain.scopes.catalogue import SIGN_IN
-from consentry.domain.secrets import new_secret
+from consentry.domain.consent import entry
+from consentry.domain.policy.checks.unverified_app import CAP_REACHED
+from consentry.domain.policy.decision import Decision
+from consentry.domain.policy.facts import Standing, Subject
 from consentry.domain.tokens.records import UserRecord
 from consentry.domain.tokens.store import Found, Lookup, TokenStore
 from consentry.domain.tokens.store import Outcome as Committed
 from consentry.protocol.oauth2.exchange import Exchange, bound
 from consentry.protocol.oauth2.issuer import with_issuer
 from consentry.protocol.oauth2.params import param_error
+from consentry.protocol.oauth2.policy import PolicyRefusal
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.protocol.starlette import StarletteOAuth2Request
-from consentry.storage.tables import Interaction
 from consentry.storage.tables.base import now
 from consentry.web.authorize_outcome import (
     Outcome,
@@ -48,19 +48,21 @@ from consentry.web.authorize_outcome import (
     first_param,
     matches_hint,
     page_error,
+    pick_account,
 )
+from consentry.web.authorize_steps import FlowSteps
+from consentry.web.consent_view import Page
 from consentry.web.session import BrowserState, Sessions
 
 
-class AuthorizeFlow:
+class AuthorizeFlow(FlowSteps):
     def __init__(
         self, server: ConsentryServer, sessions: Sessions, store: TokenStore, clients: ClientCache
     ) -> None:
+        super().__init__(server.ctx, sessions)
         self.server = server
-        self.sessions = sessions
         self.store = store
         self.clients = clients
-        self.ctx = server.ctx
 
     # --- the endpoint -------------------------------------------------------------------
     def lookup_for(self, state: BrowserState, params: list[tuple[str, str]]) -> Lookup:
@@ -76,12 +78,15 @@ class AuthorizeFlow:
         params: list[tuple[str, str]],
         chosen_id: int | None = None,
         flow: str | None = None,
+        passed: frozenset[str] = frozenset(),
     ) -> tuple[Outcome, Exchange]:
-        """One lookup, then the decision on what it found; nothing is written yet."""
+        """One lookup (and, for an unverified app, who was counted), then the decision on what it
+        found; nothing is written yet."""
         found = await self.store.lookup(self.lookup_for(state, params))
+        counted = await self.counted_for(found, params)
         exchange = Exchange(found)
         with bound(exchange):
-            return self.decide(found, params, chosen_id, flow), exchange
+            return self.decide(found, params, chosen_id, flow, passed, counted), exchange
 
     async def run(
         self,
@@ -91,9 +96,10 @@ class AuthorizeFlow:
         flow: str | None = None,
         *,
         address: str,
+        passed: frozenset[str] = frozenset(),
     ) -> Outcome:
         """``address`` is the client's (web/client_address.py), for the anonymous writers' quota."""
-        out, exchange = await self.prepare(state, params, chosen_id, flow)
+        out, exchange = await self.prepare(state, params, chosen_id, flow, passed)
         return await self.complete(out, exchange, state, params, address, flow)
 
     async def complete(
@@ -105,13 +111,17 @@ class AuthorizeFlow:
         address: str,
         flow: str | None = None,
     ) -> Outcome:
-        """Store what the decision needs stored: the code, or the paused flow."""
+        """Store what the decision needs stored: the code, the paused flow, the page's disclosure."""
         if out.kind == "code":
             if flow:
-                await run_in_threadpool(self._finish, flow)
+                await run_in_threadpool(self.flows.finish, flow)
             return await self.commit_code(out, exchange)
+        if out.page is not None:
+            return await run_in_threadpool(self.present, out, state, params)
         if out.pause:
-            return await run_in_threadpool(self._pause, out, state, params, address)
+            return await run_in_threadpool(self.pause_signin, out, state, params, address)
+        if out.notice is not None and out.project_id is not None:
+            await run_in_threadpool(self.notify, out.project_id, out.notice)
         return out
 
     async def commit_code(self, out: Outcome, exchange: Exchange) -> Outcome:
@@ -124,17 +134,29 @@ class AuthorizeFlow:
         return page_error("temporarily_unavailable", 503, "The app's settings changed just now. Try again.")
 
     def decide(
-        self, found: Found, params: list[tuple[str, str]], chosen_id: int | None, flow: str | None
+        self,
+        found: Found,
+        params: list[tuple[str, str]],
+        chosen_id: int | None,
+        flow: str | None,
+        passed: frozenset[str] = frozenset(),
+        counted: frozenset[int] | None = None,
     ) -> Outcome:
         """The whole decision on prefetched records; call inside ``bound(exchange)``."""
         try:
-            return self._decide(found, params, chosen_id, flow)
+            return self._decide(found, params, chosen_id, flow, passed, counted)
         except ValueError:
             # Authlib refuses to build an error whose description would echo non-ASCII input.
             return page_error("invalid_request", 400, "The app sent a malformed request.")
 
     def _decide(
-        self, found: Found, params: list[tuple[str, str]], chosen_id: int | None, flow: str | None
+        self,
+        found: Found,
+        params: list[tuple[str, str]],
+        chosen_id: int | None,
+        flow: str | None,
+        passed: frozenset[str],
+        counted: frozenset[int] | None,
     ) -> Outcome:
         req = build_request(self.ctx.issuer, params)
         data = req.payload.data
@@ -151,7 +173,7 @@ class AuthorizeFlow:
             grant = None
         accounts = accounts_for_hd([a.user for a in found.accounts], data.get("hd"))
         hint = data.get("login_hint")
-        user = self._pick(accounts, hint, chosen_id)
+        user = pick_account(accounts, hint, chosen_id)
         if grant is None:
             if user is None:
                 many = len(accounts) > 1 and not hint
@@ -183,34 +205,69 @@ class AuthorizeFlow:
             )
         requested = (req.scope or "").split()
         have = found.consents.get(user.id, frozenset())
-        to_ask = self._to_ask(have, requested, prompts)
-        if to_ask:
+        plan = self._plan(grant, user, requested, have, prompts, passed, counted)
+        if plan.refused:
+            return self.refusal(plan.decision, grant, req)
+        if plan.screen or plan.consent_due:
             if none:
                 return error_outcome(
                     ConsentRequiredError(redirect_uri=redirect_uri, state=data.get("state")), self.ctx.issuer
                 )
+            page = Page(
+                grant.client.row.id, user.email, user.name, tuple(requested), plan.to_ask, plan.screen
+            )
             return Outcome(
-                "consent",
+                "screen" if plan.screen else "consent",
                 flow=flow or "",
                 pause=not flow,
                 pause_user_id=user.id,
-                context=self._consent_context(grant, user, requested, to_ask),
+                page=page,
+                passed=passed,
+                project_id=grant.client.row.project_id,
+                context={"redirect_host": display_authority(redirect_uri)},
             )
-        return self.issue(found, req, grant, user, requested, have)
+        return self.issue(found, req, grant, user, requested, have, found.consent_lapses.get(user.id))
 
-    @staticmethod
-    def _to_ask(have: frozenset[str], requested: list[str], prompts: set[str]) -> list[str]:
-        """Scopes the consent page offers: new ones, or all on first use and with prompt=consent."""
-        if "consent" in prompts or not have:
-            return requested
-        return [s for s in requested if s not in have]  # AUTH2-3: ask only for the new ones
+    def _plan(
+        self,
+        grant: Any,
+        user: UserRecord,
+        requested: list[str],
+        have: frozenset[str],
+        prompts: set[str],
+        passed: frozenset[str],
+        counted: frozenset[int] | None,
+    ) -> entry.Plan:
+        cap = self.ctx.settings.unverified_user_cap
+        return entry.plan(
+            grant.client.row.app,
+            Subject(user.id, user.email, user.hosted_domain),
+            requested,
+            have,
+            classes=self.ctx.catalogue.classes,
+            now=now(),
+            prompts=prompts,
+            passed=passed,
+            standing=None if counted is None else Standing(cap, user.id in counted),
+        )
 
-    def _pick(self, accounts: list[UserRecord], hint: str | None, chosen_id: int | None) -> UserRecord | None:
-        if chosen_id is not None:
-            return next((a for a in accounts if a.id == chosen_id), None)
-        if hint:
-            return next((a for a in accounts if matches_hint(a, hint)), None)
-        return accounts[0] if len(accounts) == 1 else None
+    def refusal(self, decision: Decision, grant: Any, req: StarletteOAuth2Request) -> Outcome:
+        """The gate's refusal: back to the app when the app can fix it, else a page for the user."""
+        if decision.redirect:
+            err = PolicyRefusal(
+                decision.error or "access_denied",
+                decision.explanation,
+                redirect_uri=grant.redirect_uri,
+                state=req.payload.state,
+            )
+            out = error_outcome(err, self.ctx.issuer)
+        else:
+            out = page_error(decision.error or "access_denied", 403, decision.explanation)
+            assert out.context is not None
+            out.context["reason"] = decision.reason_code
+        if decision.tell_developer:
+            out = replace(out, notice=decision, project_id=grant.client.row.project_id)
+        return out
 
     def _redirect_error(self, req: StarletteOAuth2Request, cls: type[OAuth2Error]) -> OAuth2Error:
         client = self.server.query_client(req.payload.client_id or "")
@@ -221,22 +278,6 @@ class AuthorizeFlow:
         )
         return cls(redirect_uri=uri, state=req.payload.state)
 
-    def _consent_context(
-        self, grant: Any, user: UserRecord, requested: list[str], to_ask: list[str]
-    ) -> dict[str, Any]:
-        catalogue = self.ctx.catalogue
-        client = grant.client.row
-        sign_in = [catalogue.by_uri[s] for s in requested if s in SIGN_IN]
-        data_scopes = [catalogue.by_uri[s] for s in to_ask if s not in SIGN_IN and s in catalogue.by_uri]
-        return {
-            "client": client,
-            "project": {"name": client.project_name, "status": client.project_status},
-            "user": user,
-            "sign_in": sign_in,
-            "data_scopes": data_scopes,
-            "redirect_host": display_authority(grant.redirect_uri),
-        }
-
     def issue(
         self,
         found: Found,
@@ -245,6 +286,7 @@ class AuthorizeFlow:
         user: UserRecord,
         requested: list[str],
         have: frozenset[str],
+        lapses_at: int | None = None,
     ) -> Outcome:
         """Authlib writes the code into the exchange; the caller commits it (:meth:`commit_code`)."""
         data = req.payload.data
@@ -253,119 +295,112 @@ class AuthorizeFlow:
             scope += sorted(s for s in have if s not in scope)  # AUTH2-3: union with what was granted
         auth_time = next((a.authenticated_at for a in found.accounts if a.user.id == user.id), None)
         req.consentry.update(
-            scope=" ".join(scope), offline=data.get("access_type") == "offline", auth_time=auth_time or now()
+            scope=" ".join(scope),
+            offline=data.get("access_type") == "offline",
+            auth_time=auth_time or now(),
+            grant_lapses_at=lapses_at,
         )
         _status, _body, headers = self.server.create_authorization_response(req, grant_user=user, grant=grant)
         return Outcome("code", location=with_issuer(dict(headers).get("Location", ""), self.ctx.issuer))
 
-    # --- consent decision ---------------------------------------------------------------
-    async def decide_consent(
-        self, state: BrowserState, flow: str, allow: bool, checked: list[str]
-    ) -> Outcome:
-        row = await run_in_threadpool(self._resume_row, state, flow)
-        if row is None or row[1] is None:
-            return page_error("expired", 400, "This sign-in request expired. Start again from the app.")
-        params, user_id = row
-        found = await self.store.lookup(self.lookup_for(state, params))
-        user = next((a.user for a in found.accounts if a.user.id == user_id), None)
-        req = build_request(self.ctx.issuer, params)
+    # --- the user's answers: a screen passed, consent given or refused -----------------
+    async def _resumed(
+        self, state: BrowserState, flow: str
+    ) -> tuple[Outcome | None, Any, Found, UserRecord | None, StarletteOAuth2Request, Any]:
+        """A paused flow read again: (an outcome that ends it, or None), paused, found, user, req, grant."""
+        paused = await run_in_threadpool(self.flows.read, state, flow)
+        if paused is None or paused.user_id is None:
+            expired = page_error("expired", 400, "This sign-in request expired. Start again from the app.")
+            return expired, None, Found(), None, build_request(self.ctx.issuer, []), None
+        found = await self.store.lookup(self.lookup_for(state, paused.params))
+        user = next((a.user for a in found.accounts if a.user.id == paused.user_id), None)
+        req = build_request(self.ctx.issuer, paused.params)
         if user is None:
-            await run_in_threadpool(self._finish, flow)
-            return page_error("signed_out", 400, "You were signed out. Start again from the app.")
-        refused: OAuth2Error | None = None
+            await run_in_threadpool(self.flows.finish, flow)
+            signed_out = page_error("signed_out", 400, "You were signed out. Start again from the app.")
+            return signed_out, paused, found, None, req, None
         with bound(Exchange(found)):  # no await in here: the database is forbidden in this span
             try:
                 grant = self.server.get_consent_grant(req, end_user=user)
             except OAuth2Error as err:
-                refused = err
-        if refused is not None:
-            await run_in_threadpool(self._finish, flow)
-            return error_outcome(refused, self.ctx.issuer)
-        if not allow:
-            await run_in_threadpool(self._finish, flow)
-            denied = AccessDeniedError(redirect_uri=grant.redirect_uri, state=req.payload.state)
-            return error_outcome(denied, self.ctx.issuer)
+                await_finish = error_outcome(err, self.ctx.issuer)
+                grant = None
+        if grant is None:
+            await run_in_threadpool(self.flows.finish, flow)
+            return await_finish, paused, found, user, req, None
+        return None, paused, found, user, req, grant
+
+    async def pass_screen(
+        self, state: BrowserState, flow: str, screen: str, go_on: bool, *, address: str
+    ) -> Outcome:
+        """Back (the default) ends the request with ``access_denied``; going on past the
+        unverified-app screen counts the user toward the app's cap, once and atomically."""
+        ended, paused, _found, user, req, grant = await self._resumed(state, flow)
+        if ended is not None:
+            return ended
+        assert user is not None
+        if not go_on:
+            await run_in_threadpool(self.flows.finish, flow)
+            return self.denied(grant, req)
+        out, exchange = await self.prepare(state, paused.params, user.id, flow, paused.passed)
+        if out.kind != "screen" or out.page is None or out.page.screen != screen:
+            return await self.complete(out, exchange, state, paused.params, address, flow)
+        project = out.project_id
+        if (
+            screen == "unverified"
+            and project is not None
+            and not await run_in_threadpool(self.count, project, user.id)
+        ):
+            await run_in_threadpool(self.flows.finish, flow)
+            return self.refusal(CAP_REACHED, grant, req)
+        passed = paused.passed | {screen}
+        if not await run_in_threadpool(self.flows.hold, state, flow, user.id, passed):
+            return page_error("expired", 400, "This sign-in request expired. Start again from the app.")
+        return await self.run(state, paused.params, user.id, flow, address=address, passed=passed)
+
+    async def decide_consent(
+        self, state: BrowserState, flow: str, allow: bool, checked: list[str], digest: str = ""
+    ) -> Outcome:
+        ended, paused, found, user, req, grant = await self._resumed(state, flow)
+        if ended is not None:
+            return ended
+        assert user is not None
         requested = (req.scope or "").split()
         prompts = set((req.payload.data.get("prompt") or "").split())
-        offered = set(self._to_ask(found.consents.get(user.id, frozenset()), requested, prompts))
-        # Only an explicit tick grants a data scope (CONSENT-6); sign-in scopes come with the click.
-        agreed = [s for s in requested if s in SIGN_IN or (s in checked and s in offered)]
-        # A data scope shown again and left unticked is withdrawn, not silently kept.
-        withdrawn = [s for s in offered if s not in SIGN_IN and s not in agreed]
-        client_pk = grant.client.row.id
-        have = await run_in_threadpool(self._grant, flow, user, client_pk, agreed, withdrawn)
-        if have is None:  # the same consent sent twice: the first one took the flow
+        have = found.consents.get(user.id, frozenset())
+        counted = await self.counted_for(found, paused.params)
+        plan = self._plan(grant, user, requested, have, prompts, paused.passed, counted)
+        if plan.refused:  # the app was suspended, the user removed from its testers, ...
+            await run_in_threadpool(self.flows.finish, flow)
+            return await self.complete(
+                self.refusal(plan.decision, grant, req), Exchange(found), state, paused.params, "", flow
+            )
+        page = Page(grant.client.row.id, user.email, user.name, tuple(requested), plan.to_ask, plan.screen)
+        if plan.screen or not plan.to_ask:
+            # A screen is due after all, or nothing is left to ask: decide the request again.
+            out = Outcome("screen" if plan.screen else "consent", flow=flow, page=page)
+            if not plan.screen:
+                exchange = Exchange(found)
+                with bound(exchange):
+                    out = self.issue(
+                        found, req, grant, user, requested, have, found.consent_lapses.get(user.id)
+                    )
+                return await self.complete(out, exchange, state, paused.params, "", flow)
+            return await run_in_threadpool(self.present, out, state, paused.params)
+        recorded = await run_in_threadpool(
+            self.record, flow, page, user, grant.client.row, requested, checked, allow, digest
+        )
+        if recorded == "changed":  # the app's details changed while the page was open: show again
+            return await run_in_threadpool(
+                self.present, Outcome("consent", flow=flow, page=page), state, paused.params
+            )
+        if recorded is None:  # the same consent sent twice: the first one took the flow
             return page_error("expired", 400, "This sign-in request expired. Start again from the app.")
-        found = replace(found, consents={**found.consents, user.id: frozenset(have)})
+        if not allow or recorded.granted is None:
+            return self.denied(grant, req)
+        granted = recorded.granted
+        found = replace(found, consents={**found.consents, user.id: granted})
         exchange = Exchange(found)
         with bound(exchange):
-            out = self.issue(found, req, grant, user, requested, frozenset(have))
+            out = self.issue(found, req, grant, user, requested, granted, recorded.lapses_at)
         return await self.commit_code(out, exchange)
-
-    # --- interactions (the unit of work) ------------------------------------------------
-    def _pause(
-        self, out: Outcome, state: BrowserState, params: list[tuple[str, str]], address: str
-    ) -> Outcome:
-        with self.ctx.db.unit_of_work() as db:
-            if out.quota_client is not None:
-                refused = self.ctx.quotas.authorize(db, address, out.quota_client)
-                if refused is not None:
-                    over = page_error(
-                        "temporarily_unavailable",
-                        429,
-                        "Too many sign-in requests came from your network or for this app. "
-                        f"Wait {refused.retry_after} seconds and try again.",
-                    )
-                    assert over.context is not None
-                    over.context["retry_after"] = refused.retry_after
-                    return over
-            flow = self.pause(db, state, params, out.pause_user_id)
-        return replace(out, flow=flow, pause=False)
-
-    def pause(
-        self, db: Session, state: BrowserState, params: list[tuple[str, str]], user_id: int | None = None
-    ) -> str:
-        flow = new_secret(24)
-        db.add(
-            Interaction(
-                id_hash=self.ctx.hasher.hash(flow),
-                params={"pairs": params},
-                session_hash=self.sessions.sid_hash(state),
-                user_id=user_id,
-                expires_at=now() + self.ctx.settings.flow_ttl,
-            )
-        )
-        return flow
-
-    def resume(self, db: Session, state: BrowserState, flow: str) -> Interaction | None:
-        row = db.get(Interaction, self.ctx.hasher.hash(flow or ""))
-        if row is None or row.expires_at <= now() or row.session_hash != self.sessions.sid_hash(state):
-            return None
-        return row
-
-    def resume_params(
-        self, state: BrowserState, flow: str
-    ) -> tuple[list[tuple[str, str]], int | None] | None:
-        """The paused request's parameters and account, or None if expired or another browser's."""
-        return self._resume_row(state, flow)
-
-    def _resume_row(self, state: BrowserState, flow: str) -> tuple[list[tuple[str, str]], int | None] | None:
-        with self.ctx.db.unit_of_work() as db:
-            row = self.resume(db, state, flow)
-            if row is None:
-                return None
-            return [(str(k), str(v)) for k, v in row.params["pairs"]], row.user_id
-
-    def _finish(self, flow: str) -> None:
-        with self.ctx.db.unit_of_work() as db:
-            db.execute(delete(Interaction).where(Interaction.id_hash == self.ctx.hasher.hash(flow)))
-
-    def _grant(
-        self, flow: str, user: UserRecord, client_pk: int, agreed: list[str], withdrawn: list[str]
-    ) -> set[str] | None:
-        """Take the flow (once: a second POST of the same consent finds it gone) and record consent."""
-        with self.ctx.db.unit_of_work() as db:
-            taken = db.execute(delete(Interaction).where(Interaction.id_hash == self.ctx.hasher.hash(flow)))
-            if not taken.rowcount:  # type: ignore[attr-defined]
-                return None
-            return consent.grant(db, user.id, client_pk, agreed, actor=user.email, withdraw=withdrawn)

@@ -9,15 +9,17 @@ from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error, UnsupportedResponseTypeError
 
+from consentry.domain.policy.decision import Decision
 from consentry.protocol.oauth2.issuer import with_issuer
 from consentry.protocol.starlette import StarletteOAuth2Request
+from consentry.web.consent_view import Page
 
 
 @dataclass
 class Outcome:
     """What the endpoint should do next."""
 
-    kind: str  # "redirect" | "code" | "signin" | "choose" | "consent" | "error_page"
+    kind: str  # "redirect" | "code" | "signin" | "choose" | "consent" | "screen" | "error_page"
     location: str = ""
     flow: str = ""
     context: dict[str, Any] | None = None
@@ -26,6 +28,12 @@ class Outcome:
     pause_user_id: int | None = None
     #: Charge the anonymous-writers quota to this client before pausing (a visitor not signed in).
     quota_client: str | None = None
+    #: For "consent" and "screen": what the page asks (rendered with the app's disclosure).
+    page: Page | None = None
+    passed: frozenset[str] = frozenset()
+    #: The project concerned, and a policy refusal its developer should hear of.
+    project_id: int | None = None
+    notice: Decision | None = None
 
     @property
     def final(self) -> bool:
@@ -76,3 +84,12 @@ def matches_hint(user: Any, hint: str | None) -> bool:
 
 def first_param(params: list[tuple[str, str]], key: str) -> str | None:
     return next((v for k, v in params if k == key), None)
+
+
+def pick_account(accounts: list[Any], hint: str | None, chosen_id: int | None) -> Any:
+    """The account a request is for: the one chosen, the one hinted, or the only one."""
+    if chosen_id is not None:
+        return next((a for a in accounts if a.id == chosen_id), None)
+    if hint:
+        return next((a for a in accounts if matches_hint(a, hint)), None)
+    return accounts[0] if len(accounts) == 1 else None

@@ -59,6 +59,7 @@ ROUTES: Mapping[str, BodyRule] = {
     "/userinfo": PROTOCOL_FORM,
     "/tokeninfo": PROTOCOL_FORM,
     "/authorize/consent": BROWSER_FORM,
+    "/authorize/screen": BROWSER_FORM,
     "/signin": BROWSER_FORM,
     "/signout": BROWSER_FORM,
     "/accounts/choose": BROWSER_FORM,

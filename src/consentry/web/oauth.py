@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from consentry.web import consent_view
 from consentry.web.authorize_outcome import Outcome, page_error
 from consentry.web.client_address import client_address
 from consentry.web.render import error_page, render
@@ -36,9 +37,18 @@ def outcome_response(rt: Runtime, state: BrowserState, out: Outcome, request: Re
         resp = RedirectResponse("/signin?" + urlencode(query), status_code=302)
     elif out.kind == "choose":
         resp = RedirectResponse("/accounts/choose?" + urlencode({"flow": out.flow}), status_code=302)
-    elif out.kind == "consent":
+    elif out.kind in ("consent", "screen") and out.page is not None and out.context:
+        action = "/authorize/consent" if out.kind == "consent" else "/authorize/screen"
         resp = render(
-            "consent.html", flow=out.flow, csrf=rt.sessions.csrf_token(state), **(out.context or {})
+            out.page.template,
+            **consent_view.context(
+                out.context["disclosure"],
+                csrf=rt.sessions.csrf_token(state),
+                flow=out.flow,
+                switch_url="/accounts/choose?" + urlencode({"flow": out.flow}),
+            ),
+            form_action=action,
+            redirect_host=out.context.get("redirect_host"),
         )
     else:
         ctx = out.context or {}
@@ -69,7 +79,7 @@ async def authorize(request: Request) -> Response:
 async def authorize_continue(request: Request, flow: str = "") -> Response:
     rt = runtime(request)
     state = rt.sessions.state(request)
-    paused = await run_in_threadpool(rt.flow.resume_params, state, flow)
+    paused = await run_in_threadpool(rt.flow.flows.read, state, flow)
     if paused is None:
         out = page_error(
             "expired",
@@ -77,9 +87,28 @@ async def authorize_continue(request: Request, flow: str = "") -> Response:
             "This sign-in request expired or belongs to another browser. Start again from the app.",
         )
         return outcome_response(rt, state, out, request)
-    params, user_id = paused
     address = client_address(request.scope)
-    out = await rt.flow.run(state, params, chosen_id=user_id, flow=flow, address=address)
+    out = await rt.flow.run(
+        state, paused.params, chosen_id=paused.user_id, flow=flow, address=address, passed=paused.passed
+    )
+    return outcome_response(rt, state, out, request)
+
+
+@router.post("/authorize/screen", include_in_schema=False)
+async def authorize_screen(request: Request) -> Response:
+    """A screen the gate put before consent (testing warning, unverified app): back or go on."""
+    rt = runtime(request)
+    state = rt.sessions.state(request)
+    form = await request.form()
+    if not rt.sessions.check_csrf(state, str(form.get("csrf", ""))):
+        return error_page("Session check failed", "Reload the app and try again.", 403, "csrf")
+    out = await rt.flow.pass_screen(
+        state,
+        str(form.get("flow", "")),
+        str(form.get("screen", "")),
+        form.get("action") == "continue",
+        address=client_address(request.scope),
+    )
     return outcome_response(rt, state, out, request)
 
 
@@ -93,5 +122,6 @@ async def authorize_consent(request: Request) -> Response:
     flow = str(form.get("flow", ""))
     allow = form.get("action") == "allow"
     checked = [str(v) for v in form.getlist("scope")]
-    out = await rt.flow.decide_consent(state, flow, allow, checked)
+    digest = str(form.get("disclosure", ""))
+    out = await rt.flow.decide_consent(state, flow, allow, checked, digest)
     return outcome_response(rt, state, out, request)

@@ -41,6 +41,8 @@ class AuditTag(StrEnum):
     PROJECT_MEMBER_REMOVE = "project:member:remove"
     PROJECT_SCOPES = "project:scopes:declare"
     PROJECT_TEST_USERS = "project:test_users:change"
+    PROJECT_SUSPEND = "project:suspend"
+    PROJECT_REINSTATE = "project:reinstate"
     PROJECT_DOMAIN_VERIFY = "project:domain:verify"
     CLIENT_CREATE = "project:client:create"
     CLIENT_ROTATE = "project:client:rotate_secret"
@@ -57,3 +59,12 @@ class AuditTag(StrEnum):
     REVIEW_CANCEL = "review:project:cancel"
     REVIEW_EXPIRE = "review:project:expire"
     ASSESSMENT_RECORD = "review:assessment:record"
+    # --- users' control over their data (the account page) ---
+    CONSENT_REVOKE = "user:consent:revoke"
+    REPORT_APP = "user:app:report"
+    REVIEW_REPORT_CLOSE = "review:report:close"
+    # --- security events to apps (domain/events/) ---
+    PROJECT_EVENTS_ENDPOINT = "project:events_endpoint:change"
+    PROJECT_EVENTS_VERIFY = "project:events:verify"
+    USER_DELETION_REQUEST = "user:deletion:request"
+    SECURITY_EVENT_GIVE_UP = "security_event:give_up"

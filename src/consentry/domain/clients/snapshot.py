@@ -13,6 +13,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from consentry.domain.policy.facts import AppFacts
+
 DEFAULT_SIZE = 50_000
 
 
@@ -34,6 +36,8 @@ class ClientSnapshot:
     project_status: str
     redirect_uris: tuple[str, ...] = ()
     jwks: dict[str, Any] | None = field(default=None, compare=False)
+    #: The project's policy state, for the gate (domain/policy/).
+    app: AppFacts = field(default_factory=lambda: AppFacts(project_id=0), compare=False)
 
     @property
     def fingerprint(self) -> tuple[Any, ...]:
@@ -47,6 +51,14 @@ class ClientSnapshot:
             self.project_id,
             self.project_status,
             self.redirect_uris,
+            # The gate's inputs too: a change in who may use the app refuses what relied on it.
+            self.app.user_type,
+            self.app.org_domain,
+            self.app.declared,
+            self.app.approved,
+            self.app.test_users,
+            self.app.suspended,
+            self.app.assessment_date,
         )
 
 

@@ -7,28 +7,22 @@ from sqlalchemy.orm import Session
 
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
-from consentry.domain.scopes.catalogue import SIGN_IN
 from consentry.storage.tables import ConsentGrant
 from consentry.storage.tables.base import now
 
 
 def granted(session: Session, user_id: int, client_pk: int) -> set[str]:
+    """What the user granted the client and still holds (a lapsed grant holds nothing)."""
     row = _row(session, user_id, client_pk)
-    return set(row.scopes) if row else set()
+    if row is None or (row.lapses_at is not None and row.lapses_at <= now()):
+        return set()
+    return set(row.scopes)
 
 
 def _row(session: Session, user_id: int, client_pk: int) -> ConsentGrant | None:
     return session.scalar(
         select(ConsentGrant).where(ConsentGrant.user_id == user_id, ConsentGrant.client_pk == client_pk)
     )
-
-
-def missing(session: Session, user_id: int, client_pk: int, requested: list[str]) -> list[str]:
-    """Requested scopes the user has not granted yet (AUTH2-3: ask only for the new ones)."""
-    have = granted(session, user_id, client_pk)
-    if not have:
-        return list(requested)
-    return [s for s in requested if s not in have]
 
 
 def grant(
@@ -39,25 +33,32 @@ def grant(
     *,
     actor: str,
     withdraw: list[str] | None = None,
+    lapses_at: int | None = None,
+    protocol: str = "oauth2",
 ) -> set[str]:
-    """Add scopes to the grant and drop the ones the user unticked; returns the full granted set."""
+    """Add scopes to the grant and drop the ones the user unticked; returns the full granted set.
+
+    ``lapses_at`` (VERIFY-11, apps in Testing) makes the whole grant lapse then; a lapsed grant
+    is replaced, not merged into.
+    """
+    at = now()
     row = _row(session, user_id, client_pk)
     if row is None:
-        row = ConsentGrant(user_id=user_id, client_pk=client_pk, scopes=[])
+        row = ConsentGrant(user_id=user_id, client_pk=client_pk, scopes=[], created_at=at)
         session.add(row)
+    elif row.lapses_at is not None and row.lapses_at <= at:
+        row.scopes, row.created_at = [], at
     merged = sorted((set(row.scopes) - set(withdraw or [])) | set(scopes))
     row.scopes = merged
-    row.updated_at = now()
+    row.updated_at = at
+    if lapses_at is not None or row.lapses_at is None or row.lapses_at <= at:
+        row.lapses_at = lapses_at
+    # else: a later consent to sign-in scopes only keeps the lapse of the data scopes it joins.
     record(
         session,
         AuditTag.CONSENT_GRANT,
         actor=actor,
-        data={"client_pk": client_pk, "scopes": scopes, "withdrawn": withdraw or []},
+        data={"client_pk": client_pk, "scopes": scopes, "withdrawn": withdraw or [], "protocol": protocol},
         channel=Channel.WEB,
     )
     return set(merged)
-
-
-def split_sign_in(scopes: list[str]) -> tuple[list[str], list[str]]:
-    """(sign-in scopes, data scopes): only data scopes get a checkbox on the consent page."""
-    return [s for s in scopes if s in SIGN_IN], [s for s in scopes if s not in SIGN_IN]

@@ -5,6 +5,10 @@ Operators then need no separate mail worker. Every server process runs one: the 
 that has just queued mail calls :meth:`Mailer.wake_after_commit` for prompt delivery, without waiting
 for the interval; waking before the commit would find nothing due. A failing run is logged (one line)
 and retried at the next interval: the mailer never dies of it.
+
+Each turn also pushes the security events that are due (domain/events/deliver.py), when
+``start_mailer`` is given an ``events`` run: the same thread, the same claims-and-backoff shape,
+and a failure of one never stops the other.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -23,20 +27,26 @@ from consentry.domain.mail.smtp_url import SmtpConfig
 from consentry.domain.mail.transport import envelope_sender, one_line
 from consentry.storage.db import Database
 
+if TYPE_CHECKING:
+    from consentry.domain.events.deliver import EventReport
+
 log = logging.getLogger(__name__)
 
 #: Each wait is the interval times a random factor in this range, so processes do not run in step.
 JITTER = (0.8, 1.2)
 Run = Callable[[Callable[[], bool]], DeliveryReport]
+#: Pushes the due security events (domain/events/deliver.py ``runner``).
+EventsRun = Callable[[Callable[[], bool]], "EventReport"]
 
 
 class Mailer:
     """Handle on the mail thread: :meth:`wake` for a run now, :meth:`stop` at shutdown."""
 
-    def __init__(self, run: Run | None, interval: float) -> None:
+    def __init__(self, run: Run | None, interval: float, events: EventsRun | None = None) -> None:
         self.interval = interval
         self.runs = 0
         self._run = run
+        self._events = events
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -90,7 +100,26 @@ class Mailer:
             else:
                 self.runs += 1
                 _log(report)
+            if self._events is not None and not self._stopping.is_set():
+                self._push_events(self._events)
             delay = self.interval * random.uniform(*JITTER)  # noqa: S311
+
+    def _push_events(self, events: EventsRun) -> None:
+        try:
+            report = events(self._stopping.is_set)
+        except Exception as err:
+            log.warning("security events: delivery failed (%s: %s)", type(err).__name__, one_line(str(err)))
+            return
+        for jti, error in report.failures:
+            log.info("security events: %s not delivered: %s", jti, error)
+        if report.delivered or report.rejected or report.gave_up:
+            log.info(
+                "security events: %d delivered, %d rejected, %d given up; %d wait",
+                report.delivered,
+                report.rejected,
+                report.gave_up,
+                report.remaining,
+            )
 
 
 def _log(report: DeliveryReport) -> None:
@@ -107,9 +136,15 @@ def _log(report: DeliveryReport) -> None:
 
 
 def start_mailer(
-    db: Database, config: SmtpConfig, interval: float, *, mail_from: str = DEFAULT_MAIL_FROM
+    db: Database,
+    config: SmtpConfig,
+    interval: float,
+    *,
+    mail_from: str = DEFAULT_MAIL_FROM,
+    events: EventsRun | None = None,
 ) -> Mailer:
-    """Deliver ``db``'s outbox every ``interval`` seconds in a daemon thread; 0 starts nothing.
+    """Deliver ``db``'s outbox (and, given ``events``, the due security events) every ``interval``
+    seconds in a daemon thread; 0 starts nothing.
 
     Call ``.stop()`` on the result at shutdown.
     """
@@ -120,4 +155,4 @@ def start_mailer(
     def run(should_stop: Callable[[], bool]) -> DeliveryReport:
         return drain(db, config, mail_from=mail_from, should_stop=should_stop)
 
-    return Mailer(run, interval)
+    return Mailer(run, interval, events)

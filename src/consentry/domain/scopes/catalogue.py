@@ -166,6 +166,8 @@ class Catalogue:
             )
             self.by_uri[uri] = info
             self.by_name[s.name] = info
+        #: Scope URI -> class: what the policy gate reads for every request.
+        self.classes: dict[str, str] = {u: i.scope_class for u, i in self.by_uri.items()}
         # Read on every data-API call: computed once here, not per request.
         self._allowing: dict[str, list[ScopeInfo]] = {
             op: sorted(

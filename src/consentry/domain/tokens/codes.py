@@ -15,7 +15,13 @@ from consentry.storage.tables.base import now
 
 def row(hasher: Hasher, code: str, **fields: Any) -> dict[str, Any]:
     """The row to store for a new code: its hash, never the code."""
-    return {"code_hash": hasher.hash(code), "used_at": None, "created_at": now(), **fields}
+    return {
+        "code_hash": hasher.hash(code),
+        "used_at": None,
+        "created_at": now(),
+        "grant_lapses_at": None,
+        **fields,
+    }
 
 
 def redeemable(found: CodeRecord | None, code_hash: str, client_pk: int) -> CodeRecord | None:

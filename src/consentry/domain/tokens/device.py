@@ -49,11 +49,13 @@ def by_user_code(session: Session, hasher: Hasher, user_code: str) -> DeviceCode
     return row
 
 
-def decide(row: DeviceCode, user_id: int, granted_scope: str | None) -> None:
-    """Record the user's decision; ``granted_scope`` None means denied."""
+def decide(row: DeviceCode, user_id: int, granted_scope: str | None, refusal: str | None = None) -> None:
+    """Record the decision; ``granted_scope`` None means denied, by the user or (``refusal``, the
+    policy's error code) by the platform."""
     row.user_id = user_id
     row.status = "approved" if granted_scope is not None else "denied"
     row.granted_scope = granted_scope
+    row.refusal = refusal
 
 
 @dataclass(frozen=True, slots=True)

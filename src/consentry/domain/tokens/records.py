@@ -66,6 +66,8 @@ class CodeRecord(NamedTuple):
     expires_at: int
     used_at: int | None
     user: UserRecord
+    #: The consent it was issued on lapses then (apps in Testing): tokens never outlive it.
+    grant_lapses_at: int | None = None
 
 
 class DeviceRecord(NamedTuple):
@@ -81,6 +83,8 @@ class DeviceRecord(NamedTuple):
     last_poll_at: int | None
     expires_at: int
     user: UserRecord | None
+    #: The policy's error code when the platform, not the user, refused it (e.g. ``org_internal``).
+    refusal: str | None = None
 
 
 class AccountRecord(NamedTuple):

@@ -64,6 +64,8 @@ class Found:
     accounts: tuple[AccountRecord, ...] = ()
     #: The scopes each account of the session granted ``client_id``, by user id.
     consents: dict[int, frozenset[str]] = field(default_factory=dict)
+    #: When a grant in ``consents`` lapses by itself (apps in Testing), by user id.
+    consent_lapses: dict[int, int] = field(default_factory=dict)
     nonce_used: bool = False
 
 

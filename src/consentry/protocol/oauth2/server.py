@@ -24,7 +24,9 @@ from consentry.protocol.oauth2.grants.client_credentials import ClientCredential
 from consentry.protocol.oauth2.grants.device_code import DeviceAuthorizationEndpoint, DeviceCodeGrant
 from consentry.protocol.oauth2.grants.refresh_token import RefreshTokenGrant
 from consentry.protocol.oauth2.models import ClientModel
+from consentry.protocol.oauth2.policy import TokenGate
 from consentry.protocol.oidc.id_token import ConsentryOpenIDCode
+from consentry.storage.tables.base import now
 
 
 class ConsentryServer(AuthorizationServer):
@@ -35,9 +37,10 @@ class ConsentryServer(AuthorizationServer):
         self.register_grant(
             AuthorizationCodeGrant, [S256Only(required=True), checks.attach, ConsentryOpenIDCode(ctx)]
         )
-        self.register_grant(RefreshTokenGrant)
-        self.register_grant(ClientCredentialsGrant)
-        self.register_grant(DeviceCodeGrant)
+        gate = TokenGate(ctx)
+        self.register_grant(RefreshTokenGrant, [gate])
+        self.register_grant(ClientCredentialsGrant, [gate])
+        self.register_grant(DeviceCodeGrant, [gate])
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(DeviceAuthorizationEndpoint)
@@ -108,6 +111,10 @@ class ConsentryServer(AuthorizationServer):
         if client.row.project_status == "testing" and data_scopes:
             # VERIFY-11: apps in Testing get 7-day refresh tokens unless only sign-in scopes.
             refresh_ttl = self.ctx.settings.testing_refresh_token_ttl
+        not_after = request.consentry.get("not_after")
+        if not_after:
+            # The grant lapses then (Testing): rotation never carries a token past it.
+            refresh_ttl = max(0, min(refresh_ttl, int(not_after) - now()))
         family = request.consentry.get("family")
         values = token_values(
             self.ctx.hasher,

@@ -74,5 +74,6 @@ def metadata(issuer: str, catalogue: Catalogue) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,  # RFC 9207, protocol/oauth2/issuer.py
+        "consentry_ssf_configuration": ep("/.well-known/ssf-configuration"),  # security events to apps
         "consentry_legacy_endpoints": {k: ep(v) for k, v in LEGACY_PATHS.items()},
     }

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from consentry.domain.actor import Actor
 from consentry.domain.audit import record
 from consentry.storage.tables import (
+    AuthorizationCode,
     Client,
     ConsentGrant,
+    DeviceCode,
     DomainProof,
     Project,
     ProjectMember,
@@ -153,6 +155,25 @@ class SqlConsole:
             .values(revoked_at=at)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def cut_project_access(self, project_id: int, at: int) -> tuple[int, int, int]:
+        clients = select(Client.id).where(Client.project_id == project_id).scalar_subquery()
+        tokens = self.session.execute(
+            update(Token)
+            .where(Token.client_pk.in_(clients), Token.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        codes = self.session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.client_pk.in_(clients), AuthorizationCode.used_at.is_(None))
+            .values(used_at=at)
+        )
+        devices = self.session.execute(
+            update(DeviceCode)
+            .where(DeviceCode.client_pk.in_(clients), DeviceCode.status.in_(("pending", "approved")))
+            .values(status="denied", refusal="access_denied")
+        )
+        return tuple(int(getattr(r, "rowcount", 0) or 0) for r in (tokens, codes, devices))  # type: ignore[return-value]
 
     def audit(self, tag: str, actor: Actor, data: dict[str, Any]) -> None:
         record(self.session, tag, actor=actor.email, data=data, channel=actor.channel)

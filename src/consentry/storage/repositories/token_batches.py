@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Boolean, Connection, Integer, Table, insert
 
 from consentry.domain.clients.snapshot import ClientSnapshot
+from consentry.domain.policy.facts import AppFacts
 from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
 from consentry.storage.db import begin_write
 from consentry.storage.tables import AuthorizationCode, Token
@@ -36,7 +37,11 @@ _USER_JOIN = "LEFT JOIN organizations g ON g.id = u.org_id"
 _CLIENT_SELECT = (
     "SELECT c.id, c.client_id, c.name, c.secret_hash, c.client_type, c.access_token_format, "
     "c.id_token_alg, c.can_introspect, c.disabled, c.project_id, p.name, p.status, c.redirect_uris, "
-    "c.jwks FROM clients c JOIN projects p ON p.id = c.project_id WHERE "
+    "c.jwks, p.user_type, po.domain, p.declared_scopes, p.approved_scopes, p.test_users, "
+    "p.suspended_at, p.suspended_reason, p.unverified_users, "
+    "(SELECT MAX(sa.letter_date) FROM security_assessments sa WHERE sa.project_id = p.id) "
+    "FROM clients c JOIN projects p ON p.id = c.project_id "
+    "LEFT JOIN organizations po ON po.id = p.org_id WHERE "
 )
 _TOKEN_SELECT = (
     "SELECT "
@@ -47,12 +52,13 @@ _TOKEN_SELECT = (
 )
 _CODE_SELECT = (
     "SELECT c.code_hash, c.client_pk, c.redirect_uri, c.scope, c.nonce, c.code_challenge, "
-    f"c.code_challenge_method, c.offline, c.auth_time, c.family, c.expires_at, c.used_at, {_USER} "
+    f"c.code_challenge_method, c.offline, c.auth_time, c.family, c.expires_at, c.used_at, {_USER}, "
+    "c.grant_lapses_at "
     f"FROM authorization_codes c JOIN users u ON u.id = c.user_id {_USER_JOIN} WHERE c.code_hash "
 )
 _DEVICE_SELECT = (
     "SELECT d.device_code_hash, d.client_pk, o.client_id, d.scope, d.status, d.granted_scope, "
-    f"d.interval, d.last_poll_at, d.expires_at, {_USER} FROM device_codes d "
+    f"d.interval, d.last_poll_at, d.expires_at, {_USER}, d.refusal FROM device_codes d "
     f"JOIN clients o ON o.id = d.client_pk LEFT JOIN users u ON u.id = d.user_id {_USER_JOIN} "
     "WHERE d.device_code_hash "
 )
@@ -62,7 +68,7 @@ _ACCOUNT_SELECT = (
     f"{_USER_JOIN} WHERE s.id_hash "
 )
 _CONSENT_SELECT = (
-    "SELECT a.session_hash, c.client_id, g.user_id, g.scopes FROM session_accounts a "
+    "SELECT a.session_hash, c.client_id, g.user_id, g.scopes, g.lapses_at FROM session_accounts a "
     "JOIN consent_grants g ON g.user_id = a.user_id JOIN clients c ON c.id = g.client_pk "
     "WHERE a.session_hash "
 )
@@ -152,6 +158,13 @@ class _Dialect:
         self.revoke_families = (
             f"UPDATE tokens SET revoked_at = {p} WHERE revoked_at IS NULL AND family {one_of}"
         )
+        # Keep the newest N live refresh tokens of one user at one client; the rest are revoked.
+        self.revoke_oldest_refresh = (
+            f"UPDATE tokens SET revoked_at = {p} WHERE id IN (SELECT id FROM tokens WHERE user_id = {p} "
+            f"AND client_pk = {p} AND refresh_hash IS NOT NULL AND revoked_at IS NULL AND rotated_at IS NULL "
+            f"AND refresh_expires_at > {p} ORDER BY issued_at DESC, id DESC "
+            f"{'LIMIT -1' if self.sqlite else 'LIMIT ALL'} OFFSET {p})"
+        )
         self.insert_tokens = _Insert(conn, Token.__table__, self.sqlite)  # type: ignore[arg-type]
         self.insert_codes = _Insert(conn, AuthorizationCode.__table__, self.sqlite)  # type: ignore[arg-type]
 
@@ -239,6 +252,18 @@ def _client(r: Sequence[Any]) -> ClientSnapshot:
         project_status=r[11],
         redirect_uris=tuple(_json(r[12]) or ()),
         jwks=_json(r[13]),
+        app=AppFacts(
+            project_id=r[9],
+            status=r[11],
+            user_type=r[14],
+            org_domain=r[15],
+            declared=frozenset(_json(r[16]) or ()),
+            approved=frozenset(_json(r[17]) or ()),
+            test_users=frozenset(e.lower() for e in _json(r[18]) or ()),
+            suspended_reason=(r[20] or "") if r[19] is not None else None,
+            unverified_users=r[21] or 0,
+            assessment_date=r[22],
+        ),
     )
 
 
@@ -280,7 +305,7 @@ def _codes(rows: list[Any]) -> dict[str, CodeRecord]:
     for r in rows:
         user = _user(r[12:])
         if user is not None:
-            fields = (*r[:2], r[2] or "", r[3] or "", *r[4:7], bool(r[7]), *r[8:12], user)
+            fields = (*r[:2], r[2] or "", r[3] or "", *r[4:7], bool(r[7]), *r[8:12], user, r[19])
             out[r[0]] = CodeRecord._make(fields)
     return out
 
@@ -296,7 +321,7 @@ def devices_by_hash(conn: Connection, hashes: Iterable[str]) -> Pending[dict[str
         conn,
         d.device,
         (d.keys(hashes),),
-        lambda rs: {r[0]: DeviceRecord._make((*r[:9], _user(r[9:]))) for r in rs},
+        lambda rs: {r[0]: DeviceRecord._make((*r[:9], _user(r[9:16]), r[16])) for r in rs},
     )
 
 
@@ -320,14 +345,18 @@ def accounts_by_session(
 
 
 def consents_by_session(
-    conn: Connection, hashes: Iterable[str], client_ids: Iterable[str]
-) -> Pending[dict[tuple[str, str], dict[int, frozenset[str]]]]:
-    """(session, client_id) -> each signed-in user's granted scopes for that client."""
+    conn: Connection, hashes: Iterable[str], client_ids: Iterable[str], at: int
+) -> Pending[dict[tuple[str, str], dict[int, tuple[frozenset[str], int | None]]]]:
+    """(session, client_id) -> each signed-in user's granted scopes for that client, with the time
+    the grant lapses (None: never); grants lapsed at ``at`` are left out."""
 
-    def convert(rows: list[Any]) -> dict[tuple[str, str], dict[int, frozenset[str]]]:
-        out: dict[tuple[str, str], dict[int, frozenset[str]]] = {}
-        for session_hash, client_id, user_id, scopes in rows:
-            out.setdefault((session_hash, client_id), {})[user_id] = frozenset(_json(scopes) or ())
+    def convert(rows: list[Any]) -> dict[tuple[str, str], dict[int, tuple[frozenset[str], int | None]]]:
+        out: dict[tuple[str, str], dict[int, tuple[frozenset[str], int | None]]] = {}
+        for session_hash, client_id, user_id, scopes, lapses_at in rows:
+            if lapses_at is not None and lapses_at <= at:
+                continue
+            grant = (frozenset(_json(scopes) or ()), lapses_at)
+            out.setdefault((session_hash, client_id), {})[user_id] = grant
         return out
 
     d = dialect(conn)
@@ -388,6 +417,21 @@ def revoke_families(conn: Connection, families: Iterable[str], at: int) -> None:
     cursor = conn.connection.cursor()
     try:
         cursor.execute(d.revoke_families, (at, d.keys(wanted)))
+    finally:
+        cursor.close()
+
+
+def revoke_oldest_refresh(conn: Connection, holders: Iterable[tuple[int, int]], keep: int, at: int) -> None:
+    """Past ``keep`` live refresh tokens per (user, client), the oldest are revoked (the reference
+    platform's limit; an app that asks for a new grant on every sign-in loses its oldest ones)."""
+    wanted = sorted(set(holders))
+    if not wanted:
+        return
+    d = dialect(conn)
+    cursor = conn.connection.cursor()
+    try:
+        for user_id, client_pk in wanted:
+            cursor.execute(d.revoke_oldest_refresh, (at, user_id, client_pk, at, keep))
     finally:
         cursor.close()
 

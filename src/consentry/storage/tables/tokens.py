@@ -24,6 +24,8 @@ class AuthorizationCode(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger)
     used_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    #: The consent it was issued on lapses then (VERIFY-11): its tokens never outlive it.
+    grant_lapses_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Token(Base):

@@ -43,6 +43,7 @@ TABS: tuple[tuple[str, str], ...] = (
     ("test-users", "Test users"),
     ("members", "Members"),
     ("publishing", "Publishing"),
+    ("events", "Events"),
 )
 #: Where each ``Missing.section`` of the verification status is fixed.
 SECTION_TAB = {"brand": "consent-screen", "domains": "domains", "review": "verification", "assessment": ""}

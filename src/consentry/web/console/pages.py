@@ -6,10 +6,10 @@ check (web/deps.py); the rules themselves are the domain's.
 
 from fastapi import APIRouter
 
-from consentry.web.console import access, brand, clients, domains, projects, scopes, submission
+from consentry.web.console import access, brand, clients, domains, events, projects, scopes, submission
 
 #: The section modules, each with its own ``router``.
-SECTIONS = (projects, brand, scopes, domains, submission, clients, access)
+SECTIONS = (projects, brand, scopes, domains, submission, clients, access, events)
 
 router = APIRouter(include_in_schema=False)
 for _section in SECTIONS:

@@ -1,24 +1,53 @@
-"""The device verification page (RFC 8628 section 3.3): enter the code, review, approve."""
+"""The device verification page (RFC 8628 section 3.3): enter the code, the screens the policy
+gate asks for, then consent — the same entry point and pages as /authorize.
+
+One URL, three steps: ``lookup`` (the code was typed), ``screen`` (back or go on past a screen)
+and ``decide`` (the consent form). The screens passed travel as hidden ``passed`` fields: they
+are the user's own choices, except going past the unverified-app screen, which only counts once
+the server has counted the user toward the app's cap.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
-from consentry.domain.consent import service as consent
-from consentry.domain.scopes.catalogue import SIGN_IN
+from consentry.domain.clients.snapshot import ClientSnapshot
+from consentry.domain.consent import entry
+from consentry.domain.consent.decide import Who, record_decision
+from consentry.domain.policy.checks.unverified_app import CAP_REACHED, unapproved
+from consentry.domain.policy.decision import Decision
+from consentry.domain.policy.facts import Ask, Moment, Standing, Subject
 from consentry.domain.tokens import device
+from consentry.domain.tokens.store import Lookup
 from consentry.protocol.oauth2.models import DEVICE_GRANT, may_use_grant
 from consentry.storage.tables import Client
+from consentry.storage.tables.base import now
+from consentry.web import consent_view
 from consentry.web.render import error_page, render
-from consentry.web.runtime import runtime
+from consentry.web.runtime import Runtime, runtime
+from consentry.web.session import BrowserState
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The signed-in user and the pending device code they typed."""
+
+    user_id: int
+    email: str
+    name: str
+    org_domain: str | None
+    client_id: str
+    scopes: tuple[str, ...]
 
 
 @router.get("/device")
@@ -38,7 +67,6 @@ async def device_page(request: Request, user_code: str = "") -> Response:
 
 @router.post("/device")
 async def device_submit(request: Request) -> Response:
-    """Two steps on one URL: look the code up (step=lookup), then record the decision (step=decide)."""
     rt = runtime(request)
     state = rt.sessions.state(request)
     form = await request.form()
@@ -46,64 +74,167 @@ async def device_submit(request: Request) -> Response:
         return error_page("Session check failed", "Go back and try again.", 403, "csrf")
     user_code = str(form.get("user_code", ""))
     step = str(form.get("step", "lookup"))
+    csrf = rt.sessions.csrf_token(state)
+
+    def code_page(message: str) -> Response:
+        return render("device.html", status_code=400, csrf=csrf, user_code=user_code, error=message)
+
+    asked = await run_in_threadpool(_read, rt, state, user_code)
+    if isinstance(asked, Response):
+        return asked
+    if asked is None:
+        return code_page("That code is wrong or has expired. Check the device.")
+    client = (await rt.flow.store.lookup(Lookup(client_id=asked.client_id))).client
+    if client is None or client.disabled or not may_use_grant(client.client_type, DEVICE_GRANT):
+        # Defence in depth: /device/code refuses such clients, but never approve their codes.
+        return code_page("This app cannot use device sign-in. Nothing was shared.")
+    requested = list(asked.scopes)
+    unverified = bool(unapproved(client.app, Ask(Moment.AUTHORIZE, asked.scopes, rt.ctx.catalogue.classes)))
+    counted = unverified and asked.user_id in await run_in_threadpool(
+        rt.flow.counted, client.app.project_id, [asked.user_id]
+    )
+    passed = frozenset(str(v) for v in form.getlist("passed")) & set(consent_view.SCREENS)
+    if not counted:
+        passed -= {"unverified"}
+    if step == "screen":
+        screen = str(form.get("screen", ""))
+        if form.get("action") != "continue":
+            return await _deny(rt, user_code, asked, None)
+        counts = screen == "unverified" and unverified and not counted
+        if counts and not await run_in_threadpool(rt.flow.count, client.app.project_id, asked.user_id):
+            return await _refuse(rt, user_code, asked, client, CAP_REACHED)
+        passed |= {screen} & set(consent_view.SCREENS)
+    plan = entry.plan(
+        client.app,
+        Subject(asked.user_id, asked.email, asked.org_domain),
+        requested,
+        frozenset(),  # a device always shows what it asks for: there is no silent re-approval
+        classes=rt.ctx.catalogue.classes,
+        now=now(),
+        passed=passed,
+        standing=Standing(rt.ctx.settings.unverified_user_cap, counted) if unverified else None,
+    )
+    if plan.refused:
+        return await _refuse(rt, user_code, asked, client, plan.decision)
+    page = consent_view.Page(client.id, asked.email, asked.name, asked.scopes, plan.to_ask, plan.screen)
+    if step == "decide" and not plan.screen:
+        return await run_in_threadpool(_decide, rt, user_code, asked, client, page, form, csrf, passed)
+    return await run_in_threadpool(_present, rt, page, user_code, csrf, passed)
+
+
+def _read(rt: Runtime, state: BrowserState, user_code: str) -> Asked | Response | None:
+    with rt.ctx.db.unit_of_work() as db:
+        accounts = rt.sessions.accounts(db, state)
+        if not accounts:
+            return RedirectResponse("/signin?" + urlencode({"next": "/device"}), status_code=303)
+        user = accounts[0]
+        row = device.by_user_code(db, rt.ctx.hasher, user_code)
+        client = None if row is None else db.get(Client, row.client_pk)
+        if row is None or client is None:
+            return None
+        return Asked(
+            user.id,
+            user.email,
+            user.name or "",
+            user.hosted_domain,
+            client.client_id,
+            tuple(row.scope.split()),
+        )
+
+
+def _present(
+    rt: Runtime, page: consent_view.Page, user_code: str, csrf: str, passed: frozenset[str]
+) -> Response:
+    with rt.ctx.db.unit_of_work() as db:
+        d = consent_view.disclose(db, page, rt.ctx.catalogue, rt.ctx.settings.operator_name)
+    return render(
+        page.template,
+        **consent_view.context(d, csrf=csrf, device_code=user_code),
+        form_action="/device",
+        passed=sorted(passed),
+    )
+
+
+def _decide(
+    rt: Runtime,
+    user_code: str,
+    asked: Asked,
+    client: ClientSnapshot,
+    page: consent_view.Page,
+    form: FormData,
+    csrf: str,
+    passed: frozenset[str],
+) -> Response:
     allow = form.get("action") == "allow"
     checked = [str(v) for v in form.getlist("scope")]
-    catalogue = rt.ctx.catalogue
-
-    def work() -> Response:
-        with rt.ctx.db.unit_of_work() as db:
-            accounts = rt.sessions.accounts(db, state)
-            if not accounts:
-                return RedirectResponse("/signin?" + urlencode({"next": "/device"}), status_code=303)
-            user = accounts[0]
+    digest = str(form.get("disclosure", ""))
+    with rt.ctx.db.unit_of_work() as db:
+        d = consent_view.disclose(db, page, rt.ctx.catalogue, rt.ctx.settings.operator_name)
+        if digest != d.digest:  # the app's details changed while the page was open: show again
+            changed = True
+        else:
+            changed = False
             row = device.by_user_code(db, rt.ctx.hasher, user_code)
             if row is None:
                 return render(
                     "device.html",
                     status_code=400,
-                    csrf=rt.sessions.csrf_token(state),
+                    csrf=csrf,
                     user_code=user_code,
                     error="That code is wrong or has expired. Check the device.",
                 )
-            client = db.get(Client, row.client_pk)
-            if client is None or client.disabled or not may_use_grant(client.client_type, DEVICE_GRANT):
-                # Defence in depth: /device/code refuses such clients, but never approve their codes.
-                return render(
-                    "device.html",
-                    status_code=400,
-                    csrf=rt.sessions.csrf_token(state),
-                    user_code=user_code,
-                    error="This app cannot use device sign-in. Nothing was shared.",
-                )
-            requested = row.scope.split()
-            if step == "lookup":
-                return render(
-                    "consent.html",
-                    flow="",
-                    csrf=rt.sessions.csrf_token(state),
-                    client=client,
-                    project=client.project if client else None,
-                    user=user,
-                    device_code=user_code,
-                    sign_in=[catalogue.by_uri[s] for s in requested if s in SIGN_IN],
-                    data_scopes=[
-                        catalogue.by_uri[s] for s in requested if s not in SIGN_IN and s in catalogue.by_uri
-                    ],
-                    redirect_host="",
-                )
-            if not allow:
-                device.decide(row, user.id, None)
+            who = Who(
+                asked.user_id,
+                asked.email,
+                client.id,
+                client.client_id,
+                client.project_id,
+                client.project_status,
+            )
+            recorded = record_decision(
+                db,
+                who,
+                requested=list(asked.scopes),
+                offered=list(page.asked),
+                checked=checked,
+                allow=allow,
+                shown=consent_view.shown(d),
+                app_name=d.app.name,
+                protocol="device",
+                testing_ttl=rt.ctx.settings.testing_refresh_token_ttl,
+            )
+            if allow:
+                device.decide(row, asked.user_id, " ".join(recorded.ticks.agreed))
+            else:
+                device.decide(row, asked.user_id, None)
                 record(
                     db,
                     AuditTag.DEVICE_DENY,
-                    actor=user.email,
-                    data={"client_pk": row.client_pk},
+                    actor=asked.email,
+                    data={"client_pk": client.id},
                     channel=Channel.WEB,
                 )
-                return render("device_done.html", approved=False)
-            agreed = [s for s in requested if s in SIGN_IN or s in checked]
-            consent.grant(db, user.id, row.client_pk, agreed, actor=user.email)
-            device.decide(row, user.id, " ".join(agreed))
-            return render("device_done.html", approved=True, client=client)
+    if changed:
+        return _present(rt, page, user_code, csrf, passed)
+    return render("device_done.html", approved=allow, client=client, app_name=d.app.name)
 
-    return await run_in_threadpool(work)
+
+async def _deny(rt: Runtime, user_code: str, asked: Asked, refusal: str | None) -> Response:
+    def work() -> None:
+        with rt.ctx.db.unit_of_work() as db:
+            row = device.by_user_code(db, rt.ctx.hasher, user_code)
+            if row is not None:
+                device.decide(row, asked.user_id, None, refusal)
+
+    await run_in_threadpool(work)
+    return render("device_done.html", approved=False)
+
+
+async def _refuse(
+    rt: Runtime, user_code: str, asked: Asked, client: ClientSnapshot, decision: Decision
+) -> Response:
+    """The gate refused: the device learns the error code, the user reads why."""
+    await _deny(rt, user_code, asked, decision.error)
+    if decision.tell_developer:
+        await run_in_threadpool(rt.flow.notify, client.app.project_id, decision)
+    return error_page("This app can't be used", decision.explanation, 403, decision.error)

@@ -182,18 +182,3 @@ async def signout_page(request: Request) -> Response:
     rt = runtime(request)
     state = rt.sessions.state(request)
     return render("signout.html", csrf=rt.sessions.csrf_token(state))
-
-
-@router.get("/account")
-async def account(request: Request) -> Response:
-    rt = runtime(request)
-    state = rt.sessions.state(request)
-
-    def work() -> list:
-        with rt.ctx.db.unit_of_work() as db:
-            return rt.sessions.accounts(db, state)
-
-    accounts = await run_in_threadpool(work)
-    if not accounts:
-        return RedirectResponse("/signin?" + urlencode({"next": "/account"}), status_code=303)
-    return render("account.html", accounts=accounts, csrf=rt.sessions.csrf_token(state))

@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
+from consentry.domain.consent import reports as app_reports
 from consentry.domain.scopes.catalogue import CLASSES, Catalogue
 from consentry.domain.verification.review import Review
 from consentry.domain.verification.service import Verification
@@ -98,3 +101,25 @@ def queue(
     if state == "decided":
         chosen.sort(key=lambda i: (i.request.decided_at or 0, i.request.id), reverse=True)
     return chosen, counts
+
+
+# --- users' reports of apps (LIMIT-6) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """An open report of an app, with its age, for the queue."""
+
+    report: app_reports.OpenReport
+    age_days: int
+    old: bool
+
+
+def open_reports(session: Session, at: int | None = None) -> list[ReportItem]:
+    """Users' open reports, oldest first; one waiting a week or more is highlighted like a request."""
+    at = at if at is not None else now()
+    out = []
+    for r in app_reports.open_reports(session):
+        age = max(0, (at - r.created_at) // DAY)
+        out.append(ReportItem(r, age, age >= OLD_AFTER_DAYS))
+    return out

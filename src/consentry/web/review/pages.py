@@ -83,6 +83,7 @@ def queue(console: Reviewer, state: str = "open", needs: str = "") -> HTMLRespon
         filter_url=lambda **kw: "/review?" + urlencode({"state": state, "needs": needs, **kw}),
         review_url=review_url,
         day=listing.day,
+        reports=listing.open_reports(console.db),  # users' open reports of apps (LIMIT-6)
         user=console.current.user,
     )
 
@@ -111,6 +112,7 @@ def _page(
         csrf=console.current.csrf,
         review_url=review_url,
         day=listing.day,
+        reports=listing.open_reports(console.db),  # users' open reports of apps (LIMIT-6)
         tiers=TIER_CHOICES,
         today=dt.datetime.now(dt.UTC).date().isoformat(),
         user=console.current.user,

@@ -47,6 +47,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 auth_time=int(extra.get("auth_time") or t),
                 family=new_family(),
                 expires_at=t + ctx.settings.authorization_code_ttl,
+                grant_lapses_at=extra.get("grant_lapses_at"),
             )
         )
 
@@ -62,6 +63,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if row is None:
             return None
         self.request.consentry["family"] = row.family
+        self.request.consentry["not_after"] = row.grant_lapses_at
         return CodeModel(row)
 
     def save_token(self, token: dict[str, Any]) -> Any:

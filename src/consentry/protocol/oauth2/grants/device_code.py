@@ -13,6 +13,7 @@ from consentry.domain.tokens import device
 from consentry.domain.tokens.store import DevicePoll
 from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.models import DEVICE_GRANT, ClientModel, DeviceModel
+from consentry.protocol.oauth2.policy import refused
 
 
 class DeviceAuthorizationEndpoint(_Endpoint):
@@ -67,7 +68,7 @@ class DeviceCodeGrant(_Grant):
         if credential.is_expired():
             raise ExpiredTokenError()
         if row.status == "denied":
-            raise AccessDeniedError()
+            raise refused(row.refusal)
         if row.status == "used":
             raise InvalidGrantError("This device code was already exchanged.")
         if row.status == "pending":

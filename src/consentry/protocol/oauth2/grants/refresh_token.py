@@ -47,6 +47,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         row = self.request.refresh_token.row
         exchange.current().changes.claim_refresh = RefreshClaim(row.id, row.family)
         self.request.consentry["family"] = row.family
+        if self.request.client.row.project_status == "testing":
+            self.request.consentry["not_after"] = row.refresh_expires_at
         return super().save_token(token)
 
     def revoke_old_credential(self, refresh_token: TokenModel) -> None:
