@@ -57,6 +57,7 @@ def outcome_response(rt: Runtime, state: BrowserState, out: Outcome, request: Re
             ctx.get("message", ""),
             ctx.get("status", 400),
             ctx.get("error"),
+            ctx.get("reason"),
         )
         if "retry_after" in ctx:
             resp.headers["Retry-After"] = str(ctx["retry_after"])

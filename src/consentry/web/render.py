@@ -21,5 +21,10 @@ def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status_code)
 
 
-def error_page(title: str, message: str, status_code: int = 400, error: str | None = None) -> HTMLResponse:
-    return render("error.html", status_code=status_code, title=title, message=message, error=error)
+def error_page(
+    title: str, message: str, status_code: int = 400, error: str | None = None, reason: str | None = None
+) -> HTMLResponse:
+    """``error`` is the protocol's code; ``reason`` the policy's reason code, for support."""
+    return render(
+        "error.html", status_code=status_code, title=title, message=message, error=error, reason=reason
+    )

@@ -237,4 +237,6 @@ async def _refuse(
     await _deny(rt, user_code, asked, decision.error)
     if decision.tell_developer:
         await run_in_threadpool(rt.flow.notify, client.app.project_id, decision)
-    return error_page("This app can't be used", decision.explanation, 403, decision.error)
+    return error_page(
+        "This app can't be used", decision.explanation, 403, decision.error, decision.reason_code
+    )
