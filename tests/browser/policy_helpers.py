@@ -172,7 +172,8 @@ def start(
 
 def on_unverified_screen(page: Page, app_name: str) -> bool:
     return page.locator("h1").inner_text().startswith("This app has not been verified") and (
-        page.get_by_role("button", name=f"Go to {app_name} (unsafe)").count() == 1
+        # Behind the closed "Advanced": out of the accessibility tree until opened.
+        page.get_by_role("button", name=f"Go to {app_name} (unsafe)", include_hidden=True).count() == 1
     )
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from consentry.domain.consent.disclosure import app_name
 from consentry.domain.secrets import new_secret
 from consentry.protocol.oauth2.context import ProtocolContext
-from consentry.storage.tables import Interaction
+from consentry.storage.tables import Client, Interaction
 from consentry.storage.tables.base import now
 from consentry.web.session import BrowserState, Sessions
 
@@ -24,6 +25,10 @@ class Paused:
     params: list[tuple[str, str]]
     user_id: int | None
     passed: frozenset[str]
+
+    @property
+    def client_id(self) -> str | None:
+        return next((v for k, v in self.params if k == "client_id"), None)
 
 
 class FlowStore:
@@ -75,6 +80,18 @@ class FlowStore:
             if passed is not None:
                 row.params = {**row.params, "passed": sorted(passed)}
             return True
+
+    def app_name(self, state: BrowserState, flow: str) -> str | None:
+        """The name of the app a paused request is for: "to continue to <app>" on sign-in pages."""
+        if not flow:
+            return None
+        with self.ctx.db.unit_of_work() as db:
+            row = self.resume(db, state, flow)
+            client_id = None if row is None else paused_of(row).client_id
+            client = (
+                None if client_id is None else db.scalar(select(Client).where(Client.client_id == client_id))
+            )
+            return None if client is None else app_name(client, client.project)
 
     def finish(self, flow: str) -> None:
         with self.ctx.db.unit_of_work() as db:

@@ -134,3 +134,15 @@ def test_refresh_is_refused_once_the_app_is_internal_and_the_user_outside(seed, 
     # The grant no longer stands (RFC 6749 invalid_grant); the description says why.
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     assert "only for people in corp.example" in r.json()["error_description"]
+
+
+def test_sign_in_and_chooser_name_the_app_the_user_continues_to(seed, browser):  # CONSENT-1
+    c = seed.client("web")
+    seed.user("ann@example.org")
+    seed.user("ben@example.org")
+    _v, challenge = pkce_pair()
+    page = browser.authorize(auth_params(c, challenge, f"openid {CAL}"))
+    assert "to continue to <strong>Project" in page.text  # the sign-in page
+    page = browser.sign_in(page, "ann@example.org", PASSWORD)
+    r = browser.authorize(auth_params(c, challenge, f"openid {CAL}", prompt="select_account"))
+    assert "Choose an account" in r.text and "to continue to <strong>Project" in r.text

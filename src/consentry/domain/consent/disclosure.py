@@ -95,6 +95,11 @@ class Disclosure:
         return [s.uri for s in self.asked]
 
 
+def app_name(client: Client, project: Project) -> str:
+    """The name users read everywhere the app asks for something (CONSENT-1)."""
+    return project.app_name or client.name or project.name
+
+
 def _domain(project: Project) -> str:
     host = urlsplit(project.home_page).hostname if project.home_page else None
     if host:
@@ -158,7 +163,7 @@ def disclosure_for(
 
     asked_uris = [s.uri for s in shown_asked]
     app = AppIdentity(
-        name=project.app_name or client.name or project.name,
+        name=app_name(client, project),
         client_id=client.client_id,
         logo_url=f"/apps/{quote(client.client_id, safe='')}/logo.png" if project.logo_png else None,
         domain=_domain(project),

@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 async def signin_page(request: Request, flow: str = "", email: str = "", next: str = "") -> Response:
     rt = runtime(request)
     state = rt.sessions.state(request)
+    app = await run_in_threadpool(rt.flow.flows.app_name, state, flow) if flow else None
     resp = render(
         "signin.html",
         csrf=rt.sessions.csrf_token(state),
@@ -32,6 +33,7 @@ async def signin_page(request: Request, flow: str = "", email: str = "", next: s
         email=email,
         next=safe_next(next, ""),
         error=None,
+        app_name=app,
     )
     if state.fresh:
         rt.sessions.set_cookie(resp, state)
@@ -128,8 +130,11 @@ async def choose_page(request: Request, flow: str = "") -> Response:
                 return error_page("Request expired", "Start again from the app.", 400, "expired")
             hd = dict(tuple(p) for p in row.params["pairs"]).get("hd")
             accounts = accounts_for_hd(rt.sessions.accounts(db, state), hd)
-            return render("choose.html", accounts=accounts, flow=flow, csrf=rt.sessions.csrf_token(state))
+            return render(
+                "choose.html", accounts=accounts, flow=flow, csrf=rt.sessions.csrf_token(state), app_name=app
+            )
 
+    app = await run_in_threadpool(rt.flow.flows.app_name, state, flow)
     return await run_in_threadpool(work)
 
 
