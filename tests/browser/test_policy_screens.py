@@ -117,7 +117,7 @@ def test_unverified_screen_admits_users_up_to_the_cap_then_refuses_new_ones(
             assert cid.page.locator("h1").inner_text() == "This request can't be completed"
             body = cid.page.locator("main").inner_text()
             assert CAP_REFUSAL in body and "Its developer has been told." in body
-            assert "access_denied" in cid.page.locator("code").inner_text()
+            assert cid.page.locator("code").all_inner_texts() == ["access_denied", "unverified_cap_reached"]
             assert cid.page.locator("details.advanced").count() == 0
             assert unexpected_errors(cid, 403) == []
         assert len(app_callback.queries()) == 2  # nothing reached the app for user 3
@@ -209,7 +209,7 @@ def test_testing_warning_for_test_users_and_refusal_for_others(
         assert ann.last_status() == 403
         body = ann.page.locator("main").inner_text()
         assert "only its developer's test users can use it" in body
-        assert "access_denied" in ann.page.locator("code").inner_text()
+        assert ann.page.locator("code").all_inner_texts() == ["access_denied", "not_a_test_user"]
         assert ann.page.locator("h1").inner_text() != "This app is being tested"  # no warning for outsiders
         assert unexpected_errors(ann, 403) == []
     assert [x["state"] for x in app_callback.queries()] == ["t1"]  # nothing reached the app for ann

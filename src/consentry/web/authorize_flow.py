@@ -1,18 +1,14 @@
-"""The authorization endpoint's flow: which account, the policy gate, the screens, consent, code.
+"""The authorization endpoint's flow: which account, the policy gate, screens, consent, the code.
 
-States (one diagram, docs/flows.md)::
+States (diagram: docs/flows.md; the gate: docs/policy.md)::
 
-  validate -> [no account] sign-in -> [several] choose -> gate
-    gate: refuse -> page or error redirect | screen (testing, unverified) -> gate again
-          | [new scopes | prompt=consent] consent -> code | code
+  validate -> [no account] sign-in -> [several] choose -> gate: refuse | screen -> gate again
+    | [new scopes | prompt=consent] consent -> code | code
 
-Each pause stores an Interaction row (``web/flow_store.py``) that the next step resumes.
-
-Like every protocol endpoint, a request is one token-store lookup (the client with its project's
-policy facts, the browser's accounts and their consent to this client, the nonce), a decision on
-those records alone while Authlib runs (:meth:`AuthorizeFlow.decide`: Authlib's checks, then the
-domain's entry point ``domain/consent/entry.plan``), then one commit of the code it issued.
-Only a pause, a screen or a consent writes through a unit of work.
+A request is one token-store lookup (the client with its project's policy facts, the browser's
+accounts and their grants, the nonce), a decision on those records alone while Authlib runs
+(:meth:`AuthorizeFlow.decide`, which calls the domain's ``consent.entry.plan``), then one commit of
+the code. Only a pause, a screen or a consent writes through a unit of work (``authorize_steps``).
 """
 
 from __future__ import annotations

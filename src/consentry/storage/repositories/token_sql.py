@@ -1,0 +1,174 @@
+"""The statement texts of the token store's set-at-a-time SQL, one set per driver.
+
+A set of keys is always one parameter (a JSON array read by ``json_each`` on SQLite, an array with
+``= ANY`` on PostgreSQL), so each text is fixed and the driver's statement cache always hits.
+Every text is assembled from the constants below and the table definitions, never from input
+(values are always bound parameters), hence the file-wide S608 exemption.
+"""
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, Integer, Table, insert
+
+from consentry.domain.tokens.records import TokenRecord
+from consentry.storage.db import begin_write
+from consentry.storage.tables import AuthorizationCode, Token
+
+TOKEN_COLUMNS = tuple(c.name for c in Token.__table__.c)
+if TokenRecord._fields[: len(TOKEN_COLUMNS)] != TOKEN_COLUMNS:  # pragma: no cover - a schema change
+    raise RuntimeError("TokenRecord no longer matches the tokens table: update both together")
+
+_USER = "u.id, u.sub, u.email, u.name, u.disabled, u.org_id, g.domain"
+_USER_JOIN = "LEFT JOIN organizations g ON g.id = u.org_id"
+_CLIENT_SELECT = (
+    "SELECT c.id, c.client_id, c.name, c.secret_hash, c.client_type, c.access_token_format, "
+    "c.id_token_alg, c.can_introspect, c.disabled, c.project_id, p.name, p.status, c.redirect_uris, "
+    "c.jwks, p.user_type, po.domain, p.declared_scopes, p.approved_scopes, p.test_users, "
+    "p.suspended_at, p.suspended_reason, p.unverified_users, "
+    "(SELECT MAX(sa.letter_date) FROM security_assessments sa WHERE sa.project_id = p.id) "
+    "FROM clients c JOIN projects p ON p.id = c.project_id "
+    "LEFT JOIN organizations po ON po.id = p.org_id WHERE "
+)
+_TOKEN_SELECT = (
+    "SELECT "
+    + ", ".join(f"t.{name}" for name in TOKEN_COLUMNS)
+    + ", o.client_id, o.project_id, o.disabled, u.sub, u.email, u.name, u.disabled, g.domain "
+    "FROM tokens t JOIN clients o ON o.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id "
+    f"{_USER_JOIN} WHERE "
+)
+_CODE_SELECT = (
+    "SELECT c.code_hash, c.client_pk, c.redirect_uri, c.scope, c.nonce, c.code_challenge, "
+    f"c.code_challenge_method, c.offline, c.auth_time, c.family, c.expires_at, c.used_at, {_USER}, "
+    "c.grant_lapses_at "
+    f"FROM authorization_codes c JOIN users u ON u.id = c.user_id {_USER_JOIN} WHERE c.code_hash "
+)
+_DEVICE_SELECT = (
+    "SELECT d.device_code_hash, d.client_pk, o.client_id, d.scope, d.status, d.granted_scope, "
+    f"d.interval, d.last_poll_at, d.expires_at, {_USER}, d.refusal FROM device_codes d "
+    f"JOIN clients o ON o.id = d.client_pk LEFT JOIN users u ON u.id = d.user_id {_USER_JOIN} "
+    "WHERE d.device_code_hash "
+)
+_ACCOUNT_SELECT = (
+    f"SELECT a.session_hash, s.expires_at, a.authenticated_at, {_USER} FROM browser_sessions s "
+    "JOIN session_accounts a ON a.session_hash = s.id_hash JOIN users u ON u.id = a.user_id "
+    f"{_USER_JOIN} WHERE s.id_hash "
+)
+_CONSENT_SELECT = (
+    "SELECT a.session_hash, c.client_id, g.user_id, g.scopes, g.lapses_at FROM session_accounts a "
+    "JOIN consent_grants g ON g.user_id = a.user_id JOIN clients c ON c.id = g.client_pk "
+    "WHERE a.session_hash "
+)
+_NONCE_SELECT = (
+    "SELECT c.client_id, a.nonce FROM authorization_codes a JOIN clients c ON c.id = a.client_pk "
+    "WHERE a.nonce "
+)
+
+
+def _pg_array(table: Table, column: str) -> str:
+    """The PostgreSQL array type for a column, from the table definition."""
+    sql_type = table.c[column].type
+    if isinstance(sql_type, Boolean):
+        return "boolean[]"
+    return "bigint[]" if isinstance(sql_type, Integer) else "text[]"
+
+
+class _Insert:
+    """A many-row INSERT for one table: ``executemany`` on SQLite, one ``unnest`` on PostgreSQL."""
+
+    def __init__(self, conn: Connection, table: Table, sqlite: bool) -> None:
+        columns = [c.name for c in table.c if not (c.primary_key and isinstance(c.type, Integer))]
+        if sqlite:
+            compiled = insert(table).compile(dialect=conn.dialect, column_keys=columns)
+            self.sql = compiled.string
+            self.order = tuple(compiled.positiontup or ())
+        else:
+            # One statement for the whole batch: a column of values per array (one round trip, one
+            # plan), where executemany would execute the INSERT once per row.
+            self.order = tuple(columns)
+            arrays = ", ".join(f"%s::{_pg_array(table, name)}" for name in self.order)
+            # Names and types come from the table definition, never from input.
+            self.sql = f"INSERT INTO {table.name} ({', '.join(self.order)}) SELECT * FROM unnest({arrays})"
+        self.sqlite = sqlite
+
+    def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        begin_write(conn)
+        cursor = conn.connection.cursor()
+        try:
+            if self.sqlite:
+                cursor.executemany(self.sql, [tuple(row[k] for k in self.order) for row in rows])
+            else:
+                cursor.execute(self.sql, [[row[k] for row in rows] for k in self.order])
+        finally:
+            cursor.close()
+
+
+class _Dialect:
+    """Statement texts for one driver."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.p = p = "?" if self.sqlite else "%s"
+        one_of = "IN (SELECT value FROM json_each(?))" if self.sqlite else "= ANY(%s)"
+        self.client_by_client_id = _CLIENT_SELECT + "c.client_id " + one_of
+        self.client_by_pk = _CLIENT_SELECT + "c.id " + one_of
+        self.token_by = {
+            "access_token": _TOKEN_SELECT + "t.access_hash " + one_of,
+            "refresh_token": _TOKEN_SELECT + "t.refresh_hash " + one_of,
+        }
+        self.code = _CODE_SELECT + one_of
+        self.device = _DEVICE_SELECT + one_of
+        self.accounts = _ACCOUNT_SELECT + one_of
+        self.consents = _CONSENT_SELECT + one_of + " AND c.client_id " + one_of
+        self.nonces = _NONCE_SELECT + one_of
+        self.claim_refresh = (
+            f"UPDATE tokens SET rotated_at = {p} WHERE rotated_at IS NULL AND revoked_at IS NULL "
+            f"AND id {one_of} RETURNING id"
+        )
+        self.claim_code = (
+            f"UPDATE authorization_codes SET used_at = {p} WHERE used_at IS NULL "
+            f"AND code_hash {one_of} RETURNING code_hash"
+        )
+        self.claim_device = (
+            f"UPDATE device_codes SET status = 'used' WHERE status = 'approved' "
+            f"AND device_code_hash {one_of} RETURNING device_code_hash"
+        )
+        self.claim_assertion = (
+            f"INSERT INTO used_assertions (jti_hash, expires_at) VALUES ({p}, {p}) "
+            "ON CONFLICT (jti_hash) DO NOTHING RETURNING jti_hash"
+        )
+        self.device_poll = (
+            f"UPDATE device_codes SET last_poll_at = {p}, interval = {p} WHERE device_code_hash = {p}"
+        )
+        self.revoke_families = (
+            f"UPDATE tokens SET revoked_at = {p} WHERE revoked_at IS NULL AND family {one_of}"
+        )
+        # Keep the newest N live refresh tokens of one user at one client; the rest are revoked.
+        self.revoke_oldest_refresh = (
+            f"UPDATE tokens SET revoked_at = {p} WHERE id IN (SELECT id FROM tokens WHERE user_id = {p} "
+            f"AND client_pk = {p} AND refresh_hash IS NOT NULL AND revoked_at IS NULL AND rotated_at IS NULL "
+            f"AND refresh_expires_at > {p} ORDER BY issued_at DESC, id DESC "
+            f"{'LIMIT -1' if self.sqlite else 'LIMIT ALL'} OFFSET {p})"
+        )
+        self.insert_tokens = _Insert(conn, Token.__table__, self.sqlite)  # type: ignore[arg-type]
+        self.insert_codes = _Insert(conn, AuthorizationCode.__table__, self.sqlite)  # type: ignore[arg-type]
+
+    def keys(self, values: Iterable[Any]) -> Any:
+        wanted = sorted(set(values))
+        return json.dumps(wanted) if self.sqlite else wanted
+
+
+_dialects: dict[str, _Dialect] = {}
+
+
+def dialect(conn: Connection) -> _Dialect:
+    found = _dialects.get(conn.dialect.name)
+    if found is None:
+        found = _dialects[conn.dialect.name] = _Dialect(conn)
+    return found
