@@ -71,7 +71,9 @@ def test_unverified_screen_admits_users_up_to_the_cap_then_refuses_new_ones(
 ) -> None:  # VERIFY-11 VERIFY-10 CONSENT-6
     server, seeder = capped
     cal, _mail = scopes(server.url)
-    client, project = unverified_app(seeder, app_callback, APP, [cal], developer_contacts=[DEV])
+    client, project = unverified_app(
+        seeder, app_callback, "Buddy web", [cal], app_name=APP, developer_contacts=[DEV]
+    )
     for email in ("ann@example.org", "bob@example.org", "cid@example.org"):
         seeder.user(email)
 
@@ -148,7 +150,7 @@ def test_unverified_screen_admits_users_up_to_the_cap_then_refuses_new_ones(
     [(recipients, subject, text)] = mails(seeder, CAP_MAIL)
     assert DEV in recipients and "owner@example.com" in recipients
     assert subject == f"[{APP}] Users are being refused: unverified_cap_reached"
-    assert "limit of 2 users" in text or CAP_REFUSAL in text
+    assert "reached its limit of 2 users without verification" in text
     assert len(grants(seeder, client)) == 2  # ann's and bob's; none for cid
 
 

@@ -24,7 +24,6 @@ from consentry.domain.clients.redirect_uris import display_authority
 from consentry.domain.clients.snapshot import ClientCache
 from consentry.domain.consent import entry
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED
-from consentry.domain.policy.decision import Decision
 from consentry.domain.policy.facts import Standing, Subject
 from consentry.domain.tokens.records import UserRecord
 from consentry.domain.tokens.store import Found, Lookup, TokenStore
@@ -32,7 +31,6 @@ from consentry.domain.tokens.store import Outcome as Committed
 from consentry.protocol.oauth2.exchange import Exchange, bound
 from consentry.protocol.oauth2.issuer import with_issuer
 from consentry.protocol.oauth2.params import param_error
-from consentry.protocol.oauth2.policy import PolicyRefusal
 from consentry.protocol.oauth2.server import ConsentryServer
 from consentry.protocol.starlette import StarletteOAuth2Request
 from consentry.storage.tables.base import now
@@ -246,24 +244,6 @@ class AuthorizeFlow(FlowSteps):
             passed=passed,
             standing=None if counted is None else Standing(cap, user.id in counted),
         )
-
-    def refusal(self, decision: Decision, grant: Any, req: StarletteOAuth2Request) -> Outcome:
-        """The gate's refusal: back to the app when the app can fix it, else a page for the user."""
-        if decision.redirect:
-            err = PolicyRefusal(
-                decision.error or "access_denied",
-                decision.explanation,
-                redirect_uri=grant.redirect_uri,
-                state=req.payload.state,
-            )
-            out = error_outcome(err, self.ctx.issuer)
-        else:
-            out = page_error(decision.error or "access_denied", 403, decision.explanation)
-            assert out.context is not None
-            out.context["reason"] = decision.reason_code
-        if decision.tell_developer:
-            out = replace(out, notice=decision, project_id=grant.client.row.project_id)
-        return out
 
     def _redirect_error(self, req: StarletteOAuth2Request, cls: type[OAuth2Error]) -> OAuth2Error:
         client = self.server.query_client(req.payload.client_id or "")

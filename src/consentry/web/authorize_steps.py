@@ -20,6 +20,7 @@ from consentry.domain.policy.facts import Ask, Moment
 from consentry.domain.tokens.records import UserRecord
 from consentry.domain.tokens.store import Found
 from consentry.protocol.oauth2.context import ProtocolContext
+from consentry.protocol.oauth2.policy import PolicyRefusal
 from consentry.protocol.starlette import StarletteOAuth2Request
 from consentry.storage.tables import Interaction
 from consentry.web.authorize_outcome import Outcome, error_outcome, first_param, page_error
@@ -138,3 +139,21 @@ class FlowSteps:
     def denied(self, grant: Any, req: StarletteOAuth2Request) -> Outcome:
         err = AccessDeniedError(redirect_uri=grant.redirect_uri, state=req.payload.state)
         return error_outcome(err, self.ctx.issuer)
+
+    def refusal(self, decision: Decision, grant: Any, req: StarletteOAuth2Request) -> Outcome:
+        """The gate's refusal: back to the app when the app can fix it, else a page for the user."""
+        if decision.redirect:
+            err = PolicyRefusal(
+                decision.error or "access_denied",
+                decision.explanation,
+                redirect_uri=grant.redirect_uri,
+                state=req.payload.state,
+            )
+            out = error_outcome(err, self.ctx.issuer)
+        else:
+            out = page_error(decision.error or "access_denied", 403, decision.explanation)
+            assert out.context is not None
+            out.context["reason"] = decision.reason_code
+        if decision.tell_developer:
+            out = replace(out, notice=decision, project_id=grant.client.row.project_id)
+        return out
