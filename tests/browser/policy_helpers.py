@@ -28,12 +28,12 @@ from tests.support.live import LiveServer, free_port, start_server
 from tests.support.seed import SeededClient, Seeder
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Response
+    from playwright.sync_api import Browser, BrowserContext, Page, Response, ViewportSize
 
     from tests.browser.conftest import AppCallback
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 CAL_TITLE = "See and download any calendar you can access"  # calendar.readonly, sensitive
 MAIL_TITLE = "View your email messages and settings"  # mail.readonly, restricted
 CAP_REFUSAL = "Sign-in to this app is disabled for new users"

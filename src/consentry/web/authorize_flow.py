@@ -233,6 +233,8 @@ class AuthorizeFlow(FlowSteps):
         counted: frozenset[int] | None,
     ) -> entry.Plan:
         cap = self.ctx.settings.unverified_user_cap
+        if counted is not None and user.id not in counted:
+            passed = passed - {"unverified"}  # only the server's count goes past that screen
         return entry.plan(
             grant.client.row.app,
             Subject(user.id, user.email, user.hosted_domain),

@@ -20,7 +20,7 @@ from consentry.domain.policy.facts import Ask, Moment
 from consentry.domain.tokens.records import UserRecord
 from consentry.domain.tokens.store import Found
 from consentry.protocol.oauth2.context import ProtocolContext
-from consentry.protocol.oauth2.policy import PolicyRefusal
+from consentry.protocol.oauth2.policy import PolicyRefusal, on_the_wire
 from consentry.protocol.starlette import StarletteOAuth2Request
 from consentry.storage.tables import Interaction
 from consentry.web.authorize_outcome import Outcome, error_outcome, first_param, page_error
@@ -104,8 +104,8 @@ class FlowSteps:
         if what the page showed is no longer what the app discloses (the user must see it again)."""
         with self.ctx.db.unit_of_work() as db:
             d = disclose(db, page, self.ctx.catalogue, self.ctx.settings.operator_name)
-            if digest != d.digest:
-                return "changed"
+            if allow and digest != d.digest:
+                return "changed"  # only an Allow needs to match what was shown; Cancel always ends
             if not self.flows.take(db, flow):
                 return None
             who = Who(
@@ -145,7 +145,7 @@ class FlowSteps:
         if decision.redirect:
             err = PolicyRefusal(
                 decision.error or "access_denied",
-                decision.explanation,
+                on_the_wire(decision.explanation),
                 redirect_uri=grant.redirect_uri,
                 state=req.payload.state,
             )
@@ -154,6 +154,14 @@ class FlowSteps:
             out = page_error(decision.error or "access_denied", 403, decision.explanation)
             assert out.context is not None
             out.context["reason"] = decision.reason_code
+            out.context["title"] = refusal_title(decision, grant.client.row.name)
         if decision.tell_developer:
             out = replace(out, notice=decision, project_id=grant.client.row.project_id)
         return out
+
+
+def refusal_title(decision: Decision, app: str) -> str:
+    """The refusal page's heading names the app, as the reference platform's does."""
+    if decision.reason_code == "unverified_cap_reached":
+        return f"Sign-in to {app} is disabled for new users"
+    return f"{app} can't be used"

@@ -76,7 +76,7 @@ class FlowStore:
             row = self.resume(db, state, flow)
             if row is None:
                 return False
-            row.user_id = user_id
+            pin(row, user_id)
             if passed is not None:
                 row.params = {**row.params, "passed": sorted(passed)}
             return True
@@ -106,3 +106,11 @@ class FlowStore:
 def paused_of(row: Interaction) -> Paused:
     pairs = [(str(k), str(v)) for k, v in row.params["pairs"]]
     return Paused(pairs, row.user_id, frozenset(str(s) for s in row.params.get("passed", ())))
+
+
+def pin(row: Interaction, user_id: int) -> None:
+    """Set the account a paused request is for. Screens are passed by a person: another account
+    has passed none of them (else one counted pass could carry any number of accounts)."""
+    if row.user_id != user_id:
+        row.params = {**row.params, "passed": []}
+    row.user_id = user_id

@@ -53,7 +53,7 @@ def outcome_response(rt: Runtime, state: BrowserState, out: Outcome, request: Re
     else:
         ctx = out.context or {}
         resp = error_page(
-            "This request can't be completed",
+            ctx.get("title", "This request can't be completed"),
             ctx.get("message", ""),
             ctx.get("status", 400),
             ctx.get("error"),

@@ -173,7 +173,9 @@ class ProtocolAdapter:
             with bound(exchange):
                 answer = call(oreq)
             changes = exchange.changes
-            if answer[0] == 401 and cached is not None:
+            if cached is not None and (answer[0] == 401 or (answer[0] != 200 and not changes)):
+                # A refusal decided on cached facts (a rotated secret, a suspension since lifted)
+                # is decided again, once, on a fresh read.
                 self.clients.drop(cached.client_id)
                 continue
             if not changes:

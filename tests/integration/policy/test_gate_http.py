@@ -3,12 +3,13 @@ LIMIT-6, SCOPE-4). The gate's rules themselves are table-tested in tests/unit/do
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from consentry.storage.tables import SecurityAssessment
 from tests.conftest import ISSUER
-from tests.integration.policy.helpers import grants, mails, set_project
-from tests.support.browserless import pkce_pair, query_of
+from tests.integration.policy.helpers import grants, mails, project_row, set_project
+from tests.support.browserless import FLOW_RE, SCREEN_RE, form_value, pkce_pair, query_of
 from tests.support.flows import PASSWORD, auth_params, exchange, get_code
 
 CAL = f"{ISSUER}/auth/calendar.readonly"  # sensitive
@@ -146,3 +147,50 @@ def test_sign_in_and_chooser_name_the_app_the_user_continues_to(seed, browser): 
     page = browser.sign_in(page, "ann@example.org", PASSWORD)
     r = browser.authorize(auth_params(c, challenge, f"openid {CAL}", prompt="select_account"))
     assert "Choose an account" in r.text and "to continue to <strong>Project" in r.text
+
+
+def test_another_account_on_the_same_flow_meets_the_unverified_screen_itself(seed, browser):  # VERIFY-11
+    c = seed.client("web", verified=False)
+    pid = set_project(seed, c, declared_scopes=[CAL])
+    seed.user("ann@example.org")
+    seed.user("ben@example.org")
+    page = _start(browser, c, "ann@example.org", f"openid {CAL}")
+    consent = browser.screen(page)  # Ann goes past the screen and is counted
+    assert "/authorize/consent" in consent.text
+    # Ben signs in on the same paused request ("Use another account"): he passed nothing.
+    flow = form_value(consent.text, FLOW_RE)
+    signin = browser.follow(browser.get(f"{ISSUER}/signin?flow={flow}"))
+    after = browser.sign_in(signin, "ben@example.org", PASSWORD)
+    assert form_value(after.text, SCREEN_RE) == "unverified"
+    assert project_row(seed, pid)["unverified_users"] == 1
+    browser.screen(after)
+    assert project_row(seed, pid)["unverified_users"] == 2
+
+
+def test_a_sign_in_only_consent_never_stretches_a_testing_grant(seed, browser, client):  # VERIFY-11
+    c = seed.client("web", status="testing", test_users=["tess@example.org"])
+    seed.user("tess@example.org")
+    page = _start(browser, c, "tess@example.org", f"openid {CAL}")
+    browser.consent(browser.screen(page), [CAL])
+    [grant] = grants(seed)
+    with seed.db.unit_of_work() as s:
+        from consentry.storage.tables import ConsentGrant
+
+        row = s.get(ConsentGrant, grant.id)
+        assert row is not None
+        row.lapses_at = int(time.time()) + 3600  # an hour of the 7 days left
+    verifier, challenge = pkce_pair()
+    extra = {"prompt": "consent", "include_granted_scopes": "true", "access_type": "offline"}
+    page = browser.authorize(auth_params(c, challenge, "openid email", **extra))
+    done = browser.consent(browser.screen(page), [])
+    tok = exchange(client, c, query_of(done.headers["location"])["code"], verifier).json()
+    assert CAL in tok["scope"].split()
+    with seed.db.unit_of_work() as s:
+        from sqlalchemy import select
+
+        from consentry.storage.tables import Token
+
+        refresh_expires = s.scalars(
+            select(Token.refresh_expires_at).where(Token.refresh_hash.is_not(None))
+        ).all()
+    assert refresh_expires and max(refresh_expires) <= int(time.time()) + 3600 + 5

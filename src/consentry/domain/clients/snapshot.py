@@ -59,6 +59,7 @@ class ClientSnapshot:
             self.app.test_users,
             self.app.suspended,
             self.app.assessment_date,
+            self.app.brand_reviewed,
         )
 
 

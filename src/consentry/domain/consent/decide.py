@@ -31,6 +31,7 @@ class Recorded:
     ticks: Ticks
     #: Everything the user now grants the client (None when they declined).
     granted: frozenset[str] | None
+    #: When the whole grant lapses (an earlier Testing lapse included): tokens never outlive it.
     lapses_at: int | None
 
 
@@ -53,18 +54,17 @@ def record_decision(
     if allow:
         if who.project_status == "testing" and any(s not in SIGN_IN for s in ticks.agreed):
             lapses_at = now() + testing_ttl  # the grant itself lapses, not only its tokens
-        granted = frozenset(
-            service.grant(
-                session,
-                who.user_id,
-                who.client_pk,
-                list(ticks.agreed),
-                actor=who.email,
-                withdraw=list(ticks.withdrawn),
-                lapses_at=lapses_at,
-                protocol=protocol,
-            )
+        scopes, lapses_at = service.grant(
+            session,
+            who.user_id,
+            who.client_pk,
+            list(ticks.agreed),
+            actor=who.email,
+            withdraw=list(ticks.withdrawn),
+            lapses_at=lapses_at,
+            protocol=protocol,
         )
+        granted = frozenset(scopes)
     receipts.record(
         session,
         receipts.Receipt(

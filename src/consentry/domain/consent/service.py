@@ -35,8 +35,9 @@ def grant(
     withdraw: list[str] | None = None,
     lapses_at: int | None = None,
     protocol: str = "oauth2",
-) -> set[str]:
-    """Add scopes to the grant and drop the ones the user unticked; returns the full granted set.
+) -> tuple[set[str], int | None]:
+    """Add scopes to the grant and drop the ones the user unticked; returns the full granted set
+    and when the grant now lapses (an earlier lapse is kept while data scopes it covers remain).
 
     ``lapses_at`` (VERIFY-11, apps in Testing) makes the whole grant lapse then; a lapsed grant
     is replaced, not merged into.
@@ -61,4 +62,4 @@ def grant(
         data={"client_pk": client_pk, "scopes": scopes, "withdrawn": withdraw or [], "protocol": protocol},
         channel=Channel.WEB,
     )
-    return set(merged)
+    return set(merged), row.lapses_at

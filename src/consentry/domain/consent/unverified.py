@@ -42,7 +42,8 @@ def count_pass(session: Session, project_id: int, user_id: int, cap: int, issuer
         .returning(Project.unverified_users)
     ).scalar_one_or_none()
     if taken is None:
-        return False
+        # Full - unless this very user took the last place from another tab meanwhile.
+        return user_id in counted(session, project_id, [user_id])
     try:
         with session.begin_nested():
             session.add(UnverifiedPass(project_id=project_id, user_id=user_id, passed_at=now()))

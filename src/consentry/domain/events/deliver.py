@@ -21,6 +21,7 @@ after :data:`BACKOFF_FIRST` seconds, doubling up to once an hour, and given up a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -92,6 +93,10 @@ class EventReport:
         return out
 
 
+#: Seconds one turn of the mail thread may spend pushing events before mail gets its turn.
+TURN_BUDGET = 30
+
+
 def backoff(attempts: int) -> int:
     """Seconds to wait after the ``attempts``-th failure: 30, 60, 120 ... at most an hour."""
     return min(BACKOFF_FIRST * 2 ** min(max(attempts, 1) - 1, 20), BACKOFF_CAP)
@@ -109,6 +114,7 @@ def deliver_due(
     """Push up to ``limit`` due events, one after the other."""
     claimed, lease = _claim(db, limit, now())
     report = EventReport(claimed=len(claimed))
+    down: set[str] = set()
     for index, event in enumerate(claimed):
         if now() >= lease - LEASE_MARGIN:
             report.released += _release(db, claimed[index:], lease)
@@ -118,7 +124,13 @@ def deliver_due(
         except Exception as err:  # no key loaded: ours to fix; the event waits like any failure
             result = PushResult("retry", None, f"could not sign: {type(err).__name__}: {err}")
         else:
-            result = pusher.push(event.endpoint, token)
+            if event.endpoint in down:
+                # One slow or dead endpoint must not hold up every other app's events.
+                result = PushResult("retry", None, "not tried: this endpoint just failed")
+            else:
+                result = pusher.push(event.endpoint, token)
+                if result.outcome == "retry":
+                    down.add(event.endpoint)
         _record(db, event, lease, result, report, now())
         if on_result:
             on_result(event.jti, None if result.outcome == "delivered" else report.failures[-1][1])
@@ -153,7 +165,9 @@ def runner(
     pusher = Pusher(timeout=timeout, allow_private=allow_private)
 
     def run(should_stop: Callable[[], bool]) -> EventReport:
-        return drain(db, keys, pusher, should_stop=should_stop)
+        # A turn has a time budget: the mail that shares the thread waits at most this long.
+        deadline = time.monotonic() + TURN_BUDGET
+        return drain(db, keys, pusher, should_stop=lambda: should_stop() or time.monotonic() > deadline)
 
     return run
 

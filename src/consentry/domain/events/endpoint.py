@@ -22,10 +22,14 @@ from consentry.domain.audit.tags import AuditTag
 from consentry.domain.events import queue
 from consentry.domain.events.types import VERIFICATION
 from consentry.domain.verification.addresses import is_public_address
-from consentry.errors import Conflict, InvalidInput
+from consentry.errors import Conflict, InvalidInput, LimitReached
+from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.tables import Project, SecurityEvent
+from consentry.storage.tables.base import now
 
 MAX_LENGTH = 2000  # the column's length
+#: Test events a project may queue per hour (each one is a push to the developer's endpoint).
+VERIFY_PER_HOUR = 10
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
 
@@ -109,6 +113,8 @@ def send_verification(
     """
     if not project.events_endpoint:
         raise Conflict("no_events_endpoint", "set the events endpoint first")
+    if SqlRateCounters(session).hit(f"events-verify:{project.id}", 3600, now()).count > VERIFY_PER_HOUR:
+        raise LimitReached(f"at most {VERIFY_PER_HOUR} test events an hour: try again later")
     state = state.strip()
     if len(state) > 200 or not state.isprintable():
         raise InvalidInput("invalid_state", "the state is at most 200 printable characters")

@@ -42,6 +42,8 @@ class AppFacts:
     assessment_date: int | None = None
     #: Distinct users counted toward the unverified-app cap so far (a hint: counting is atomic).
     unverified_users: int = 0
+    #: The brand (name, logo, domains) is as a reviewer last approved it: approvals stand.
+    brand_reviewed: bool = True
 
     @property
     def suspended(self) -> bool:

@@ -44,7 +44,7 @@ ORDER: tuple[Rule, ...] = (
     Rule("suspended", suspended.check, BOTH),
     Rule("undeclared_scope", undeclared_scope.check, AUTHORIZE),
     Rule("internal_only", internal_only.check, BOTH),
-    Rule("test_users_only", test_users_only.check, AUTHORIZE),
+    Rule("test_users_only", test_users_only.check, BOTH),
     Rule("assessment_lapsed", assessment_lapsed.check, BOTH),
     Rule("organization_rules", organization_rules.check, BOTH),
     Rule("testing_warning", testing_warning.check, AUTHORIZE),

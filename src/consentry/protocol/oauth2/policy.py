@@ -21,7 +21,7 @@ from consentry.storage.tables.base import now
 
 #: Statuses for the policy's error codes; those RFC 6749 does not define come from the reference
 #: platform (``org_internal`` is 403 in the device flow).
-STATUS = {"org_internal": 403, "access_denied": 403, "unauthorized_client": 400}
+STATUS = {"org_internal": 403}
 
 
 class PolicyRefusal(OAuth2Error):
@@ -32,16 +32,25 @@ class PolicyRefusal(OAuth2Error):
         self.error = code
 
 
+def on_the_wire(text: str) -> str:
+    """RFC 6749 allows only printable ASCII but '"' and '\\' in error descriptions; a reason an
+    operator typed may hold others (Authlib would refuse to build the error)."""
+    return "".join("'" if c == '"' else c if " " <= c <= "~" and c != "\\" else "?" for c in text)
+
+
 def refusal(decision: Decision) -> PolicyRefusal:
     code = decision.token_error or "invalid_grant"
-    return PolicyRefusal(code, decision.explanation, STATUS.get(code, 400))
+    return PolicyRefusal(code, on_the_wire(decision.explanation), STATUS.get(code, 400))
 
 
-def refused(code: str | None) -> OAuth2Error:
-    """A device code a user or the platform refused, as its poll answers it."""
-    if code is None or code == "access_denied":
+def refused(refusal: str | None) -> OAuth2Error:
+    """A device code a user or the platform refused, as its poll answers it. ``refusal`` is None
+    when the user said no, else "error:reason_code" as the policy gate decided."""
+    if not refusal:
         return PolicyRefusal("access_denied", "The user denied the request.", 400)
-    return PolicyRefusal(code, "The platform's rules refused this request.", STATUS.get(code, 400))
+    code, _, reason = refusal.partition(":")
+    why = f"The platform's rules refused this request ({reason or code})."
+    return PolicyRefusal(code, why, STATUS.get(code, 400))
 
 
 class TokenGate:

@@ -168,10 +168,12 @@ class SqlConsole:
             .where(AuthorizationCode.client_pk.in_(clients), AuthorizationCode.used_at.is_(None))
             .values(used_at=at)
         )
+        # Consent goes too: after a reinstatement users are asked again, never silently re-granted.
+        self.session.execute(delete(ConsentGrant).where(ConsentGrant.client_pk.in_(clients)))
         devices = self.session.execute(
             update(DeviceCode)
             .where(DeviceCode.client_pk.in_(clients), DeviceCode.status.in_(("pending", "approved")))
-            .values(status="denied", refusal="access_denied")
+            .values(status="denied", refusal="access_denied:app_suspended")
         )
         return tuple(int(getattr(r, "rowcount", 0) or 0) for r in (tokens, codes, devices))  # type: ignore[return-value]
 

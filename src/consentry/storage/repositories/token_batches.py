@@ -109,6 +109,8 @@ def _client(r: Sequence[Any]) -> ClientSnapshot:
             suspended_reason=(r[20] or "") if r[19] is not None else None,
             unverified_users=r[21] or 0,
             assessment_date=r[22],
+            # A name, logo or domain changed since the last approval needs a new review (VERIFY-3).
+            brand_reviewed=r[23] is None or (r[24] is not None and r[23] <= r[24]),
         ),
     )
 

@@ -30,7 +30,9 @@ _CLIENT_SELECT = (
     "c.id_token_alg, c.can_introspect, c.disabled, c.project_id, p.name, p.status, c.redirect_uris, "
     "c.jwks, p.user_type, po.domain, p.declared_scopes, p.approved_scopes, p.test_users, "
     "p.suspended_at, p.suspended_reason, p.unverified_users, "
-    "(SELECT MAX(sa.letter_date) FROM security_assessments sa WHERE sa.project_id = p.id) "
+    "(SELECT MAX(sa.letter_date) FROM security_assessments sa WHERE sa.project_id = p.id), "
+    "p.brand_changed_at, (SELECT MAX(v.decided_at) FROM verification_requests v "
+    "WHERE v.project_id = p.id AND v.state = 'approved') "
     "FROM clients c JOIN projects p ON p.id = c.project_id "
     "LEFT JOIN organizations po ON po.id = p.org_id WHERE "
 )

@@ -95,25 +95,32 @@ async def device_submit(request: Request) -> Response:
     )
     passed = frozenset(str(v) for v in form.getlist("passed")) & set(consent_view.SCREENS)
     if not counted:
-        passed -= {"unverified"}
-    if step == "screen":
-        screen = str(form.get("screen", ""))
+        passed -= {"unverified"}  # only the server's count goes past that screen
+
+    def plan_for(passed: frozenset[str]) -> entry.Plan:
+        return entry.plan(
+            client.app,
+            Subject(asked.user_id, asked.email, asked.org_domain),
+            requested,
+            frozenset(),  # a device always shows what it asks for: there is no silent re-approval
+            classes=rt.ctx.catalogue.classes,
+            now=now(),
+            passed=passed,
+            standing=Standing(rt.ctx.settings.unverified_user_cap, counted) if unverified else None,
+        )
+
+    plan = plan_for(passed)
+    if step == "screen" and not plan.refused:
         if form.get("action") != "continue":
             return await _deny(rt, user_code, asked, None)
-        counts = screen == "unverified" and unverified and not counted
-        if counts and not await run_in_threadpool(rt.flow.count, client.app.project_id, asked.user_id):
-            return await _refuse(rt, user_code, asked, client, CAP_REACHED)
-        passed |= {screen} & set(consent_view.SCREENS)
-    plan = entry.plan(
-        client.app,
-        Subject(asked.user_id, asked.email, asked.org_domain),
-        requested,
-        frozenset(),  # a device always shows what it asks for: there is no silent re-approval
-        classes=rt.ctx.catalogue.classes,
-        now=now(),
-        passed=passed,
-        standing=Standing(rt.ctx.settings.unverified_user_cap, counted) if unverified else None,
-    )
+        screen = str(form.get("screen", ""))
+        if plan.screen == screen:  # only the screen the gate asks for is passed (and counted)
+            counts = screen == "unverified" and not counted
+            if counts and not await run_in_threadpool(rt.flow.count, client.app.project_id, asked.user_id):
+                return await _refuse(rt, user_code, asked, client, CAP_REACHED)
+            counted = counted or counts
+            passed = passed | {screen}
+            plan = plan_for(passed)
     if plan.refused:
         return await _refuse(rt, user_code, asked, client, plan.decision)
     page = consent_view.Page(client.id, asked.email, asked.name, asked.scopes, plan.to_ask, plan.screen)
@@ -170,7 +177,7 @@ def _decide(
     digest = str(form.get("disclosure", ""))
     with rt.ctx.db.unit_of_work() as db:
         d = consent_view.disclose(db, page, rt.ctx.catalogue, rt.ctx.settings.operator_name)
-        if digest != d.digest:  # the app's details changed while the page was open: show again
+        if allow and digest != d.digest:  # the app's details changed while the page was open
             changed = True
         else:
             changed = False
@@ -234,7 +241,7 @@ async def _refuse(
     rt: Runtime, user_code: str, asked: Asked, client: ClientSnapshot, decision: Decision
 ) -> Response:
     """The gate refused: the device learns the error code, the user reads why."""
-    await _deny(rt, user_code, asked, decision.error)
+    await _deny(rt, user_code, asked, f"{decision.error}:{decision.reason_code}")
     if decision.tell_developer:
         await run_in_threadpool(rt.flow.notify, client.app.project_id, decision)
     return error_page(

@@ -13,6 +13,7 @@ from consentry.domain.accounts.devices import COOKIE as DEVICE_COOKIE
 from consentry.domain.accounts.signin import Attempt, Reason, SignInDecision
 from consentry.web.authorize_outcome import accounts_for_hd
 from consentry.web.client_address import client_address
+from consentry.web.flow_store import pin
 from consentry.web.pages.forms import safe_next
 from consentry.web.render import error_page, render
 from consentry.web.runtime import Runtime, runtime
@@ -70,7 +71,7 @@ async def signin_submit(request: Request) -> Response:
             if flow:
                 row = rt.flow.resume(db, new_state, flow)
                 if row is not None:
-                    row.user_id = user.id
+                    pin(row, user.id)
             return new_state
 
     new_state = await run_in_threadpool(work)
@@ -156,7 +157,7 @@ async def choose_submit(request: Request) -> Response:
             row = rt.flow.resume(db, state, flow)
             if row is None or user_id not in {a.id for a in rt.sessions.accounts(db, state)}:
                 return False
-            row.user_id = user_id
+            pin(row, user_id)
             return True
 
     if not await run_in_threadpool(work):

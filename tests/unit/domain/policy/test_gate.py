@@ -128,13 +128,13 @@ ROWS = [
         None,
     ),
     (
-        "testing: a grant made earlier is not re-checked at the token endpoint",
+        "testing: a tester taken off the list can no longer refresh",
         TESTING,
         BOB,
         ask(CAL, moment=Moment.TOKEN),
-        "ok",
-        Step.PROCEED,
-        None,
+        "not_a_test_user",
+        Step.REFUSE,
+        "access_denied",
     ),
     (
         "assessment lapsed, restricted asked",
@@ -335,3 +335,10 @@ def test_plan_asks_only_new_scopes_and_screens_only_when_consent_is_due() -> Non
         prompts={"consent"},
     )
     assert plan.screen == "unverified"  # asked again: the screen comes again
+
+
+def test_a_brand_changed_since_approval_meets_the_unverified_screen_again() -> None:  # VERIFY-3 VERIFY-11
+    rebranded = replace(VERIFIED, brand_reviewed=False)
+    decision = gate.evaluate(GateInput(rebranded, ANN, ask(CAL)))
+    assert (decision.reason_code, decision.next_step) == ("app_unverified", Step.SCREEN)
+    assert gate.evaluate(GateInput(rebranded, ANN, ask("openid", META))).proceeds

@@ -14,8 +14,7 @@ def check(g: GateInput) -> Decision:
         return PROCEED
     return refuse(
         "assessment_lapsed",
-        "This app's security assessment has lapsed, so it cannot reach restricted data until it "
-        "is renewed. Its developer has been told.",
+        "This app's security assessment has lapsed, so it cannot reach restricted data until it is renewed.",
         "access_denied",
         tell_developer=True,
     )

@@ -19,6 +19,8 @@ def unapproved(app: AppFacts, ask: Ask) -> list[str]:
     """The risky scopes asked that no approval covers (empty: the screen does not apply)."""
     if app.user_type != "external" or app.status != "production":
         return []
+    if not app.brand_reviewed:  # approvals were given to another name or logo (VERIFY-3)
+        return ask.of_class(*RISKY)
     return [s for s in ask.of_class(*RISKY) if s not in app.approved]
 
 

@@ -47,7 +47,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         row = self.request.refresh_token.row
         exchange.current().changes.claim_refresh = RefreshClaim(row.id, row.family)
         self.request.consentry["family"] = row.family
-        if self.request.client.row.project_status == "testing":
+        lifetime = (row.refresh_expires_at or 0) - row.issued_at
+        settings = self.server.ctx.settings
+        if lifetime <= settings.testing_refresh_token_ttl < settings.refresh_token_ttl:
+            # Issued under a grant that lapses (Testing): the successor never outlives it, even
+            # after the app is published.
             self.request.consentry["not_after"] = row.refresh_expires_at
         return super().save_token(token)
 

@@ -150,9 +150,6 @@ def upgrade() -> None:
     with op.batch_alter_table("device_codes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("refusal", sa.String(length=40), nullable=True))
 
-    with op.batch_alter_table("authorization_codes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("grant_lapses_at", sa.BigInteger(), nullable=True))
-
     with op.batch_alter_table("projects", schema=None) as batch_op:
         batch_op.add_column(sa.Column("suspended_at", sa.BigInteger(), nullable=True))
         batch_op.add_column(
@@ -173,9 +170,6 @@ def downgrade() -> None:
         batch_op.drop_column("unverified_users")
         batch_op.drop_column("suspended_reason")
         batch_op.drop_column("suspended_at")
-
-    with op.batch_alter_table("authorization_codes", schema=None) as batch_op:
-        batch_op.drop_column("grant_lapses_at")
 
     with op.batch_alter_table("device_codes", schema=None) as batch_op:
         batch_op.drop_column("refusal")
