@@ -154,7 +154,8 @@ class FlowSteps:
             out = page_error(decision.error or "access_denied", 403, decision.explanation)
             assert out.context is not None
             out.context["reason"] = decision.reason_code
-            out.context["title"] = refusal_title(decision, grant.client.row.name)
+            client = grant.client.row
+            out.context["title"] = refusal_title(decision, client.app.app_name or client.name)
         if decision.tell_developer:
             out = replace(out, notice=decision, project_id=grant.client.row.project_id)
         return out

@@ -44,6 +44,8 @@ class AppFacts:
     unverified_users: int = 0
     #: The brand (name, logo, domains) is as a reviewer last approved it: approvals stand.
     brand_reviewed: bool = True
+    #: The name on the consent screen ("" until the developer sets one): for refusal pages.
+    app_name: str = ""
 
     @property
     def suspended(self) -> bool:

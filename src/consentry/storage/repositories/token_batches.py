@@ -111,6 +111,7 @@ def _client(r: Sequence[Any]) -> ClientSnapshot:
             assessment_date=r[22],
             # A name, logo or domain changed since the last approval needs a new review (VERIFY-3).
             brand_reviewed=r[23] is None or (r[24] is not None and r[23] <= r[24]),
+            app_name=r[25] or "",
         ),
     )
 

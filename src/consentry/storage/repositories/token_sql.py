@@ -32,7 +32,7 @@ _CLIENT_SELECT = (
     "p.suspended_at, p.suspended_reason, p.unverified_users, "
     "(SELECT MAX(sa.letter_date) FROM security_assessments sa WHERE sa.project_id = p.id), "
     "p.brand_changed_at, (SELECT MAX(v.decided_at) FROM verification_requests v "
-    "WHERE v.project_id = p.id AND v.state = 'approved') "
+    "WHERE v.project_id = p.id AND v.state = 'approved'), p.app_name "
     "FROM clients c JOIN projects p ON p.id = c.project_id "
     "LEFT JOIN organizations po ON po.id = p.org_id WHERE "
 )
