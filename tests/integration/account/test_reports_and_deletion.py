@@ -209,3 +209,27 @@ def test_asking_an_app_to_delete_my_data(database_url, seed, browser, client) ->
     assert other.status_code == 404
     assert error_of(other.text)[1] == "You can ask only an app that has had access to your account."
     assert len(_deletions(database_url)) == 1
+
+
+def test_removing_access_can_also_ask_for_deletion(
+    database_url, seed, browser, client
+) -> None:  # DATA-1 DATA-2
+    seed.user(USER)
+    c = seed.client("web", project="Mail Pal")
+    other = seed.client("web", project="No Endpoint")
+    grant(browser, client, c, "openid", "email", "mail.readonly")
+    grant(browser, client, other, "openid", "email")
+    pid, quiet = project_id(database_url, "Mail Pal"), project_id(database_url, "No Endpoint")
+    _set(database_url, pid, events_endpoint="https://mailpal.example.org/events")
+    sign_in(browser)
+    token = csrf(browser)
+    done = post(browser, f"/account/apps/{pid}/revoke", {"csrf": token, "also_delete": "yes"})
+    assert done.headers["location"] == "/account?done=revoked-deletion"
+    [event] = _deletions(database_url)
+    assert event.project_id == pid
+    # An app without an endpoint: access is still removed, and the user is told how else to ask.
+    quiet_done = post(browser, f"/account/apps/{quiet}/revoke", {"csrf": token, "also_delete": "yes"})
+    assert quiet_done.headers["location"] == "/account?done=revoked-no-deletion"
+    html = browser.get(ISSUER + quiet_done.headers["location"]).text
+    assert "registered no way to receive deletion requests" in text_of(html)
+    assert f'action="/account/apps/{quiet}/revoke"' not in html

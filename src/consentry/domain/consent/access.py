@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.events import deletion
-from consentry.domain.events.emit import emit
+from consentry.domain.events.emit import emit, listening_projects
 from consentry.domain.scopes.catalogue import CLASS_RANK, Catalogue
 from consentry.errors import NotFound
 from consentry.storage.tables import (
@@ -291,6 +291,8 @@ def revoke(
     if project is None or not _holdings(session, user_id, at, project_id):
         raise NotFound("app", "This app has no access to your account any more.")
     pks = list(session.scalars(select(Client.id).where(Client.project_id == project_id)))
+    # RISC: only an app the user let know who they are (profile or email) hears of it.
+    tell = any(p.id == project_id for p in listening_projects(session, user_id))
     done = Revoked(project_id, project.app_name or project.name, client_pks=pks)
     done.grants = _rowcount(
         session.execute(
@@ -339,7 +341,8 @@ def revoke(
         },
         channel=channel,
     )
-    emit(session, event="tokens-revoked", user_id=user_id, project_id=project_id, issuer=issuer)
+    if tell:
+        emit(session, event="tokens-revoked", user_id=user_id, project_id=project_id, issuer=issuer)
     return done
 
 

@@ -31,13 +31,17 @@ router = APIRouter(include_in_schema=False)
 #: What a successful action says on the page it redirects to (``?done=<key>``).
 DONE = {
     "revoked": "Access removed. The app can no longer reach your account, and it has been told.",
+    "revoked-deletion": "Access removed, and the app was asked to delete your data. You can follow "
+    "the request below.",
+    "revoked-no-deletion": "Access removed. The app registered no way to receive deletion requests: "
+    "write to its support address to ask it to delete your data.",
     "reported": "Thank you. Your report is in the reviewers' queue.",
     "deletion": "Your request was sent to the app. You can follow it below.",
 }
 STATUS_WORDS = {
     "pending": "Waiting for the app",
     "delivered": "Received by the app",
-    "failed": "Could not reach the app",
+    "failed": "Not accepted by the app",
 }
 PROTOCOLS = {
     "oauth2": "Web sign-in (OAuth 2.0)",
@@ -116,20 +120,32 @@ def _refused(request: Request, db: Session, current: Current, problem: Problem) 
 
 
 @router.post("/account/apps/{project_id}/revoke")
-def revoke(_: Csrf, request: Request, project_id: int, db: UnitOfWork, current: CurrentUser) -> Response:
-    """DATA-1: one button takes back grants, tokens, codes and device codes; the app is told."""
+def revoke(
+    _: Csrf, request: Request, project_id: int, db: UnitOfWork, current: CurrentUser, form: Form
+) -> Response:
+    """DATA-1: one button takes back grants, tokens, codes and device codes; the app is told.
+    Ticking "also ask it to delete my data" sends the DATA-2 request in the same step (after
+    removing access, the app's card is gone, and with it the button)."""
+    issuer = runtime(request).ctx.issuer
     try:
         access.revoke(
             db,
             user_id=current.user.id,
             project_id=project_id,
             actor=current.actor.email,
-            issuer=runtime(request).ctx.issuer,
+            issuer=issuer,
             channel=current.actor.channel,
         )
     except DomainError as exc:
         return _refused(request, db, current, Problem(project_id, "revoke", exc))
-    return RedirectResponse("/account?done=revoked", status_code=303)
+    if form.get("also_delete") != "yes":
+        return RedirectResponse("/account?done=revoked", status_code=303)
+    try:
+        with db.begin_nested():
+            access.ask_deletion(db, user_id=current.user.id, project_id=project_id, issuer=issuer)
+    except DomainError:
+        return RedirectResponse("/account?done=revoked-no-deletion", status_code=303)
+    return RedirectResponse("/account?done=revoked-deletion", status_code=303)
 
 
 @router.post("/account/apps/{project_id}/report")

@@ -156,7 +156,7 @@ def _present(
         d = consent_view.disclose(db, page, rt.ctx.catalogue, rt.ctx.settings.operator_name)
     return render(
         page.template,
-        **consent_view.context(d, csrf=csrf, device_code=user_code),
+        **consent_view.context(d, csrf=csrf, device_code=user_code, switch_url=_switch_url(user_code)),
         form_action="/device",
         passed=sorted(passed),
     )
@@ -247,3 +247,8 @@ async def _refuse(
     return error_page(
         "This app can't be used", decision.explanation, 403, decision.error, decision.reason_code
     )
+
+
+def _switch_url(user_code: str) -> str:
+    """Sign in with another account and come back to this code: the newest account decides."""
+    return "/signin?" + urlencode({"next": "/device?" + urlencode({"user_code": user_code})})
