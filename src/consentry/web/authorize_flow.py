@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from consentry.domain.clients.redirect_uris import display_authority
 from consentry.domain.clients.snapshot import ClientCache
-from consentry.domain.consent import entry
+from consentry.domain.consent import entry, screens
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED
 from consentry.domain.policy.facts import Standing, Subject
 from consentry.domain.tokens.records import UserRecord
@@ -233,8 +233,8 @@ class AuthorizeFlow(FlowSteps):
         counted: frozenset[int] | None,
     ) -> entry.Plan:
         cap = self.ctx.settings.unverified_user_cap
-        if counted is not None and user.id not in counted:
-            passed = passed - {"unverified"}  # only the server's count goes past that screen
+        if counted is not None:
+            passed = screens.trusted(passed, counted=user.id in counted)
         return entry.plan(
             grant.client.row.app,
             Subject(user.id, user.email, user.hosted_domain),

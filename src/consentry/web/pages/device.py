@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.clients.snapshot import ClientSnapshot
-from consentry.domain.consent import entry
+from consentry.domain.consent import entry, screens
 from consentry.domain.consent.decide import Who, record_decision
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED, unapproved
 from consentry.domain.policy.decision import Decision
@@ -93,9 +93,7 @@ async def device_submit(request: Request) -> Response:
     counted = unverified and asked.user_id in await run_in_threadpool(
         rt.flow.counted, client.app.project_id, [asked.user_id]
     )
-    passed = frozenset(str(v) for v in form.getlist("passed")) & set(consent_view.SCREENS)
-    if not counted:
-        passed -= {"unverified"}  # only the server's count goes past that screen
+    passed = screens.trusted({str(v) for v in form.getlist("passed")}, counted=counted)
 
     def plan_for(passed: frozenset[str]) -> entry.Plan:
         return entry.plan(
@@ -114,11 +112,13 @@ async def device_submit(request: Request) -> Response:
         if form.get("action") != "continue":
             return await _deny(rt, user_code, asked, None)
         screen = str(form.get("screen", ""))
-        if plan.screen == screen:  # only the screen the gate asks for is passed (and counted)
-            counts = screen == "unverified" and not counted
-            if counts and not await run_in_threadpool(rt.flow.count, client.app.project_id, asked.user_id):
+        step_past = screens.going_past(plan, screen, counted=counted)
+        if step_past.applies:
+            if step_past.counts and not await run_in_threadpool(
+                rt.flow.count, client.app.project_id, asked.user_id
+            ):
                 return await _refuse(rt, user_code, asked, client, CAP_REACHED)
-            counted = counted or counts
+            counted = counted or step_past.counts
             passed = passed | {screen}
             plan = plan_for(passed)
     if plan.refused:
