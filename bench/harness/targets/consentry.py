@@ -165,7 +165,12 @@ class ConsentryTarget(Target):
         return http.post("/signin", data=form)
 
     def _consent(self, http: httpx.Client, html: str, scopes: list[str]) -> httpx.Response:
-        form = [("csrf", _field(html, "csrf")), ("flow", _field(html, "flow")), ("action", "allow")]
+        form = [
+            ("csrf", _field(html, "csrf")),
+            ("flow", _field(html, "flow")),
+            ("disclosure", _field(html, "disclosure")),  # the digest of what the page showed
+            ("action", "allow"),
+        ]
         form += [("scope", scope) for scope in scopes]
         return http.post(
             "/authorize/consent",
