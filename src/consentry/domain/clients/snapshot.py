@@ -2,13 +2,15 @@
 
 A cached snapshot is only a guess: every write that relies on one re-reads the client's
 current :attr:`ClientSnapshot.fingerprint` inside the committing transaction, and a mismatch
-(secret rotated, client disabled, project status changed) drops the entry and refuses the
-write. The cache therefore saves a round trip without ever outliving a change.
+(secret rotated, client disabled, project status changed, app suspended) drops the entry and
+refuses the write. The cache therefore saves a round trip without outliving such a change; the
+project's other policy facts are trusted for at most a minute.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 from consentry.domain.policy.facts import AppFacts
 
 DEFAULT_SIZE = 50_000
+#: Seconds a cached snapshot is trusted for the facts its fingerprint does not cover.
+DEFAULT_TTL = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,36 +55,39 @@ class ClientSnapshot:
             self.project_id,
             self.project_status,
             self.redirect_uris,
-            # The gate's inputs too: a change in who may use the app refuses what relied on it.
+            # A suspension, or a change of audience, refuses what relied on the old state. The
+            # gate's other facts are read fresh by every request but client credentials', whose
+            # cached snapshot lives at most ``ClientCache.ttl`` seconds.
             self.app.user_type,
-            self.app.org_domain,
-            self.app.declared,
-            self.app.approved,
-            self.app.test_users,
             self.app.suspended,
-            self.app.assessment_date,
-            self.app.brand_reviewed,
         )
 
 
 class ClientCache:
-    """A bounded LRU of snapshots by client_id; safe to share between threads."""
+    """A bounded LRU of snapshots by client_id, each kept at most ``ttl`` seconds (so the policy
+    facts outside the fingerprint, e.g. a renewed assessment, are seen within that); safe to share
+    between threads."""
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_SIZE, ttl: float = DEFAULT_TTL) -> None:
         self._size = size
-        self._entries: OrderedDict[str, ClientSnapshot] = OrderedDict()
+        self._ttl = ttl
+        self._entries: OrderedDict[str, tuple[ClientSnapshot, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, client_id: str) -> ClientSnapshot | None:
         with self._lock:
-            snap = self._entries.get(client_id)
-            if snap is not None:
-                self._entries.move_to_end(client_id)
-            return snap
+            entry = self._entries.get(client_id)
+            if entry is None:
+                return None
+            if time.monotonic() - entry[1] > self._ttl:
+                del self._entries[client_id]
+                return None
+            self._entries.move_to_end(client_id)
+            return entry[0]
 
     def put(self, snap: ClientSnapshot) -> None:
         with self._lock:
-            self._entries[snap.client_id] = snap
+            self._entries[snap.client_id] = (snap, time.monotonic())
             self._entries.move_to_end(snap.client_id)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)

@@ -98,21 +98,29 @@ def _client(r: Sequence[Any]) -> ClientSnapshot:
         project_status=r[11],
         redirect_uris=tuple(_json(r[12]) or ()),
         jwks=_json(r[13]),
-        app=AppFacts(
-            project_id=r[9],
-            status=r[11],
-            user_type=r[14],
-            org_domain=r[15],
-            declared=frozenset(_json(r[16]) or ()),
-            approved=frozenset(_json(r[17]) or ()),
-            test_users=frozenset(e.lower() for e in _json(r[18]) or ()),
-            suspended_reason=(r[20] or "") if r[19] is not None else None,
-            unverified_users=r[21] or 0,
-            assessment_date=r[22],
-            # A name, logo or domain changed since the last approval needs a new review (VERIFY-3).
-            brand_reviewed=r[23] is None or (r[24] is not None and r[23] <= r[24]),
-            app_name=r[25] or "",
-        ),
+        app=_facts(r),
+    )
+
+
+def _facts(r: Sequence[Any]) -> AppFacts:
+    """The project's policy facts; a fingerprint check's narrower row carries only the first two."""
+    suspended = None if r[15] is None else (r[20] or "") if len(r) > 16 else ""
+    if len(r) <= 16:
+        return AppFacts(project_id=r[9], status=r[11], user_type=r[14], suspended_reason=suspended)
+    return AppFacts(
+        project_id=r[9],
+        status=r[11],
+        user_type=r[14],
+        suspended_reason=suspended,
+        org_domain=r[16],
+        declared=frozenset(_json(r[17]) or ()),
+        approved=frozenset(_json(r[18]) or ()),
+        test_users=frozenset(e.lower() for e in _json(r[19]) or ()),
+        unverified_users=r[21] or 0,
+        assessment_date=r[22],
+        # A name, logo or domain changed since the last approval needs a new review (VERIFY-3).
+        brand_reviewed=r[23] is None or (r[24] is not None and r[23] <= r[24]),
+        app_name=r[25] or "",
     )
 
 
