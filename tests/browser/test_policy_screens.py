@@ -122,7 +122,7 @@ def test_unverified_screen_admits_users_up_to_the_cap_then_refuses_new_ones(
             )
             assert cid.last_status() == 403
             assert path_of(cid.page.url) == "/authorize/continue"
-            assert cid.page.locator("h1").inner_text() == "This request can't be completed"
+            assert cid.page.locator("h1").inner_text() == f"Sign-in to {APP} is disabled for new users"
             body = cid.page.locator("main").inner_text()
             assert CAP_REFUSAL in body and "Its developer has been told." in body
             assert cid.page.locator("code").all_inner_texts() == ["access_denied", "unverified_cap_reached"]
