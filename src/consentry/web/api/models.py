@@ -8,7 +8,6 @@ the bounds sit *above* the domain's own limits (three documentation links, 100 t
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -125,94 +124,8 @@ class ClientCreate(Strict):
     redirect_uris: list[Url] = Field(default_factory=list, max_length=20)
 
 
-class Justification(Strict):
-    usage: LongText = ""
-    why_not_narrower: LongText = ""
-
-
-class ScanLocation(BaseModel):
-    file: Annotated[str, _text(4096), AfterValidator(_storable)]
-    line: int = Field(ge=0, le=10**9)
-
-
-class ScanScope(BaseModel):
-    scope: Scope
-    uri: Scope = ""
-    class_: Annotated[str, _text(30), AfterValidator(_storable)] = Field(default="", alias="class")
-    verification: Name = ""
-    locations: list[ScanLocation] = Field(default_factory=list, max_length=1000)
-    narrower: list[Scope] = Field(default_factory=list, max_length=50)
-
-
-class ScanOperation(BaseModel):
-    operation: Name
-    method: Annotated[str, _text(10), AfterValidator(_storable)] = ""
-    path: Name = ""
-    locations: list[ScanLocation] = Field(default_factory=list, max_length=1000)
-
-
-class ScanAdvice(BaseModel):
-    suggested: list[Scope] = Field(default_factory=list, max_length=100)
-    conditions: list[LongText] = Field(default_factory=list, max_length=50)
-    summary: LongText = ""
-    unneeded: list[Scope] = Field(default_factory=list, max_length=100)
-    uncovered: list[Name] = Field(default_factory=list, max_length=500)
-
-
-class ScanReport(BaseModel):
-    """The output of ``consentry scan --json``; unknown keys are dropped."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    path: Annotated[str, _text(4096), AfterValidator(_storable)] = ""
-    files_scanned: int = Field(default=0, ge=0, le=10**9)
-    files_skipped: int = Field(default=0, ge=0, le=10**9)
-    scopes: list[ScanScope] = Field(default_factory=list, max_length=200)
-    operations: list[ScanOperation] = Field(default_factory=list, max_length=500)
-    advice: ScanAdvice = Field(default_factory=ScanAdvice)
-    highest_class: Annotated[str, _text(30), AfterValidator(_storable)] | None = None
-    verification: Name = "none"
-
-
-class SubmissionIn(Strict):
-    """The verification request's answers (VERIFY-6, LIMIT-2..4), saved as a draft."""
-
-    justifications: dict[Scope, Justification] = Field(
-        default_factory=dict,
-        max_length=100,
-        description="Per sensitive or restricted scope (URI or name): how it is used, why narrower won't do",
-    )
-    doc_links: list[Url] = Field(default_factory=list, max_length=10, description="At most three")
-    video_url: Url = ""
-    app_type: Name = Field(default="", description="One of `app_type_choices`, or empty for the reviewers")
-    task_automation: bool = False
-    server_access: bool = Field(default=True, description="Restricted data reaches the app's servers")
-    transfers: LongText = ""
-    human_access: LongText = ""
-    attested: bool = False
-    scan_report: ScanReport | None = None
-
-
 class MessageIn(Strict):
     message: LongText
-
-
-class ApproveIn(Strict):
-    scopes: list[Scope] | None = Field(
-        default=None, max_length=100, description="Approve only these; all requested when left out"
-    )
-
-
-class RejectIn(Strict):
-    reasons: list[LongText] = Field(min_length=1, max_length=20)
-
-
-class AssessmentIn(Strict):
-    assessor: Name
-    tier: Literal[1, 2, 3] = Field(description="1 self-assessment, 2 lab-verified scan, 3 full lab test")
-    letter_date: dt.date
-    scopes: list[Scope] = Field(min_length=1, max_length=100)
-    deletion_checked: bool
 
 
 # --- responses -----------------------------------------------------------------------------------
@@ -427,16 +340,6 @@ class VerificationOut(BaseModel):
     max_doc_links: int
 
 
-class AssessmentOut(BaseModel):
-    assessor: str
-    tier: int
-    letter_date: dt.date
-    lapses_on: dt.date
-    scopes: list[str]
-    deletion_checked: bool
-    recorded_by: str
-
-
 class ProjectDetail(ProjectSummary):
     permissions: list[str]
     consent_screen: ConsentScreenOut
@@ -446,47 +349,3 @@ class ProjectDetail(ProjectSummary):
     verification: StatusOut
     clients: list[ClientOut]
     members: list[MemberOut]
-
-
-class QueueItem(BaseModel):
-    project: str
-    app_name: str
-    state: str
-    scopes: list[str]
-    needed: str = Field(description="restricted if any requested scope is restricted, else sensitive")
-    submitted_at: int | None
-    age_days: int = Field(description="Whole days since submission")
-    waiting_since: int | None
-
-
-class Queue(BaseModel):
-    requests: list[QueueItem]
-
-
-class SideBySide(BaseModel):
-    declared: list[str]
-    requested: list[str]
-    in_code: list[str] = Field(description="Scopes the attached scan report found in the source")
-    suggested: list[str] = Field(description="The scan report's narrowest cover of the operations found")
-
-
-class ReviewDetail(BaseModel):
-    project: str
-    consent_screen: ConsentScreenOut
-    status: str
-    user_type: str
-    scopes: ScopesOut
-    side_by_side: SideBySide
-    domains: list[DomainOut]
-    request: RequestOut
-    verification: StatusOut
-    assessments: list[AssessmentOut]
-    video_checklist: list[str]
-    app_type_label: str | None
-
-
-class RequestState(BaseModel):
-    project: str
-    state: str
-    approved_scopes: list[str]
-    reasons: list[str]

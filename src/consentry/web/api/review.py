@@ -22,6 +22,7 @@ from consentry.domain.verification.use_cases import USE_CASES
 from consentry.storage.tables import Project, SecurityAssessment, VerificationRequest
 from consentry.storage.tables.base import now
 from consentry.web.api import models as m
+from consentry.web.api import review_models as rm
 from consentry.web.api.console_common import (
     SESSION,
     Write,
@@ -50,8 +51,8 @@ def _needed(projects: Projects, scopes: list[str]) -> str:
     return "restricted" if "restricted" in classes else "sensitive"
 
 
-def _queue_item(console: Console, row: VerificationRequest, project: Project, at: int) -> m.QueueItem:
-    return m.QueueItem(
+def _queue_item(console: Console, row: VerificationRequest, project: Project, at: int) -> rm.QueueItem:
+    return rm.QueueItem(
         project=project.name,
         app_name=project.app_name,
         state=row.state,
@@ -63,8 +64,8 @@ def _queue_item(console: Console, row: VerificationRequest, project: Project, at
     )
 
 
-def _assessment(row: SecurityAssessment) -> m.AssessmentOut:
-    return m.AssessmentOut(
+def _assessment(row: SecurityAssessment) -> rm.AssessmentOut:
+    return rm.AssessmentOut(
         assessor=row.assessor,
         tier=row.tier,
         letter_date=_day(row.letter_date),
@@ -75,12 +76,12 @@ def _assessment(row: SecurityAssessment) -> m.AssessmentOut:
     )
 
 
-def _side_by_side(project: Project, row: VerificationRequest) -> m.SideBySide:
+def _side_by_side(project: Project, row: VerificationRequest) -> rm.SideBySide:
     report = row.scan_report or {}
     found = report.get("scopes") if isinstance(report.get("scopes"), list) else []
     advice = report.get("advice") if isinstance(report.get("advice"), dict) else {}
     suggested = advice.get("suggested") if isinstance(advice, dict) else []
-    return m.SideBySide(
+    return rm.SideBySide(
         declared=list(project.declared_scopes or []),
         requested=list(row.scopes or []),
         in_code=[str(s.get("uri") or s.get("scope")) for s in found or [] if isinstance(s, dict)],
@@ -88,9 +89,9 @@ def _side_by_side(project: Project, row: VerificationRequest) -> m.SideBySide:
     )
 
 
-def _detail(console: Console, project: Project, row: VerificationRequest) -> m.ReviewDetail:
+def _detail(console: Console, project: Project, row: VerificationRequest) -> rm.ReviewDetail:
     labels = {key: label for cases in USE_CASES.values() for key, label in cases.items()}
-    return m.ReviewDetail(
+    return rm.ReviewDetail(
         project=project.name,
         consent_screen=consent_screen_out(project),
         status=project.status,
@@ -106,8 +107,8 @@ def _detail(console: Console, project: Project, row: VerificationRequest) -> m.R
     )
 
 
-def _state(project: str, row: VerificationRequest) -> m.RequestState:
-    return m.RequestState(
+def _state(project: str, row: VerificationRequest) -> rm.RequestState:
+    return rm.RequestState(
         project=project,
         state=row.state,
         approved_scopes=list(row.approved_scopes or []),
@@ -115,75 +116,75 @@ def _state(project: str, row: VerificationRequest) -> m.RequestState:
     )
 
 
-@router.get("/requests", response_model=m.Queue, summary="The review queue, oldest first, with each age")
+@router.get("/requests", response_model=rm.Queue, summary="The review queue, oldest first, with each age")
 def queue(
     console: Reviewer,
     state: list[ReviewState] = Query(
         default=[], max_length=len(ReviewState), description="Filter; default: the open states"
     ),
-) -> m.Queue:
+) -> rm.Queue:
     at = now()
     rows = console.review.queue([s.value for s in state] or None)
-    return m.Queue(requests=[_queue_item(console, r, p, at) for r, p in rows])
+    return rm.Queue(requests=[_queue_item(console, r, p, at) for r, p in rows])
 
 
 @router.get(
     "/requests/{project}",
-    response_model=m.ReviewDetail,
+    response_model=rm.ReviewDetail,
     summary="Everything submitted, the pre-check evidence, the scan report and the scopes by class",
 )
-def show(project: ProjectName, console: Reviewer) -> m.ReviewDetail:
+def show(project: ProjectName, console: Reviewer) -> rm.ReviewDetail:
     row_project, row = console.review.reviewed(project)
     return _detail(console, row_project, row)
 
 
 @router.post(
     "/requests/{project}/start",
-    response_model=m.RequestState,
+    response_model=rm.RequestState,
     responses=m.CONFLICT,
     summary="Pick the request up (submitted -> in review)",
 )
-def start(project: ProjectName, _: Write, console: Reviewer) -> m.RequestState:
+def start(project: ProjectName, _: Write, console: Reviewer) -> rm.RequestState:
     return _state(project, console.review.start(project))
 
 
 @router.post(
     "/requests/{project}/approve",
-    response_model=m.RequestState,
+    response_model=rm.RequestState,
     responses=m.CONFLICT,
     summary="Approve all requested scopes, or only those listed",
 )
-def approve(project: ProjectName, body: m.ApproveIn, _: Write, console: Reviewer) -> m.RequestState:
+def approve(project: ProjectName, body: rm.ApproveIn, _: Write, console: Reviewer) -> rm.RequestState:
     return _state(project, console.review.approve(project, body.scopes))
 
 
 @router.post(
     "/requests/{project}/reject",
-    response_model=m.RequestState,
+    response_model=rm.RequestState,
     responses=m.CONFLICT,
     summary="Reject, with the reasons the developer will read",
 )
-def reject(project: ProjectName, body: m.RejectIn, _: Write, console: Reviewer) -> m.RequestState:
+def reject(project: ProjectName, body: rm.RejectIn, _: Write, console: Reviewer) -> rm.RequestState:
     return _state(project, console.review.reject(project, body.reasons))
 
 
 @router.post(
     "/requests/{project}/ask",
-    response_model=m.RequestState,
+    response_model=rm.RequestState,
     responses=m.CONFLICT,
     summary="Ask the developer for more information (the request waits for the answer)",
 )
-def ask(project: ProjectName, body: m.MessageIn, _: Write, console: Reviewer) -> m.RequestState:
+def ask(project: ProjectName, body: m.MessageIn, _: Write, console: Reviewer) -> rm.RequestState:
     return _state(project, console.review.ask(project, body.message))
 
 
 @router.post(
     "/requests/{project}/assessment",
-    response_model=m.AssessmentOut,
+    response_model=rm.AssessmentOut,
     status_code=201,
     summary="Record a security assessment's letter of validation (lapses after 12 months)",
 )
-def assessment(project: ProjectName, body: m.AssessmentIn, _: Write, console: Reviewer) -> m.AssessmentOut:
+def assessment(project: ProjectName, body: rm.AssessmentIn, _: Write, console: Reviewer) -> rm.AssessmentOut:
     row = console.review.record_assessment(
         project,
         assessor=body.assessor,

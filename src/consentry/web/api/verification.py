@@ -8,6 +8,7 @@ from fastapi import Path
 
 from consentry.domain.verification.service import Submission
 from consentry.web.api import models as m
+from consentry.web.api import submission_models as sm
 from consentry.web.api.console_common import (
     PRECHECKS,
     Editor,
@@ -82,7 +83,7 @@ def get_verification(access: Viewer) -> m.VerificationOut:
     response_model=m.VerificationOut,
     summary="Save the draft request (all answers at once)",
 )
-def save_verification(body: m.SubmissionIn, _: Write, access: Submitter) -> m.VerificationOut:
+def save_verification(body: sm.SubmissionIn, _: Write, access: Submitter) -> m.VerificationOut:
     catalogue = access.console.projects.catalogue
 
     def uri(scope: str) -> str:
