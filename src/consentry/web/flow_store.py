@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from consentry.domain.consent.disclosure import app_name
+from consentry.domain.consent.disclosure import app_name_of
 from consentry.domain.secrets import new_secret
 from consentry.protocol.oauth2.context import ProtocolContext
-from consentry.storage.tables import Client, Interaction
+from consentry.storage.tables import Interaction
 from consentry.storage.tables.base import now
 from consentry.web.session import BrowserState, Sessions
 
@@ -88,10 +88,7 @@ class FlowStore:
         with self.ctx.db.unit_of_work() as db:
             row = self.resume(db, state, flow)
             client_id = None if row is None else paused_of(row).client_id
-            client = (
-                None if client_id is None else db.scalar(select(Client).where(Client.client_id == client_id))
-            )
-            return None if client is None else app_name(client, client.project)
+            return None if client_id is None else app_name_of(db, client_id)
 
     def finish(self, flow: str) -> None:
         with self.ctx.db.unit_of_work() as db:

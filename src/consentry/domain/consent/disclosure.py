@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consentry.domain.consent.disclosure_declared import REVIEWED_CLASSES, declarations, verified
@@ -98,6 +99,12 @@ class Disclosure:
 def app_name(client: Client, project: Project) -> str:
     """The name users read everywhere the app asks for something (CONSENT-1)."""
     return project.app_name or client.name or project.name
+
+
+def app_name_of(session: Session, client_id: str) -> str | None:
+    """The name of the app behind a client id, or None for an unknown client."""
+    client = session.scalar(select(Client).where(Client.client_id == client_id))
+    return None if client is None else app_name(client, client.project)
 
 
 def _domain(project: Project) -> str:
