@@ -74,6 +74,23 @@ class Settings(BaseSettings):
     trusted_device_ttl: int = 180 * 24 * 3600
     captcha_ttl: int = 600
 
+    # --- accounts (docs/operators.md, "Accounts") ---------------------------
+    #: Who may create an account: anyone with an e-mail address they can read ("open"), only
+    #: people invited by an organization admin or the operator ("invite"), or nobody but the
+    #: operator's CLI ("closed").
+    signup: Literal["open", "invite", "closed"] = "invite"
+    #: Lifetimes of the mailed single-use links: password reset, invitation, sign-up.
+    reset_link_ttl: int = Field(default=30 * 60, ge=60)
+    invitation_ttl: int = Field(default=7 * 24 * 3600, ge=600)
+    signup_link_ttl: int = Field(default=24 * 3600, ge=600)
+    #: Seconds a sign-in may wait between its password and its second step (or a passkey prompt).
+    second_step_ttl: int = Field(default=600, ge=60)
+    #: Wrong second-step codes before the half-done sign-in is voided (start again with the password).
+    second_step_attempts: int = Field(default=5, ge=1)
+    #: Changing how one signs in (two-step, passkeys, app passwords) or deleting the account needs
+    #: a sign-in at most this many seconds old; older, the password is asked again.
+    reauth_window: int = Field(default=10 * 60, ge=60)
+
     # --- anonymous writers ------------------------------------------------
     #: /authorize requests per minute that store flow state (a visitor sent to sign in), per
     #: client address and per client.

@@ -182,7 +182,7 @@ def test_set_password(database_url: str, seed: Any, browser: Browser) -> None:
         "weak_password"
     )
     weak = refused(url, "set-password", "bob@acme.test", "--password-stdin", stdin="short\n")
-    assert weak["error"] == "weak_password" and "8" in weak["message"]
+    assert weak["error"] == "weak_password" and "12 characters" in weak["message"]  # ACCT-2
     assert refused(url, "set-password", "no@acme.test", "--password-stdin", stdin="x" * 12)["error"] == (
         "not_found"
     )

@@ -20,6 +20,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oidc.core.errors import AccountSelectionRequiredError, ConsentRequiredError, LoginRequiredError
 from starlette.concurrency import run_in_threadpool
 
+from consentry.domain.accounts.freshness import SIGNED_IN, must_sign_in_again, parse_max_age
 from consentry.domain.clients.redirect_uris import display_authority
 from consentry.domain.clients.snapshot import ClientCache
 from consentry.domain.consent import entry, screens
@@ -197,6 +198,18 @@ class AuthorizeFlow(FlowSteps):
                 pause=not flow,
                 quota_client=None if flow else grant.client.get_client_id(),
             )
+        if self._stale(found, user.id, data, prompts, passed):
+            if none:
+                return error_outcome(
+                    LoginRequiredError(redirect_uri=redirect_uri, state=data.get("state")), self.ctx.issuer
+                )
+            return Outcome(
+                "signin",
+                flow=flow or "",
+                context={"email": user.email},
+                pause=not flow,
+                quota_client=None if flow else grant.client.get_client_id(),
+            )
         requested = (req.scope or "").split()
         have = found.consents.get(user.id, frozenset())
         plan = self._plan(grant, user, requested, have, prompts, passed, counted)
@@ -221,6 +234,20 @@ class AuthorizeFlow(FlowSteps):
                 context={"redirect_host": display_authority(redirect_uri)},
             )
         return self.issue(found, req, grant, user, requested, have, found.consent_lapses.get(user.id))
+
+    @staticmethod
+    def _stale(
+        found: Found, user_id: int, data: Any, prompts: set[str], passed: frozenset[str]
+    ) -> bool:
+        """prompt=login or max_age ask for a fresher sign-in than the browser's (ACCT-3)."""
+        account = next((a for a in found.accounts if a.user.id == user_id), None)
+        return must_sign_in_again(
+            prompts,
+            parse_max_age(data.get("max_age")),
+            account.authenticated_at if account else 0,
+            signed_in_now=SIGNED_IN in passed,
+            now=now(),
+        )
 
     def _plan(
         self,
@@ -271,11 +298,12 @@ class AuthorizeFlow(FlowSteps):
         scope = [s for s in requested if s in have]
         if data.get("include_granted_scopes") == "true":
             scope += sorted(s for s in have if s not in scope)  # AUTH2-3: union with what was granted
-        auth_time = next((a.authenticated_at for a in found.accounts if a.user.id == user.id), None)
+        account = next((a for a in found.accounts if a.user.id == user.id), None)
         req.consentry.update(
             scope=" ".join(scope),
             offline=data.get("access_type") == "offline",
-            auth_time=auth_time or now(),
+            auth_time=account.authenticated_at if account else now(),
+            amr=account.amr if account else None,
             grant_lapses_at=lapses_at,
         )
         _status, _body, headers = self.server.create_authorization_response(req, grant_user=user, grant=grant)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from consentry.domain.accounts.freshness import SIGNED_IN
 from consentry.domain.consent.disclosure import app_name_of
 from consentry.domain.secrets import new_secret
 from consentry.protocol.oauth2.context import ProtocolContext
@@ -103,6 +104,12 @@ class FlowStore:
 def paused_of(row: Interaction) -> Paused:
     pairs = [(str(k), str(v)) for k, v in row.params["pairs"]]
     return Paused(pairs, row.user_id, frozenset(str(s) for s in row.params.get("passed", ())))
+
+
+def pin_signed_in(row: Interaction, user_id: int) -> None:
+    """The account signed in while the request waited: fresh enough for prompt=login and max_age."""
+    pin(row, user_id)
+    row.params = {**row.params, "passed": sorted({*row.params.get("passed", ()), SIGNED_IN})}
 
 
 def pin(row: Interaction, user_id: int) -> None:

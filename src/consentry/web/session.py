@@ -17,8 +17,23 @@ from consentry.domain.secrets import Hasher, derive_key, new_secret
 from consentry.settings import Settings
 from consentry.storage.tables import BrowserSession, Interaction, SessionAccount, User
 from consentry.storage.tables.base import now
+from consentry.web.client_address import client_address
 
 COOKIE = "consentry_sid"
+
+
+@dataclass(frozen=True)
+class Device:
+    """What a browser says of itself when it signs in, for the account's list of sessions."""
+
+    user_agent: str = ""
+    #: The client's address (web/client_address.py).
+    address: str = ""
+
+    @classmethod
+    def of(cls, request: Request) -> Device:
+        agent = request.headers.get("user-agent", "")
+        return cls("".join(c for c in agent if c.isprintable())[:300], client_address(request.scope)[:64])
 
 
 @dataclass
@@ -100,12 +115,34 @@ class Sessions:
             )
         )
 
-    def sign_in(self, session: Session, state: BrowserState, user: User) -> BrowserState:
-        """Add an account; the session id is replaced so a planted cookie gains nothing (fixation)."""
+    def sign_in(
+        self,
+        session: Session,
+        state: BrowserState,
+        user: User,
+        *,
+        amr: str = "pwd",
+        device: Device | None = None,
+    ) -> BrowserState:
+        """Add an account; the session id is replaced so a planted cookie gains nothing (fixation).
+
+        ``amr`` is how the account signed in (domain/accounts/amr.py); ``device`` what the account
+        page will show of this browser (ACCT-5).
+        """
         old_hash = self.sid_hash(state)
         new = BrowserState(new_secret(), fresh=True)
         new_hash = self.sid_hash(new)
-        session.add(BrowserSession(id_hash=new_hash, expires_at=now() + self.settings.session_ttl))
+        device = device or Device()
+        t = now()
+        session.add(
+            BrowserSession(
+                id_hash=new_hash,
+                expires_at=t + self.settings.session_ttl,
+                user_agent=device.user_agent,
+                address=device.address,
+                last_seen_at=t,
+            )
+        )
         session.flush()
         kept = []
         if not state.fresh:
@@ -116,10 +153,13 @@ class Sessions:
             if acct.user_id != user.id:
                 session.add(
                     SessionAccount(
-                        session_hash=new_hash, user_id=acct.user_id, authenticated_at=acct.authenticated_at
+                        session_hash=new_hash,
+                        user_id=acct.user_id,
+                        authenticated_at=acct.authenticated_at,
+                        amr=acct.amr,
                     )
                 )
-        session.add(SessionAccount(session_hash=new_hash, user_id=user.id, authenticated_at=now()))
+        session.add(SessionAccount(session_hash=new_hash, user_id=user.id, authenticated_at=t, amr=amr))
         if not state.fresh:
             session.execute(
                 update(Interaction).where(Interaction.session_hash == old_hash).values(session_hash=new_hash)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from consentry.domain.accounts.emails import is_email_address, shown
+from consentry.domain.accounts.password_rules import check_new_password
 from consentry.domain.accounts.passwords import hash_password
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
@@ -35,9 +36,6 @@ from consentry.storage.tables.base import now
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 ROLES = ("user", "admin", "reviewer", "operator")
-MIN_PASSWORD = 8
-#: Sign-in treats longer passwords as wrong (signin.MAX_PASSWORD): never set one nobody could type in.
-MAX_PASSWORD = 1024
 MAX_LIST = 1000
 
 
@@ -70,7 +68,7 @@ def add_user(
     email = email.strip().lower()
     if not is_email_address(email):
         raise DomainError("invalid_email", f"{shown(email)!r} is not an email address")
-    check_password(password)
+    check_password(password, email, name)
     if role not in ROLES:
         raise DomainError("invalid_role", f"role must be one of {', '.join(ROLES)}")
     if find_user(session, email):
@@ -102,14 +100,9 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def check_password(password: str) -> None:
-    """The rule for every password an operator sets (``add_user``, ``set_password``)."""
-    if not password:
-        raise DomainError("weak_password", "the password is empty")
-    if len(password) < MIN_PASSWORD:
-        raise DomainError("weak_password", f"passwords need at least {MIN_PASSWORD} characters")
-    if len(password) > MAX_PASSWORD:
-        raise DomainError("invalid_password", f"passwords have at most {MAX_PASSWORD} characters")
+def check_password(password: str, email: str, name: str = "") -> None:
+    """The rule for every password set for an account (ACCT-2): password_rules.py."""
+    check_new_password(password, context=(email, name, "consentry"))
 
 
 def require_user(session: Session, email: str) -> User:
@@ -207,7 +200,7 @@ def set_password(session: Session, email: str, password: str, *, actor: str = "c
     every browser, so whoever knew the old password loses the sessions it opened. Apps' tokens stay:
     they were granted by consent, not by the password. Returns the user and the sessions ended."""
     user = require_user(session, email)
-    check_password(password)
+    check_password(password, user.email, user.name)
     user.password_hash = hash_password(password)
     user.password_changed_at = now()
     ended = session.execute(delete(SessionAccount).where(SessionAccount.user_id == user.id))

@@ -20,6 +20,7 @@ def row(hasher: Hasher, code: str, **fields: Any) -> dict[str, Any]:
         "used_at": None,
         "created_at": now(),
         "grant_lapses_at": None,
+        "amr": None,
         **fields,
     }
 

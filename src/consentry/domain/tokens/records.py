@@ -68,6 +68,8 @@ class CodeRecord(NamedTuple):
     user: UserRecord
     #: The consent it was issued on lapses then (apps in Testing): tokens never outlive it.
     grant_lapses_at: int | None = None
+    #: How the user signed in (RFC 8176 values, space-separated); None: a password.
+    amr: str | None = None
 
 
 class DeviceRecord(NamedTuple):
@@ -92,3 +94,5 @@ class AccountRecord(NamedTuple):
 
     user: UserRecord
     authenticated_at: int
+    #: How the account signed in (domain/accounts/amr.py, stored form).
+    amr: str = "pwd"

@@ -10,6 +10,8 @@ from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 
+from consentry.domain.accounts.freshness import parse_max_age
+
 PROMPTS = {"none", "consent", "select_account", "login"}
 
 
@@ -29,9 +31,16 @@ def check_prompt(grant: Any, redirect_uri: str) -> None:
         return
     values = prompt.split()
     if not set(values) <= PROMPTS:
-        raise InvalidRequestError("prompt is a list of none, consent, select_account.")
+        raise InvalidRequestError("prompt is a list of none, login, consent, select_account.")
     if "none" in values and len(values) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
+
+
+def check_max_age(grant: Any, redirect_uri: str) -> None:
+    try:
+        parse_max_age(grant.request.payload.data.get("max_age"))
+    except ValueError as err:
+        raise InvalidRequestError(f"{err}.") from err
 
 
 def check_access_type(grant: Any, redirect_uri: str) -> None:
@@ -41,5 +50,5 @@ def check_access_type(grant: Any, redirect_uri: str) -> None:
 
 
 def attach(grant: Any) -> None:
-    for check in (check_pkce, check_prompt, check_access_type):
+    for check in (check_pkce, check_prompt, check_max_age, check_access_type):
         grant.register_hook("after_validate_authorization_request_payload", check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin, scope_to_list
 from authlib.oauth2.rfc8628 import DeviceCredentialMixin
 
+from consentry.domain.accounts.amr import acr_of, decode
 from consentry.domain.clients.redirect_uris import matches
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.secrets import Hasher
@@ -88,11 +89,11 @@ class CodeModel(AuthorizationCodeMixin):
     def get_auth_time(self) -> int:
         return self.row.auth_time
 
-    def get_acr(self) -> None:
-        return None
+    def get_acr(self) -> str:
+        return acr_of(decode(self.row.amr))
 
     def get_amr(self) -> list[str]:
-        return ["pwd"]
+        return decode(self.row.amr)
 
 
 class TokenModel(TokenMixin):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consentry.domain.accounts.amr import ACR_VALUES
 from consentry.domain.scopes.catalogue import Catalogue
 
 LEGACY_PATHS = {
@@ -68,8 +69,11 @@ def metadata(issuer: str, catalogue: Catalogue) -> dict[str, Any]:
             "hd",
             "at_hash",
             "azp",
+            "amr",
+            "acr",
         ],
-        "prompt_values_supported": ["none", "consent", "select_account"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "acr_values_supported": list(ACR_VALUES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -162,7 +162,7 @@ def _codes(rows: list[Any]) -> dict[str, CodeRecord]:
     for r in rows:
         user = _user(r[12:])
         if user is not None:
-            fields = (*r[:2], r[2] or "", r[3] or "", *r[4:7], bool(r[7]), *r[8:12], user, r[19])
+            fields = (*r[:2], r[2] or "", r[3] or "", *r[4:7], bool(r[7]), *r[8:12], user, r[19], r[20])
             out[r[0]] = CodeRecord._make(fields)
     return out
 
@@ -190,9 +190,9 @@ def accounts_by_session(
     def convert(rows: list[Any]) -> dict[str, list[AccountRecord]]:
         out: dict[str, list[AccountRecord]] = {}
         for r in rows:
-            user = _user(r[3:])
+            user = _user(r[4:])
             if r[1] > at and user is not None and not user.disabled:
-                out.setdefault(r[0], []).append(AccountRecord(user, r[2]))
+                out.setdefault(r[0], []).append(AccountRecord(user, r[2], r[3] or "pwd"))
         for accounts in out.values():
             accounts.sort(key=lambda a: -a.authenticated_at)
         return out

@@ -54,7 +54,7 @@ _TOKEN_SELECT = (
 _CODE_SELECT = (
     "SELECT c.code_hash, c.client_pk, c.redirect_uri, c.scope, c.nonce, c.code_challenge, "
     f"c.code_challenge_method, c.offline, c.auth_time, c.family, c.expires_at, c.used_at, {_USER}, "
-    "c.grant_lapses_at "
+    "c.grant_lapses_at, c.amr "
     f"FROM authorization_codes c JOIN users u ON u.id = c.user_id {_USER_JOIN} WHERE c.code_hash "
 )
 _DEVICE_SELECT = (
@@ -64,7 +64,7 @@ _DEVICE_SELECT = (
     "WHERE d.device_code_hash "
 )
 _ACCOUNT_SELECT = (
-    f"SELECT a.session_hash, s.expires_at, a.authenticated_at, {_USER} FROM browser_sessions s "
+    f"SELECT a.session_hash, s.expires_at, a.authenticated_at, a.amr, {_USER} FROM browser_sessions s "
     "JOIN session_accounts a ON a.session_hash = s.id_hash JOIN users u ON u.id = a.user_id "
     f"{_USER_JOIN} WHERE s.id_hash "
 )

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per domain; importing this package registers them all."""
 
 from consentry.storage.tables.access_log import AccessLogEntry
+from consentry.storage.tables.account_links import AccountLink
 from consentry.storage.tables.accounts import Organization, User
 from consentry.storage.tables.audit import AuditEvent
 from consentry.storage.tables.base import Base
@@ -15,6 +16,7 @@ from consentry.storage.tables.consent import (
     SecurityEvent,
     UnverifiedPass,
 )
+from consentry.storage.tables.credentials import AppPassword, Passkey, RecoveryCode, TotpFactor
 from consentry.storage.tables.files import FilePermission, FilePick, StoredFile
 from consentry.storage.tables.flows import DeviceCode, Interaction, UsedAssertion
 from consentry.storage.tables.keys import SigningKey
@@ -23,6 +25,7 @@ from consentry.storage.tables.meetings import MeetingParticipant, MeetingSpace
 from consentry.storage.tables.outbox import OutboxMail
 from consentry.storage.tables.rate_limits import RateCounter
 from consentry.storage.tables.sessions import BrowserSession, SessionAccount, TrustedDevice
+from consentry.storage.tables.signin_steps import SigninStep
 from consentry.storage.tables.tokens import AuthorizationCode, Token
 from consentry.storage.tables.verification import (
     DomainProof,
@@ -33,6 +36,8 @@ from consentry.storage.tables.verification import (
 
 __all__ = [
     "AccessLogEntry",
+    "AccountLink",
+    "AppPassword",
     "AppReport",
     "AuditEvent",
     "AuthorizationCode",
@@ -59,16 +64,20 @@ __all__ = [
     "MeetingSpace",
     "Organization",
     "OutboxMail",
+    "Passkey",
     "Project",
     "ProjectMember",
     "RateCounter",
+    "RecoveryCode",
     "ReviewMessage",
     "SecurityAssessment",
     "SecurityEvent",
     "SessionAccount",
+    "SigninStep",
     "SigningKey",
     "StoredFile",
     "Token",
+    "TotpFactor",
     "TrustedDevice",
     "UnverifiedPass",
     "UsedAssertion",

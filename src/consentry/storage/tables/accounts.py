@@ -12,6 +12,8 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     domain: Mapped[str] = mapped_column(String(253), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: Members must use two-step verification to sign in (ACCT-3).
+    require_2sv: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 

@@ -12,6 +12,11 @@ class BrowserSession(Base):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    #: What the account page shows of this browser (ACCT-5): its User-Agent (trimmed), the
+    #: address it was last seen from, and when (updated at most every few minutes).
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    last_seen_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 
 class SessionAccount(Base):
@@ -26,6 +31,8 @@ class SessionAccount(Base):
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     authenticated_at: Mapped[int] = mapped_column(BigInteger, default=now)
+    #: How the account signed in (RFC 8176 values, space-separated): the ID token's ``amr``.
+    amr: Mapped[str] = mapped_column(String(40), default="pwd")
 
 
 class TrustedDevice(Base):

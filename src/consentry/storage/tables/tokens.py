@@ -26,6 +26,8 @@ class AuthorizationCode(Base):
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
     #: The consent it was issued on lapses then (VERIFY-11): its tokens never outlive it.
     grant_lapses_at: Mapped[int | None] = mapped_column(BigInteger)
+    #: How the user signed in (RFC 8176, space-separated), for the ID token; NULL: "pwd".
+    amr: Mapped[str | None] = mapped_column(String(40))
 
 
 class Token(Base):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from consentry.domain.accounts.amr import PASSWORD, encode
 from consentry.domain.accounts.captcha import Challenge
 from consentry.domain.accounts.devices import COOKIE as DEVICE_COOKIE
 from consentry.domain.accounts.signin import Attempt, Reason, SignInDecision
@@ -18,6 +19,7 @@ from consentry.web.pages.forms import safe_next
 from consentry.web.render import error_page, render
 from consentry.web.runtime import Runtime, runtime
 from consentry.web.session import BrowserState
+from consentry.web.signin_complete import signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,31 +66,9 @@ async def signin_submit(request: Request) -> Response:
         return await _refused(rt, state, decision, email=email, flow=flow, next_=next_)
     user = decision.user
     assert user is not None
-
-    def work() -> BrowserState:
-        with rt.ctx.db.unit_of_work() as db:
-            new_state = rt.sessions.sign_in(db, state, user)
-            if flow:
-                row = rt.flow.resume(db, new_state, flow)
-                if row is not None:
-                    pin(row, user.id)
-            return new_state
-
-    new_state = await run_in_threadpool(work)
-    target = "/authorize/continue?" + urlencode({"flow": flow}) if flow else (next_ or "/account")
-    redirect = RedirectResponse(target, status_code=303)
-    rt.sessions.set_cookie(redirect, new_state)
-    if decision.device:
-        redirect.set_cookie(
-            DEVICE_COOKIE,
-            decision.device,
-            max_age=rt.ctx.settings.trusted_device_ttl,
-            httponly=True,
-            samesite="lax",
-            secure=rt.ctx.settings.secure_cookies,
-            path="/signin",
-        )
-    return redirect
+    return await signed_in(
+        rt, request, state, user, amr=encode(PASSWORD), flow=flow, next_=next_, device_secret=decision.device
+    )
 
 
 async def _refused(

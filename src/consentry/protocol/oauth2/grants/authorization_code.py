@@ -48,6 +48,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 family=new_family(),
                 expires_at=t + ctx.settings.authorization_code_ttl,
                 grant_lapses_at=extra.get("grant_lapses_at"),
+                amr=extra.get("amr"),
             )
         )
 
