@@ -20,7 +20,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from consentry import __version__
 from consentry.domain.accounts.captcha import Captchas
 from consentry.domain.accounts.devices import TrustedDevices
+from consentry.domain.accounts.links import Links
 from consentry.domain.accounts.signin import PasswordSignIn
+from consentry.domain.accounts.steps import SigninSteps
 from consentry.domain.clients.snapshot import ClientCache
 from consentry.domain.events.deliver import runner as events_runner
 from consentry.domain.keys.envelope import Envelope
@@ -106,6 +108,8 @@ def build_runtime(settings: Settings, db: Database | None = None) -> Runtime:
         client_cache=client_cache,
         captchas=captchas,
         signin=PasswordSignIn(db.unit_of_work, SqlRateCounters, limiter, limits, captchas, devices),
+        steps=SigninSteps(hasher, settings.second_step_ttl, settings.second_step_attempts),
+        links=Links(hasher),
     )
 
 
@@ -209,7 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if request.url.path.startswith("/api/"):
             body = {"error": "unauthenticated", "error_description": "Sign in first (a browser session)."}
             return JSONResponse(body, 401)
-        return RedirectResponse(signin_redirect(exc.next_path), status_code=303)
+        return RedirectResponse(signin_redirect(exc.next_path, exc.email), status_code=303)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:

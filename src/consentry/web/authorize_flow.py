@@ -236,9 +236,7 @@ class AuthorizeFlow(FlowSteps):
         return self.issue(found, req, grant, user, requested, have, found.consent_lapses.get(user.id))
 
     @staticmethod
-    def _stale(
-        found: Found, user_id: int, data: Any, prompts: set[str], passed: frozenset[str]
-    ) -> bool:
+    def _stale(found: Found, user_id: int, data: Any, prompts: set[str], passed: frozenset[str]) -> bool:
         """prompt=login or max_age ask for a fresher sign-in than the browser's (ACCT-3)."""
         account = next((a for a in found.accounts if a.user.id == user_id), None)
         return must_sign_in_again(

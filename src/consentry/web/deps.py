@@ -31,6 +31,7 @@ from consentry.domain.verification.service import Verification
 from consentry.errors import DomainError, Forbidden
 from consentry.storage.repositories.console import SqlConsole
 from consentry.storage.tables import Project, User
+from consentry.storage.tables.base import now
 from consentry.web.runtime import runtime
 from consentry.web.session import BrowserState
 
@@ -38,9 +39,11 @@ from consentry.web.session import BrowserState
 class SignInRequired(Exception):
     """No signed-in account: pages redirect to sign-in, the API answers 401."""
 
-    def __init__(self, next_path: str) -> None:
+    def __init__(self, next_path: str, email: str = "") -> None:
         super().__init__(next_path)
         self.next_path = next_path
+        #: Set when the account is signed in but not recently enough (:data:`RecentUser`).
+        self.email = email
 
 
 class CsrfFailed(DomainError):
@@ -84,6 +87,23 @@ def _current_user(request: Request, db: UnitOfWork) -> Current:
 
 
 CurrentUser = Annotated[Current, Depends(_current_user)]
+
+
+def _recent_user(request: Request, db: UnitOfWork, current: CurrentUser) -> Current:
+    """The current user, signed in within ``reauth_window`` (else asked for their password again).
+
+    Changing how one signs in (two-step, passkeys, app passwords) or deleting the account must not
+    be possible for whoever finds a browser left signed in. Every POST path guarded by this also
+    answers GET (its form), so the sign-in that follows can return to it.
+    """
+    rt = runtime(request)
+    at = rt.sessions.auth_time(db, current.state, current.user.id) or 0
+    if now() - at > rt.ctx.settings.reauth_window:
+        raise SignInRequired(request.url.path, email=current.user.email)
+    return current
+
+
+RecentUser = Annotated[Current, Depends(_recent_user)]
 
 
 async def _csrf(request: Request) -> None:
@@ -163,5 +183,7 @@ def require_platform(permission: Permission) -> Any:
     return Depends(check)
 
 
-def signin_redirect(next_path: str) -> str:
-    return "/signin?" + urlencode({"next": next_path})
+def signin_redirect(next_path: str, email: str = "") -> str:
+    """The sign-in page, then ``next_path``; with ``email`` it asks that account to sign in again."""
+    query = {"next": next_path, **({"email": email, "again": "1"} if email else {})}
+    return "/signin?" + urlencode(query)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from consentry.domain.accounts.captcha import Captchas
+from consentry.domain.accounts.links import Links
 from consentry.domain.accounts.signin import PasswordSignIn
+from consentry.domain.accounts.steps import SigninSteps
 from consentry.domain.clients.snapshot import ClientCache
 from consentry.domain.tokens.store import TokenStore
 from consentry.protocol.oauth2.context import ProtocolContext
@@ -26,6 +28,10 @@ class Runtime:
     client_cache: ClientCache
     captchas: Captchas
     signin: PasswordSignIn
+    #: Sign-ins half done and passkey ceremonies (domain/accounts/steps.py).
+    steps: SigninSteps
+    #: Single-use mailed links: reset, invitation, sign-up (domain/accounts/links.py).
+    links: Links
 
 
 def runtime(request: Request) -> Runtime:
