@@ -31,6 +31,6 @@ def must_sign_in_again(
     """True when the account's sign-in is not fresh enough for this request."""
     if signed_in_now:
         return False
-    if "login" in prompts:
+    if "login" in prompts or max_age == 0:  # max_age=0 is prompt=login (OIDC Core, errata set 2)
         return True
     return max_age is not None and now - authenticated_at > max_age

@@ -22,7 +22,7 @@ MAX_LENGTH = 1024
 #: zxcvbn's scores run 0 (too guessable) to 4; 3 is "safely unguessable" (about 10^8 guesses and up).
 MIN_SCORE = 3
 #: zxcvbn's cost grows with the length; past this the rest of a long passphrase only adds strength.
-_ESTIMATED = 100
+_ESTIMATED = 72  # zxcvbn refuses longer input
 _WORDS = re.compile(r"[^\W_]{3,}")
 
 
