@@ -32,6 +32,8 @@ TABLES = {
     "rate_counters",
     "captcha_challenges",
     "trusted_devices",
+    "signin_steps",
+    "account_links",
     "outbox_mail",
     "clients",
 }

@@ -19,6 +19,7 @@ from consentry.domain.maintenance import purge, start_janitor
 from consentry.domain.maintenance.janitor import Janitor
 from consentry.domain.maintenance.purge import PurgeReport
 from consentry.storage.tables import (
+    AccountLink,
     AuthorizationCode,
     BrowserSession,
     CaptchaChallenge,
@@ -28,6 +29,7 @@ from consentry.storage.tables import (
     OutboxMail,
     RateCounter,
     SessionAccount,
+    SigninStep,
     Token,
     TrustedDevice,
     UsedAssertion,
@@ -140,6 +142,18 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
                 ),
                 CaptchaChallenge(id_hash="c-live", answer_hash="a", expires_at=T + 60),
                 CaptchaChallenge(id_hash="c-dead", answer_hash="a", expires_at=dead_before - 1),
+                SigninStep(id_hash="st-live", session_hash="s", purpose="second_step", expires_at=T + 60),
+                SigninStep(
+                    id_hash="st-dead", session_hash="s", purpose="second_step", expires_at=dead_before - 1
+                ),
+                AccountLink(token_hash="l-live", purpose="reset", email="a@x.org", expires_at=T + 60),
+                AccountLink(
+                    token_hash="l-dead",
+                    purpose="reset",
+                    email="a@x.org",
+                    expires_at=dead_before - 1,
+                    used_at=T,
+                ),
             ]
         )
         s.flush()
@@ -183,11 +197,13 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
         "rate_counters": 1,
         "captcha_challenges": 1,
         "trusted_devices": 1,
+        "signin_steps": 1,
+        "account_links": 1,
         "outbox_mail": 1,
         "clients": 1,
     }
     assert counted.tables == expected and counted.dry_run
-    assert report.tables == expected and report.deleted == 16 and report.complete
+    assert report.tables == expected and report.deleted == 18 and report.complete
     assert hashes(seed, Token.id) == kept_ids
     assert len(hashes(seed, AuthorizationCode.code_hash)) == 2
     assert hashes(seed, DeviceCode.device_code_hash) == {"d0"}
@@ -198,6 +214,8 @@ def test_purge_deletes_exactly_the_dead_rows(seed: Seeder) -> None:
     assert hashes(seed, RateCounter.key) == {"r-live"}
     assert hashes(seed, CaptchaChallenge.id_hash) == {"c-live"}
     assert hashes(seed, TrustedDevice.device_hash) == {"d-live"}
+    assert hashes(seed, SigninStep.id_hash) == {"st-live"}
+    assert hashes(seed, AccountLink.token_hash) == {"l-live"}
     assert hashes(seed, OutboxMail.message_id) == {"<m0@test>", "<m1@test>"}
     assert {n for n in hashes(seed, Client.name) if n.startswith("purge")} == {"purge restorable (service)"}
     # A second run finds nothing: purges are idempotent.

@@ -121,6 +121,7 @@ class Links:
                 AccountLink.email == email.strip().lower(),
                 AccountLink.purpose == purpose.value,
                 AccountLink.used_at.is_(None),
+                AccountLink.expires_at > t,
             )
             .values(used_at=t)
         )

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, inspect
 from sqlalchemy.orm import InstrumentedAttribute
 
 from consentry.storage.tables import (
+    AccountLink,
     AuthorizationCode,
     BrowserSession,
     CaptchaChallenge,
@@ -25,6 +26,7 @@ from consentry.storage.tables import (
     Interaction,
     OutboxMail,
     RateCounter,
+    SigninStep,
     Token,
     TrustedDevice,
     UsedAssertion,
@@ -136,6 +138,10 @@ RULES: tuple[Rule, ...] = (
     Rule(CaptchaChallenge, _expired(CaptchaChallenge.expires_at), CaptchaChallenge.expires_at),
     # A browser trusted for an account stops being trusted when this passes.
     Rule(TrustedDevice, _expired(TrustedDevice.expires_at), TrustedDevice.expires_at),
+    # Half-done sign-ins and passkey ceremonies are refused once expired.
+    Rule(SigninStep, _expired(SigninStep.expires_at), SigninStep.expires_at),
+    # Mailed reset, invitation and sign-up links are refused once expired (used or not).
+    Rule(AccountLink, _expired(AccountLink.expires_at), AccountLink.expires_at),
     Rule(OutboxMail, _old_sent_mail, OutboxMail.sent_at),  # ix_outbox_mail_sent_at
     Rule(Client, _deleted_clients),  # few rows: no index
 )
