@@ -62,8 +62,25 @@ from consentry.web.data.verifier import LocalVerifier
 from consentry.web.deps import SignInRequired, signin_redirect
 from consentry.web.metrics import Metrics
 from consentry.web.pages import account as account_pages
-from consentry.web.pages import api_reference, app_logo, device, home, picker, scopes, signin
+from consentry.web.pages import (
+    account_app_passwords,
+    account_delete,
+    account_security,
+    account_sessions,
+    api_reference,
+    app_logo,
+    device,
+    home,
+    password_reset,
+    picker,
+    scopes,
+    signin,
+    signin_verify,
+)
 from consentry.web.pages import help as help_pages
+from consentry.web.pages import invitations as invitation_pages
+from consentry.web.pages import passkeys as passkey_pages
+from consentry.web.pages import signup as signup_pages
 from consentry.web.protocol_adapter import ProtocolAdapter
 from consentry.web.render import error_page
 from consentry.web.review import deletions as review_deletions
@@ -162,6 +179,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 allow_private=settings.fetch_allow_private,
             ),
         )
+        # Views that queue mail wake it after their commit (web/mail_wake.py): prompt delivery.
+        _app.state.mailer = mailer
         yield
         mailer.stop()
         janitor.stop()
@@ -188,6 +207,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(app_logo.router)  # the consent screen's app logo
     app.include_router(help_pages.router)  # the user help on managing data (CONSENT-7)
     app.include_router(account_pages.router)  # the user's apps, receipts, reports (DATA-1)
+    app.include_router(signin_verify.router)  # the second step of signing in: /signin/verify (ACCT-3)
+    app.include_router(account_security.router)  # two-step verification on the account (ACCT-3)
+    app.include_router(account_sessions.router)  # where the account is signed in (ACCT-5)
+    app.include_router(account_app_passwords.router)  # app-specific passwords (ACCT-4)
+    app.include_router(account_delete.router)  # deleting one's account (ACCT-6)
+    app.include_router(passkey_pages.router)  # passkeys: sign-in, second step, /account/passkeys (ACCT-3)
+    app.include_router(password_reset.router)  # forgotten password by a mailed link (ACCT-1)
+    app.include_router(signup_pages.router)  # sign-up per CONSENTRY_SIGNUP (ACCT-6)
+    app.include_router(invitation_pages.router)  # org invitations and accepting them (ACCT-6)
     app.include_router(review_reports.router)  # users' reports of apps, for reviewers
     app.include_router(ssf.router)  # /.well-known/ssf-configuration: the security events sent (DATA-4)
     app.include_router(events_api.router)  # a project's events endpoint over JSON

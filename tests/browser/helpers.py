@@ -57,10 +57,12 @@ def authorize_url(
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Fill and submit the sign-in page the browser is on, as a person would."""
     assert path_of(page.url) == "/signin", page.url
-    page.get_by_label("Email").fill(email)
+    field = page.get_by_label("Email")
+    if field.get_attribute("readonly") is None:  # "enter your password again" pins the account
+        field.fill(email)
     page.get_by_label("Password").fill(password)
     with page.expect_navigation():  # the POST answers 303 (or 401 with the form again)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def exchange_code(

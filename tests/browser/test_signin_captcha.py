@@ -69,6 +69,6 @@ def test_signin_under_attack_shows_a_captcha_at_desktop_and_phone_width(
     page.get_by_label("Password").fill("correct-horse-battery")
     page.get_by_label("Characters in the picture").fill("XXXXXX")
     with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
     assert "The characters did not match the picture." in page.get_by_role("alert").inner_text()
     assert errors == []

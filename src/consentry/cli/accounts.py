@@ -12,6 +12,7 @@ import typer
 from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
+from consentry.cli import two_step
 from consentry.cli.context import unit_of_work
 from consentry.cli.output import console, emit, fail
 from consentry.domain.accounts import service
@@ -168,3 +169,6 @@ def user_delete(email: str, json_: JsonOpt = False) -> None:
             "sessions_ended": gone.sessions,
         }
     emit(out, json_)
+
+
+two_step.register(user_app, org_app)  # user reset-2sv, org require-2sv (ACCT-3)

@@ -7,7 +7,18 @@ from typing import Annotated
 
 import typer
 
-from consentry.cli import accounts, clients, demo, events, outbox, projects, purge, review, scopes
+from consentry.cli import (
+    accounts,
+    clients,
+    demo,
+    events,
+    invitations,
+    outbox,
+    projects,
+    purge,
+    review,
+    scopes,
+)
 from consentry.cli.output import emit
 from consentry.cli.scan import scan_command
 
@@ -22,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(accounts.org_app, name="org")
 app.add_typer(accounts.user_app, name="user")
+accounts.user_app.command("invite", help=invitations.HELP)(invitations.user_invite)
 app.add_typer(projects.project_app, name="project")
 app.add_typer(clients.client_app, name="client")
 app.add_typer(review.review_app, name="review")

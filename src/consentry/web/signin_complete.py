@@ -51,13 +51,18 @@ async def signed_in(
     redirect = RedirectResponse(target, status_code=303)
     rt.sessions.set_cookie(redirect, new_state)
     if device_secret:
-        redirect.set_cookie(
-            DEVICE_COOKIE,
-            device_secret,
-            max_age=rt.ctx.settings.trusted_device_ttl,
-            httponly=True,
-            samesite="lax",
-            secure=rt.ctx.settings.secure_cookies,
-            path="/signin",
-        )
+        set_device_cookie(rt, redirect, device_secret)
     return redirect
+
+
+def set_device_cookie(rt: Runtime, response: Response, secret: str) -> None:
+    """The trusted-device cookie (domain/accounts/devices.py): sent only to the sign-in pages."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        secret,
+        max_age=rt.ctx.settings.trusted_device_ttl,
+        httponly=True,
+        samesite="lax",
+        secure=rt.ctx.settings.secure_cookies,
+        path="/signin",
+    )

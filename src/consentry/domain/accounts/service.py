@@ -19,6 +19,7 @@ from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.secrets import new_id
 from consentry.errors import DomainError
 from consentry.storage.tables import (
+    AppPassword,
     AuthorizationCode,
     Client,
     ConsentGrant,
@@ -195,9 +196,12 @@ def user_summary(session: Session, email: str) -> UserSummary:
 # --- changing -------------------------------------------------------------------------------------
 
 
-def set_password(session: Session, email: str, password: str, *, actor: str = "cli") -> tuple[User, int]:
+def set_password(
+    session: Session, email: str, password: str, *, actor: str = "cli", channel: Channel = Channel.CLI
+) -> tuple[User, int]:
     """Replace the user's password (argon2id; ``add_user``'s strength rule) and sign the user out of
-    every browser, so whoever knew the old password loses the sessions it opened. Apps' tokens stay:
+    every browser, so whoever knew the old password loses the sessions it opened. App passwords go
+    too (they stood in for the old password in apps that cannot do two-step). Apps' tokens stay:
     they were granted by consent, not by the password. Returns the user and the sessions ended."""
     user = require_user(session, email)
     check_password(password, user.email, user.name)
@@ -205,8 +209,13 @@ def set_password(session: Session, email: str, password: str, *, actor: str = "c
     user.password_changed_at = now()
     ended = session.execute(delete(SessionAccount).where(SessionAccount.user_id == user.id))
     sessions = int(ended.rowcount or 0)  # type: ignore[attr-defined]
-    data = {"email": user.email, "sessions_ended": sessions}
-    record(session, AuditTag.USER_PASSWORD, actor=actor, data=data, channel=Channel.CLI)
+    app_passwords = session.execute(delete(AppPassword).where(AppPassword.user_id == user.id))
+    data = {
+        "email": user.email,
+        "sessions_ended": sessions,
+        "app_passwords_revoked": int(app_passwords.rowcount or 0),  # type: ignore[attr-defined]
+    }
+    record(session, AuditTag.USER_PASSWORD, actor=actor, data=data, channel=channel)
     return user, sessions
 
 
@@ -287,7 +296,9 @@ def sole_owned_projects(session: Session, user_id: int) -> list[str]:
     )
 
 
-def delete_user(session: Session, email: str, *, actor: str = "cli") -> AccessEnded:
+def delete_user(
+    session: Session, email: str, *, actor: str = "cli", channel: Channel = Channel.CLI
+) -> AccessEnded:
     """Delete the user with their tokens, grants, sessions and data; refused while they own projects.
 
     Refused (``owns_projects``) if the user is the only owner of a project: its clients would be
@@ -317,7 +328,7 @@ def delete_user(session: Session, email: str, *, actor: str = "cli") -> AccessEn
         session,
         AuditTag.USER_DELETE,
         actor=actor,
-        channel=Channel.CLI,
+        channel=channel,
         data={"email": email, "sub": sub, "tokens": tokens, "grants": grants, "sessions": sessions},
     )
     return AccessEnded(email, tokens, sessions, grants)

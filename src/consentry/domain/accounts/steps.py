@@ -112,6 +112,26 @@ class SigninSteps:
         )
         return step if int(gone.rowcount or 0) == 1 else None  # type: ignore[attr-defined]
 
+    def set_challenge(
+        self, session: Session, session_hash: str, step_id: str, purpose: StepPurpose, challenge: str
+    ) -> bool:
+        """Pin a WebAuthn challenge on a live step of this browser (a newer one replaces it)."""
+        key = self._key(step_id)
+        if key is None:
+            return False
+        done = session.execute(
+            update(SigninStep)
+            .where(
+                SigninStep.id_hash == key,
+                SigninStep.session_hash == session_hash,
+                SigninStep.purpose == purpose.value,
+                SigninStep.expires_at > now(),
+                SigninStep.attempts < self.max_attempts,
+            )
+            .values(challenge=challenge)
+        )
+        return int(done.rowcount or 0) == 1  # type: ignore[attr-defined]
+
     def wrong(self, session: Session, step_id: str) -> int:
         """Count a wrong answer (atomic); returns the attempts left (0: the step is void)."""
         key = self._key(step_id)

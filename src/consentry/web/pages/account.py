@@ -19,12 +19,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from consentry.domain.accounts import browsers
 from consentry.domain.consent import access, reports
 from consentry.domain.events import deletion
 from consentry.errors import DomainError, http_status
 from consentry.web.deps import Csrf, Current, CurrentUser, UnitOfWork
 from consentry.web.render import render
 from consentry.web.runtime import runtime
+from consentry.web.session import Device
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,6 +87,7 @@ def _page(
     request: Request, db: Session, current: Current, *, done: str = "", problem: Problem | None = None
 ) -> HTMLResponse:
     rt = runtime(request)
+    browsers.seen(db, rt.sessions.sid_hash(current.state), Device.of(request).address)
     deletions = deletion.for_user(db, current.user.id, days=rt.ctx.settings.deletion_overdue_days)
     latest: dict[int, deletion.DeletionStatus] = {}
     for row in deletions:  # newest first: keep the first seen per app

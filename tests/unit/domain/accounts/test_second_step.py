@@ -1,0 +1,160 @@
+"""The decision after the right password, and the answers to the second step (ACCT-3, ACCT-7)."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+from sqlalchemy import select, update
+
+from consentry.domain.accounts.recovery_codes import RecoveryCodes
+from consentry.domain.accounts.second_step import Reason, SecondStep
+from consentry.domain.accounts.steps import SigninSteps
+from consentry.domain.accounts.totp import PERIOD, Totp
+from consentry.domain.audit.tags import Channel
+from consentry.domain.keys.envelope import Envelope
+from consentry.domain.secrets import Hasher
+from consentry.storage.tables import Organization, TotpFactor, User
+from tests.support.seed import Seeder
+
+ROOT = "k" * 40
+BROWSER = "browser-hash"
+
+
+def _second(attempts: int = 3) -> SecondStep:
+    return SecondStep(
+        SigninSteps(Hasher(ROOT), ttl=600, max_attempts=attempts),
+        Totp(Envelope(ROOT), operator="Acme ID", issuer="https://id.acme.test"),
+        RecoveryCodes(Hasher(ROOT, "recovery-code"), operator="Acme ID", issuer="https://id.acme.test"),
+    )
+
+
+def _user(seed: Seeder, email: str, org: str | None = None) -> User:
+    seed.user(email, org=org)
+    with seed.db.unit_of_work() as s:
+        user = s.scalar(select(User).where(User.email == email))
+    assert user is not None
+    return user
+
+
+def _with_app(seed: Seeder, email: str, org: str | None = None) -> tuple[User, pyotp.TOTP]:
+    user, totp = _user(seed, email, org), _second().totp
+    with seed.db.unit_of_work() as s:
+        secret = totp.enrollment(s, user).secret
+    with seed.db.unit_of_work() as s:
+        earlier = time.time() - 3 * PERIOD
+        assert totp.confirm(s, user, pyotp.TOTP(secret).at(earlier), channel=Channel.WEB, at=earlier)
+    return user, pyotp.TOTP(secret)
+
+
+def _begin(seed: Seeder, user: User, second: SecondStep | None = None) -> str | None:
+    with seed.db.unit_of_work() as s:
+        return (second or _second()).begin(s, BROWSER, user, flow="flow-1", next_="/account/security")
+
+
+def test_no_second_step_means_straight_sign_in(seed: Seeder) -> None:  # ACCT-3
+    assert _begin(seed, _user(seed, "plain@example.org")) is None
+
+
+def test_a_right_code_finishes_the_step_once_with_pwd_otp_mfa(seed: Seeder) -> None:  # ACCT-3
+    user, otp = _with_app(seed, "right@example.org")
+    step = _begin(seed, user)
+    assert step is not None
+    second = _second()
+    with seed.db.unit_of_work() as s:
+        pending = second.pending(s, BROWSER, step)
+        assert pending is not None and pending.factors.totp and not pending.setup_required
+        assert pending.step.amr == "pwd"
+        done = second.check_code(s, BROWSER, step, otp.now())
+    assert done.ok and done.reason is Reason.OK and done.amr == "pwd otp mfa"
+    assert done.user is not None and done.user.id == user.id
+    assert done.step is not None and (done.step.flow, done.step.next) == ("flow-1", "/account/security")
+    with seed.db.unit_of_work() as s:  # the step is used up
+        assert second.check_code(s, BROWSER, step, otp.now()).reason is Reason.STEP_EXPIRED
+
+
+def test_wrong_codes_are_counted_then_the_step_is_void(seed: Seeder) -> None:  # ACCT-3 ACCT-7
+    user, otp = _with_app(seed, "wrong@example.org")
+    step = _begin(seed, user)
+    assert step is not None
+    second = _second(attempts=3)
+    wrong = "000000" if otp.now() != "000000" else "111111"
+    seen = []
+    for _ in range(3):
+        with seed.db.unit_of_work() as s:
+            d = second.check_code(s, BROWSER, step, wrong)
+            seen.append((d.reason, d.attempts_left))
+    assert seen == [(Reason.WRONG_CODE, 2), (Reason.WRONG_CODE, 1), (Reason.TOO_MANY_ATTEMPTS, 0)]
+    with seed.db.unit_of_work() as s:
+        d = second.check_code(s, BROWSER, step, otp.now())  # the right code comes too late
+    assert d.reason is Reason.STEP_EXPIRED and not d.ok
+
+
+def test_another_browser_cannot_answer_the_step(seed: Seeder) -> None:  # ACCT-3
+    user, otp = _with_app(seed, "bound@example.org")
+    step = _begin(seed, user)
+    assert step is not None
+    with seed.db.unit_of_work() as s:
+        assert _second().check_code(s, "another-browser", step, otp.now()).reason is Reason.STEP_EXPIRED
+    with seed.db.unit_of_work() as s:
+        assert _second().check_code(s, BROWSER, step, otp.now()).ok
+
+
+def test_a_recovery_code_finishes_the_step_and_is_spent(seed: Seeder) -> None:  # ACCT-3
+    user, _otp = _with_app(seed, "recover@example.org")
+    second = _second()
+    with seed.db.unit_of_work() as s:
+        codes = second.codes.generate(s, user, actor=user.email, channel=Channel.WEB)
+    first = _begin(seed, user)
+    assert first is not None
+    with seed.db.unit_of_work() as s:
+        done = second.check_recovery(s, BROWSER, first, codes[0])
+    assert done.ok and done.amr == "pwd otp mfa"
+    again = _begin(seed, user)
+    assert again is not None
+    with seed.db.unit_of_work() as s:
+        refused = second.check_recovery(s, BROWSER, again, codes[0])
+    assert refused.reason is Reason.WRONG_CODE and refused.attempts_left == 2
+
+
+def test_a_disabled_account_cannot_finish(seed: Seeder) -> None:  # ACCT-3
+    user, otp = _with_app(seed, "gone@example.org")
+    step = _begin(seed, user)
+    assert step is not None
+    with seed.db.unit_of_work() as s:
+        s.execute(update(User).where(User.id == user.id).values(disabled=True))
+    with seed.db.unit_of_work() as s:
+        assert _second().check_code(s, BROWSER, step, otp.now()).reason is Reason.STEP_EXPIRED
+
+
+def test_required_by_the_org_without_a_factor_means_set_up_first(seed: Seeder) -> None:  # ACCT-3
+    user = _user(seed, "member@strict.test", org="strict.test")
+    with seed.db.unit_of_work() as s:
+        s.execute(update(Organization).values(require_2sv=True))
+    second = _second()
+    step = _begin(seed, user, second)
+    assert step is not None  # due: required, although nothing is set up
+    with seed.db.unit_of_work() as s:
+        assert second.check_code(s, BROWSER, step, "123456").reason is Reason.SETUP_REQUIRED
+        got = second.setup(s, BROWSER, step)
+    assert got is not None
+    pending, enrollment = got
+    assert pending.setup_required and enrollment.uri.startswith("otpauth://totp/")
+    otp = pyotp.TOTP(enrollment.secret)
+    with seed.db.unit_of_work() as s:
+        wrong = second.confirm_setup(s, BROWSER, step, "000000" if otp.now() != "000000" else "111111")
+    assert wrong.reason is Reason.WRONG_CODE
+    with seed.db.unit_of_work() as s:
+        done = second.confirm_setup(s, BROWSER, step, otp.now())
+    assert done.ok and done.amr == "pwd otp mfa" and len(done.recovery_codes) == 10
+    with seed.db.unit_of_work() as s:
+        row = s.get(TotpFactor, user.id)
+        assert row is not None and row.confirmed_at is not None
+        assert second.codes.left(s, user.id) == 10
+    # From now on the sign-in asks for a code, not for a set-up.
+    later = _begin(seed, user, second)
+    assert later is not None
+    with seed.db.unit_of_work() as s:
+        p = second.pending(s, BROWSER, later)
+        assert p is not None and not p.setup_required
+        assert second.setup(s, BROWSER, later) is None
