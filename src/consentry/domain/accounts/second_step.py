@@ -3,17 +3,21 @@
 The sign-in page asks :meth:`SecondStep.begin` once the password is right: an account with an
 authenticator app or a passkey, or whose organization requires two-step verification, gets a step
 (domain/accounts/steps.py: bound to the browser, short-lived, single-use) instead of a session.
-The verify page then checks a code or a recovery code against that step: a wrong one is counted
-(atomic) and past ``second_step_attempts`` the step is void, so the person starts again with the
-password, which is throttled (ACCT-7). A right one uses the step up and signs in with
-``amr`` pwd+otp+mfa. A member of an organization that requires two-step and has no second step
-sets up an authenticator app on the verify page itself, then sees their recovery codes once.
+The verify page then checks a code or a recovery code against that step. Every answer is counted
+before it is judged, twice: on the step (past ``second_step_attempts`` it is void and the person
+starts again with the password) and on the account, across sign-ins (second_step_budget.py: the
+password does not reset it, so codes cannot be guessed by starting over). A right one uses the
+step up and signs in with ``amr`` pwd+otp+mfa. A member of an organization that requires
+two-step and has no second step sets up an authenticator app on the verify page itself, sees
+their recovery codes once, and is signed in with the password alone (``amr`` pwd): the new code
+proves only that they scanned what we showed; the factor counts from the next sign-in.
 
 Every answer is a :class:`Decision` with a reason code; the pages only render it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -22,6 +26,7 @@ from sqlalchemy.orm import Session
 from consentry.domain.accounts.amr import PASSWORD, PASSWORD_AND_CODE, encode
 from consentry.domain.accounts.factors import Factors, factors_of
 from consentry.domain.accounts.recovery_codes import RecoveryCodes
+from consentry.domain.accounts.second_step_budget import SecondStepBudget
 from consentry.domain.accounts.steps import SigninSteps, Step, StepPurpose
 from consentry.domain.accounts.totp import Enrollment, Totp
 from consentry.domain.audit.tags import Channel
@@ -34,6 +39,7 @@ class Reason(StrEnum):
     STEP_EXPIRED = "step_expired"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     SETUP_REQUIRED = "setup_required"
+    ACCOUNT_THROTTLED = "account_throttled"
 
 
 #: What each refusal says, and what to do next (the sign-in page shows these by reason code too).
@@ -41,6 +47,10 @@ WORDS: dict[Reason, tuple[str, str]] = {
     Reason.WRONG_CODE: ("That code didn't work.", "Check the code and try again."),
     Reason.STEP_EXPIRED: ("Your sign-in took too long.", "Sign in again with your password."),
     Reason.TOO_MANY_ATTEMPTS: ("Too many wrong codes.", "Sign in again with your password."),
+    Reason.ACCOUNT_THROTTLED: (
+        "Too many wrong codes for this account.",
+        "Wait a while, then sign in again; or use a passkey.",
+    ),
     Reason.SETUP_REQUIRED: (
         "Your organization requires two-step verification.",
         "Set up an authenticator app to continue.",
@@ -90,10 +100,13 @@ def refusal(reason: Reason, *, step: Step | None = None, left: int = 0) -> Decis
 
 
 class SecondStep:
-    def __init__(self, steps: SigninSteps, totp: Totp, codes: RecoveryCodes) -> None:
+    def __init__(
+        self, steps: SigninSteps, totp: Totp, codes: RecoveryCodes, budget: SecondStepBudget
+    ) -> None:
         self.steps = steps
         self.totp = totp
         self.codes = codes
+        self.budget = budget
 
     def begin(self, session: Session, session_hash: str, user: User, *, flow: str, next_: str) -> str | None:
         """A step id when a second step is due (the password is proven), else None: sign in now."""
@@ -129,23 +142,21 @@ class SecondStep:
     # --- answers --------------------------------------------------------------------------------
     def check_code(self, session: Session, session_hash: str, step_id: str, code: str) -> Decision:
         """A code from the authenticator app."""
-        pending = self.pending(session, session_hash, step_id)
-        if pending is None:
-            return refusal(Reason.STEP_EXPIRED)
-        if pending.setup_required:
-            return refusal(Reason.SETUP_REQUIRED, step=pending.step)
-        if not self.totp.verify(session, pending.user.id, code):
-            return self._wrong(session, step_id, pending)
-        return self._finish(session, session_hash, step_id, pending)
+        return self._answer(
+            session, session_hash, step_id, lambda p: self.totp.verify(session, p.user.id, code)
+        )
 
     def check_recovery(self, session: Session, session_hash: str, step_id: str, code: str) -> Decision:
-        """One of the recovery codes: spent even if the step is then found taken (never reusable)."""
-        pending = self.pending(session, session_hash, step_id)
-        if pending is None:
-            return refusal(Reason.STEP_EXPIRED)
-        if not self.codes.use(session, pending.user, code, channel=Channel.WEB):
-            return self._wrong(session, step_id, pending)
-        return self._finish(session, session_hash, step_id, pending)
+        """One of the recovery codes: spent even if the step is then found taken (never reusable).
+
+        Not a way around an organization's rule: a member with nothing else set up must set up an
+        app first (a recovery code only stands in for a second step that exists)."""
+        return self._answer(
+            session,
+            session_hash,
+            step_id,
+            lambda p: self.codes.use(session, p.user, code, channel=Channel.WEB),
+        )
 
     def confirm_setup(self, session: Session, session_hash: str, step_id: str, code: str) -> Decision:
         """The first code from the app set up at sign-in: the factor is on, ten recovery codes made."""
@@ -154,12 +165,16 @@ class SecondStep:
             return refusal(Reason.STEP_EXPIRED)
         if not pending.setup_required:
             return self.check_code(session, session_hash, step_id, code)
-        if not self.totp.confirm(session, pending.user, code, channel=Channel.WEB):
-            return self._wrong(session, step_id, pending)
-        codes = self.codes.generate(session, pending.user, actor=pending.user.email, channel=Channel.WEB)
-        done = self._finish(session, session_hash, step_id, pending)
+        done = self._answer(
+            session,
+            session_hash,
+            step_id,
+            lambda p: self.totp.confirm(session, p.user, code, channel=Channel.WEB),
+            setup=True,
+        )
         if not done.ok:
             return done
+        codes = self.codes.generate(session, pending.user, actor=pending.user.email, channel=Channel.WEB)
         return Decision(
             Reason.OK,
             done.explanation,
@@ -170,16 +185,36 @@ class SecondStep:
             recovery_codes=codes,
         )
 
-    def _wrong(self, session: Session, step_id: str, pending: Pending) -> Decision:
-        left = self.steps.wrong(session, step_id)
-        if left <= 0:
+    def _answer(
+        self,
+        session: Session,
+        session_hash: str,
+        step_id: str,
+        right: Callable[[Pending], bool],
+        *,
+        setup: bool = False,
+    ) -> Decision:
+        """Count the answer on the account and on the step, then judge it."""
+        pending = self.pending(session, session_hash, step_id)
+        if pending is None:
+            return refusal(Reason.STEP_EXPIRED)
+        if pending.setup_required and not setup:
+            return refusal(Reason.SETUP_REQUIRED, step=pending.step)
+        spent = self.steps.spend(session, session_hash, step_id, StepPurpose.SECOND_STEP)
+        if spent is None:
             return refusal(Reason.TOO_MANY_ATTEMPTS, step=pending.step)
-        return refusal(Reason.WRONG_CODE, step=pending.step, left=left)
-
-    def _finish(self, session: Session, session_hash: str, step_id: str, pending: Pending) -> Decision:
+        if self.budget.admit(session, pending.user):
+            self.steps.void(session, step_id)
+            return refusal(Reason.ACCOUNT_THROTTLED, step=pending.step)
+        if not right(pending):
+            left = self.steps.max_attempts - spent.attempts
+            if left <= 0:
+                self.steps.void(session, step_id)
+                return refusal(Reason.TOO_MANY_ATTEMPTS, step=pending.step)
+            return refusal(Reason.WRONG_CODE, step=pending.step, left=left)
+        self.budget.give_back(session, pending.user)
         step = self.steps.take(session, session_hash, step_id, StepPurpose.SECOND_STEP)
-        if step is None:  # finished or voided by a request that raced this one
+        if step is None:  # finished by a request that raced this one
             return refusal(Reason.STEP_EXPIRED, step=pending.step)
-        return Decision(
-            Reason.OK, "Signed in.", "continue", pending.user, step, amr=encode(PASSWORD_AND_CODE)
-        )
+        amr = encode(PASSWORD if setup else PASSWORD_AND_CODE)
+        return Decision(Reason.OK, "Signed in.", "continue", pending.user, step, amr=amr)

@@ -102,15 +102,52 @@ class SigninSteps:
         return _step(row)
 
     def take(self, session: Session, session_hash: str, step_id: str, purpose: StepPurpose) -> Step | None:
-        """Use the step up (atomic): None if it is gone, another browser's, expired or voided."""
-        step = self.read(session, session_hash, step_id, purpose)
+        """Use the step up (atomic): None if it is gone, another browser's or expired.
+
+        An answer counted by :meth:`spend` may be the last one allowed: a step is taken with
+        ``attempts <= max`` (a voided step is deleted by :meth:`void`, so it is never found here).
+        """
         key = self._key(step_id)
-        if step is None or key is None:
+        row = None if key is None else session.get(SigninStep, key)
+        if (
+            row is None
+            or row.session_hash != session_hash
+            or row.purpose != purpose.value
+            or row.expires_at <= now()
+            or row.attempts > self.max_attempts
+        ):
             return None
-        gone = session.execute(
-            delete(SigninStep).where(SigninStep.id_hash == key, SigninStep.attempts < self.max_attempts)
-        )
+        step = _step(row)
+        gone = session.execute(delete(SigninStep).where(SigninStep.id_hash == key))
         return step if int(gone.rowcount or 0) == 1 else None  # type: ignore[attr-defined]
+
+    def spend(self, session: Session, session_hash: str, step_id: str, purpose: StepPurpose) -> Step | None:
+        """Count an answer before it is judged (one conditional UPDATE): None once the step's
+        answers are spent, so parallel guesses can never all slip under the limit."""
+        key = self._key(step_id)
+        if key is None:
+            return None
+        counted = session.execute(
+            update(SigninStep)
+            .where(
+                SigninStep.id_hash == key,
+                SigninStep.session_hash == session_hash,
+                SigninStep.purpose == purpose.value,
+                SigninStep.expires_at > now(),
+                SigninStep.attempts < self.max_attempts,
+            )
+            .values(attempts=SigninStep.attempts + 1)
+        )
+        if int(counted.rowcount or 0) != 1:  # type: ignore[attr-defined]
+            return None
+        row = session.get(SigninStep, key, populate_existing=True)
+        return None if row is None else _step(row)
+
+    def void(self, session: Session, step_id: str) -> None:
+        """End the step: the person starts again with the password."""
+        key = self._key(step_id)
+        if key is not None:
+            session.execute(delete(SigninStep).where(SigninStep.id_hash == key))
 
     def set_challenge(
         self, session: Session, session_hash: str, step_id: str, purpose: StepPurpose, challenge: str

@@ -81,6 +81,7 @@ class AuditTag(StrEnum):
     USER_2SV_RESET = "user:2sv:reset"
     USER_RECOVERY_CODES = "user:2sv:recovery-codes"
     USER_RECOVERY_USED = "user:2sv:recovery-used"
+    USER_2SV_GUESSING = "user:2sv:guessing"
     USER_PASSKEY_ADD = "user:passkey:add"
     USER_PASSKEY_REMOVE = "user:passkey:remove"
     USER_APP_PASSWORD_CREATE = "user:app-password:create"

@@ -38,6 +38,9 @@ class Limits:
     #: past the limit itself the address waits, with backoff.
     signin_address: Limit
     signin_address_captcha: int
+    #: Second-step answers (codes, recovery codes) per account, across sign-ins: a right password
+    #: does not give them back, so whoever knows the password cannot guess codes by starting over.
+    second_step_account: Limit
     #: /authorize requests that must store flow state (an anonymous visitor sent to sign in).
     authorize_address: Limit
     authorize_client: Limit
@@ -52,6 +55,7 @@ class Limits:
             signin_device=Limit("signin.device", s.login_max_failures, s.login_window),
             signin_address=Limit("signin.address", s.login_address_limit, s.login_window, backoff=True),
             signin_address_captcha=s.login_address_captcha,
+            second_step_account=Limit("second_step.account", 2 * s.second_step_attempts, s.login_window),
             authorize_address=Limit("authorize.address", s.flow_address_limit, 60),
             authorize_client=Limit("authorize.client", s.flow_client_limit, 60),
             device_address=Limit("device.address", s.device_address_limit, 600),

@@ -39,7 +39,10 @@ NOTICES = {
     "joined-2sv": "Account created. Sign in to set up two-step verification: your organization requires it.",
 }
 #: Why the person is back on the sign-in page (a reason code in the query, never free text).
-RETURNED = {r.value: WORDS[r] for r in (SecondReason.STEP_EXPIRED, SecondReason.TOO_MANY_ATTEMPTS)}
+RETURNED = {
+    r.value: WORDS[r]
+    for r in (SecondReason.STEP_EXPIRED, SecondReason.TOO_MANY_ATTEMPTS, SecondReason.ACCOUNT_THROTTLED)
+}
 
 
 @router.get("/signin")

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from consentry.domain.accounts.recovery_codes import RecoveryCodes
 from consentry.domain.accounts.second_step import Decision, Pending, Reason, SecondStep
+from consentry.domain.accounts.second_step_budget import SecondStepBudget
 from consentry.domain.accounts.totp import Enrollment, Totp
 from consentry.web.mail_wake import wake_mailer_after_commit
 from consentry.web.pages.account_security import codes_page, enrollment_view
@@ -36,7 +37,14 @@ View = tuple[Pending, Enrollment | None]
 
 def second_step(rt: Runtime) -> SecondStep:
     settings = rt.ctx.settings
-    return SecondStep(rt.steps, Totp.from_settings(settings), RecoveryCodes.from_settings(settings))
+    budget = SecondStepBudget(
+        rt.signin.limiter,
+        rt.signin.limits,
+        rt.signin.counters,
+        issuer=settings.issuer_url,
+        operator=settings.operator_name,
+    )
+    return SecondStep(rt.steps, Totp.from_settings(settings), RecoveryCodes.from_settings(settings), budget)
 
 
 def _back_to_signin(reason: str, flow: str = "", next_: str = "") -> Response:

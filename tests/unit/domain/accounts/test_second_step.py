@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 from sqlalchemy import select, update
 
 from consentry.domain.accounts.recovery_codes import RecoveryCodes
 from consentry.domain.accounts.second_step import Reason, SecondStep
+from consentry.domain.accounts.second_step_budget import SecondStepBudget
 from consentry.domain.accounts.steps import SigninSteps
 from consentry.domain.accounts.totp import PERIOD, Totp
 from consentry.domain.audit.tags import Channel
 from consentry.domain.keys.envelope import Envelope
+from consentry.domain.ratelimit import Limiter, Limits
 from consentry.domain.secrets import Hasher
-from consentry.storage.tables import Organization, TotpFactor, User
+from consentry.settings import Settings
+from consentry.storage.repositories.rate_counters import SqlRateCounters
+from consentry.storage.tables import Organization, OutboxMail, TotpFactor, User
 from tests.support.seed import Seeder
 
 ROOT = "k" * 40
@@ -22,10 +27,14 @@ BROWSER = "browser-hash"
 
 
 def _second(attempts: int = 3) -> SecondStep:
+    limits = Limits.from_settings(Settings(second_step_attempts=attempts))
     return SecondStep(
         SigninSteps(Hasher(ROOT), ttl=600, max_attempts=attempts),
         Totp(Envelope(ROOT), operator="Acme ID", issuer="https://id.acme.test"),
         RecoveryCodes(Hasher(ROOT, "recovery-code"), operator="Acme ID", issuer="https://id.acme.test"),
+        SecondStepBudget(
+            Limiter(Hasher(ROOT)), limits, SqlRateCounters, issuer="https://id.acme.test", operator="Acme ID"
+        ),
     )
 
 
@@ -146,7 +155,8 @@ def test_required_by_the_org_without_a_factor_means_set_up_first(seed: Seeder) -
     assert wrong.reason is Reason.WRONG_CODE
     with seed.db.unit_of_work() as s:
         done = second.confirm_setup(s, BROWSER, step, otp.now())
-    assert done.ok and done.amr == "pwd otp mfa" and len(done.recovery_codes) == 10
+    # The new code proves only that the person scanned what we showed: this sign-in is the password.
+    assert done.ok and done.amr == "pwd" and len(done.recovery_codes) == 10
     with seed.db.unit_of_work() as s:
         row = s.get(TotpFactor, user.id)
         assert row is not None and row.confirmed_at is not None
@@ -158,3 +168,78 @@ def test_required_by_the_org_without_a_factor_means_set_up_first(seed: Seeder) -
         p = second.pending(s, BROWSER, later)
         assert p is not None and not p.setup_required
         assert second.setup(s, BROWSER, later) is None
+
+
+def _wrong_code(otp: pyotp.TOTP) -> str:
+    return "000000" if otp.now() != "000000" else "111111"
+
+
+def test_starting_over_does_not_reset_the_accounts_budget(seed: Seeder) -> None:  # ACCT-3 ACCT-7
+    # Whoever knows the password can start new sign-ins at will; the codes they may try are
+    # counted on the account (2 x 3 here), and past that even the right code waits.
+    user, otp = _with_app(seed, "guess@example.org")
+    second, reasons = _second(attempts=3), []
+    for _ in range(3):
+        step = _begin(seed, user, second)
+        assert step is not None
+        for _ in range(3):
+            with seed.db.unit_of_work() as s:
+                reasons.append(second.check_code(s, BROWSER, step, _wrong_code(otp)).reason)
+    # Two full steps spend the budget; the seventh answer is refused and its step voided.
+    assert reasons[6] is Reason.ACCOUNT_THROTTLED and reasons.count(Reason.ACCOUNT_THROTTLED) == 1
+    assert reasons[7:] == [Reason.STEP_EXPIRED, Reason.STEP_EXPIRED]
+    step = _begin(seed, user, second)
+    assert step is not None
+    with seed.db.unit_of_work() as s:
+        refused = second.check_code(s, BROWSER, step, otp.now())
+        assert refused.reason is Reason.ACCOUNT_THROTTLED and not refused.ok
+    with seed.db.unit_of_work() as s:
+        mails = s.scalars(select(OutboxMail).where(OutboxMail.reason == "user:2sv:guessing")).all()
+        assert len(mails) == 1 and "change it" in mails[0].body  # the owner is told, once
+
+
+def test_right_answers_do_not_spend_the_budget(seed: Seeder) -> None:  # ACCT-3 ACCT-7
+    user, _otp = _with_app(seed, "owner@example.org")
+    second = _second(attempts=3)
+    with seed.db.unit_of_work() as s:
+        codes = second.codes.generate(s, user, actor="t", channel=Channel.WEB)
+    for i in range(8):  # more sign-ins than the budget: the owner is never throttled
+        step = _begin(seed, user, second)
+        assert step is not None
+        with seed.db.unit_of_work() as s:
+            assert second.check_recovery(s, BROWSER, step, codes[i]).ok
+
+
+def test_parallel_answers_never_exceed_the_steps_attempts(seed: Seeder) -> None:  # ACCT-3 ACCT-7
+    user, otp = _with_app(seed, "race@example.org")
+    second = _second(attempts=3)
+    step = _begin(seed, user, second)
+    assert step is not None
+    judged: list[Reason] = []
+
+    def answer(_: int) -> Reason:
+        with seed.db.unit_of_work() as s:
+            return second.check_code(s, BROWSER, step, _wrong_code(otp)).reason
+
+    with ThreadPoolExecutor(8) as pool:
+        judged = list(pool.map(answer, range(12)))
+    # A code is judged only after it was counted: two wrong, the third voids the step, the rest
+    # find it spent or gone (never a fourth check, however the requests interleave).
+    assert judged.count(Reason.WRONG_CODE) == 2
+    assert set(judged) <= {Reason.WRONG_CODE, Reason.TOO_MANY_ATTEMPTS, Reason.STEP_EXPIRED}
+
+
+def test_a_recovery_code_is_no_way_around_the_orgs_rule(seed: Seeder) -> None:  # ACCT-3
+    # A member with leftover recovery codes but no app or passkey must set up an app first.
+    user = _user(seed, "leftover@strict.test", org="strict.test")
+    second = _second()
+    with seed.db.unit_of_work() as s:
+        codes = second.codes.generate(s, user, actor="t", channel=Channel.WEB)
+        s.execute(update(Organization).values(require_2sv=True))
+    step = _begin(seed, user, second)
+    assert step is not None
+    with seed.db.unit_of_work() as s:
+        refused = second.check_recovery(s, BROWSER, step, codes[0])
+    assert refused.reason is Reason.SETUP_REQUIRED and not refused.ok
+    with seed.db.unit_of_work() as s:
+        assert second.codes.left(s, user.id) == 10  # nothing was spent
