@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from consentry.cli.invitations import HELP, user_invite
 from consentry.domain.audit.tags import AuditTag
 from consentry.settings import Settings
-from consentry.storage.tables import AccountLink, Organization
+from consentry.storage.tables import AccountLink, Organization, SessionAccount
 from tests.conftest import ISSUER
 from tests.integration.accounts.join_helpers import (
     NEW_PASSWORD,
@@ -156,6 +156,34 @@ def test_an_address_with_an_account_cannot_be_invited(seed, admin) -> None:  # A
     )
     assert f'value="{MEMBER}"' in r.text  # what was typed is kept
     assert mails(seed, INVITE) == []
+
+
+def test_an_admin_cannot_learn_who_has_an_account_elsewhere(seed, admin) -> None:  # ACCT-6
+    # An address with an account outside the organization gets the same answer as a new one; its
+    # owner is mailed instead, and nothing they could accept is stored.
+    seed.user("outsider@consumer.test")
+    taken = invite(admin, "outsider@consumer.test")
+    fresh = invite(admin, "nobody-yet@acme.example")
+    assert taken.status_code == fresh.status_code == 303
+    assert taken.headers["location"] == fresh.headers["location"]
+    with seed.db.unit_of_work() as s:
+        emails = set(s.scalars(select(AccountLink.email).where(AccountLink.purpose == "invite")))
+    assert "outsider@consumer.test" not in emails and "nobody-yet@acme.example" in emails
+    told = [m for m in mails(seed, INVITE) if "outsider@consumer.test" in m.recipients]
+    assert len(told) == 1 and "already has an account" in told[0].body and "/invite/accept" not in told[0].body
+
+
+def test_inviting_needs_a_recent_sign_in(seed, admin) -> None:  # ACCT-6
+    # A browser left signed in is not enough to bring someone (perhaps an admin) into the org.
+    with seed.db.unit_of_work() as s:
+        s.execute(update(SessionAccount).values(authenticated_at=SessionAccount.authenticated_at - 3600))
+    r = invite(admin, INVITED, role="admin")
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin?")
+    assert "again=1" in r.headers["location"] and "organization%2Finvite" in r.headers["location"]
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(AccountLink).where(AccountLink.email == INVITED)) is None
+    back = admin.get(ISSUER + "/account/organization/invite")
+    assert back.status_code == 303 and back.headers["location"] == "/account/organization"
 
 
 def test_bad_input_is_explained_on_the_page(seed, admin) -> None:  # ACCT-6

@@ -133,3 +133,16 @@ def send_invitation(
         "The link works once. If you did not expect this invitation, ignore this mail.\n"
     )
     _send(session, to, f"Join {org_name} on Consentry", body, AuditTag.ORG_INVITE, issuer)
+
+
+def send_invited_but_registered(session: Session, to: str, issuer: str, *, org_name: str) -> None:
+    """What an invitation to an address that already has an account mails instead: the admin's page
+    answered "sent" either way, so an invitation form cannot tell who has an account here."""
+    body = (
+        f"You were invited to join {org_name} on Consentry, but this address already has an account,\n"
+        "which cannot join another organization by invitation. Ask the person who invited you to\n"
+        "contact the people who run Consentry.\n\n"
+        f"Your account: {link(issuer, '/account')}\n"
+        "If you did not expect this invitation, ignore this mail: nothing was changed.\n"
+    )
+    _send(session, to, "About your invitation to Consentry", body, AuditTag.ORG_INVITE, issuer)

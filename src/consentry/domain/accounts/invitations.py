@@ -17,14 +17,13 @@ import hmac
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consentry.domain.accounts import service
-from consentry.domain.accounts.account_mail import send_invitation
+from consentry.domain.accounts.account_mail import send_invitation, send_invited_but_registered
 from consentry.domain.accounts.emails import is_email_address, shown
 from consentry.domain.accounts.links import Issued, Links, Purpose
-from consentry.domain.accounts.signup import clean_name, taken
+from consentry.domain.accounts.signup import create_account
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.ratelimit.limiter import Limiter
@@ -126,13 +125,28 @@ def invite(
         raise DomainError("invalid_email", f"{shown(email)!r} is not an e-mail address")
     if role not in ROLES:
         raise DomainError("invalid_role", f"role must be one of {', '.join(ROLES)}")
-    if service.find_user(session, email) is not None:
-        raise DomainError("exists", f"An account already uses {email}: it cannot be invited.")
+    # Counted before the address is looked up: probing addresses spends the day's invitations.
     verdict = Limiter(hasher).hit(SqlRateCounters(session), PER_ORG_PER_DAY, str(org.id), now())
     if not verdict.allowed:
         raise DomainError(
             "limit", f"{org.domain} sent {PER_ORG_PER_DAY.max} invitations today; try again tomorrow"
         )
+    existing = service.find_user(session, email)
+    if existing is not None and (inviter is None or existing.org_id == org.id):
+        # The operator may know; an admin may know who is already in their own organization.
+        raise DomainError("exists", f"An account already uses {email}: it cannot be invited.")
+    if existing is not None:
+        # Anyone else's account: the admin sees "sent", the address's owner gets a mail instead,
+        # so the form cannot tell an admin who has an account on the platform.
+        send_invited_but_registered(session, email, issuer, org_name=org.name)
+        record(
+            session,
+            AuditTag.ORG_INVITE,
+            actor=inviter.email if inviter else "cli",
+            data={"org": org.domain, "email": email, "role": role, "existing_account": True},
+            channel=channel,
+        )
+        return Invitation(email, org.domain, role, "", now() + ttl)
     _void_earlier(session, org.id, email)
     issued: Issued = links.issue(
         session,
@@ -262,18 +276,18 @@ def accept(session: Session, links: Links, *, token: str, name: str, password: s
     joining = look(session, links, token)
     if joining is None:
         raise expired()
-    name = clean_name(name)
-    service.check_password(password, joining.email, name)
-    if service.find_user(session, joining.email) is not None:
-        raise taken()
-    if links.redeem(session, Purpose.INVITE, token) is None:
-        raise expired()
-    try:
-        user = service.add_user(
-            session, joining.email, password, name=name, org_domain=joining.org_domain, role=joining.role
-        )
-    except IntegrityError:  # an account for the address was created a moment ago; the caller rolls back
-        raise taken() from None
+    user = create_account(
+        session,
+        links,
+        Purpose.INVITE,
+        token,
+        email=joining.email,
+        name=name,
+        password=password,
+        org_domain=joining.org_domain,
+        role=joining.role,
+        expired=expired,
+    )
     org = service.find_org(session, joining.org_domain)
     record(
         session,

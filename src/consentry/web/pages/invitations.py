@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.domain.accounts import invitations
@@ -21,15 +20,19 @@ from consentry.domain.accounts.account_mail import lasts
 from consentry.domain.accounts.amr import PASSWORD, encode
 from consentry.domain.accounts.password_rules import MIN_LENGTH
 from consentry.errors import DomainError, http_status
-from consentry.web.deps import Csrf, Current, CurrentUser, UnitOfWork
+from consentry.web.deps import Csrf, Current, CurrentUser, RecentUser, UnitOfWork
 from consentry.web.mail_wake import wake_mailer_after_commit
-from consentry.web.pages.account import Form, when
-from consentry.web.pages.password_reset import (
+from consentry.web.pages.account import Form
+from consentry.web.pages.account_forms import (
+    Typed,
     checked_form,
     csrf_failed,
+    look_up,
     page,
     sentence,
+    with_link,
 )
+from consentry.web.pages.account_view import account_page
 from consentry.web.render import render
 from consentry.web.runtime import runtime
 from consentry.web.signin_complete import signed_in
@@ -57,11 +60,11 @@ def _org_page(
     if not invitations.is_org_admin(user):
         return render("organization.html", 403, admin=False, user=user, csrf=current.csrf)
     assert user.org_id is not None
-    return render(
+    return account_page(
         "organization.html",
-        http_status(error) if error else 200,
+        current,
+        refusal=error,
         admin=True,
-        user=user,
         org=user.org,
         pending=invitations.pending(db, rt.ctx.hasher, user.org_id),
         notice=DONE.get(done, ""),
@@ -70,8 +73,6 @@ def _org_page(
         role=role if role in invitations.ROLES else "user",
         closed=rt.ctx.settings.signup == "closed",
         lifetime=lasts(rt.ctx.settings.invitation_ttl),
-        csrf=current.csrf,
-        when=when,
         sentence=sentence,
     )
 
@@ -82,9 +83,15 @@ def organization(request: Request, db: UnitOfWork, current: CurrentUser, done: s
     return _org_page(request, db, current, done=done)
 
 
+@router.get("/account/organization/invite", response_model=None)
+def invite_page() -> RedirectResponse:
+    """Where a re-sign-in for inviting returns: the organization page with its form."""
+    return RedirectResponse("/account/organization", status_code=303)
+
+
 @router.post("/account/organization/invite", response_model=None)
 def invite(
-    request: Request, db: UnitOfWork, current: CurrentUser, _: Csrf, form: Form
+    request: Request, db: UnitOfWork, current: RecentUser, _: Csrf, form: Form
 ) -> HTMLResponse | RedirectResponse:
     rt = runtime(request)
     email, role = str(form.get("email", "")).strip()[:320], str(form.get("role", "user"))
@@ -127,9 +134,8 @@ def revoke(
 def _accept_page(
     request: Request,
     joining: invitations.Joining | None,
-    token: str = "",
+    typed: Typed,
     *,
-    name: str = "",
     error: str = "",
     status: int = 200,
 ) -> Response:
@@ -140,8 +146,8 @@ def _accept_page(
         "invite_accept.html",
         status,
         joining=joining,
-        token=token,
-        typed_name=name,
+        token=typed.token,
+        typed_name=typed.name,
         error=error,
         min_length=MIN_LENGTH,
     )
@@ -149,13 +155,7 @@ def _accept_page(
 
 @router.get("/invite/accept")
 async def accept_page(request: Request, token: str = "") -> Response:
-    rt = runtime(request)
-
-    def work() -> invitations.Joining | None:
-        with rt.ctx.db.unit_of_work() as db:
-            return invitations.look(db, rt.links, token)
-
-    return _accept_page(request, await run_in_threadpool(work), token)
+    return _accept_page(request, await look_up(runtime(request), invitations.look, token), Typed(token))
 
 
 @router.post("/invite/accept")
@@ -164,26 +164,15 @@ async def accept_submit(request: Request) -> Response:
     if form is None:
         return csrf_failed()
     rt = runtime(request)
-    token, name = str(form.get("token", "")), str(form.get("name", ""))[:300]
-    password, again = str(form.get("password", "")), str(form.get("password_again", ""))
+    typed = Typed.of(form)
 
-    def work() -> tuple[invitations.Joining | None, invitations.Joined | None, str]:
-        with rt.ctx.db.unit_of_work() as db:
-            joining = invitations.look(db, rt.links, token)
-            if joining is None:
-                return None, None, ""
-            if password != again:
-                return joining, None, "The two passwords differ: type the same password twice."
-            try:
-                joined = invitations.accept(db, rt.links, token=token, name=name, password=password)
-            except DomainError as err:
-                db.rollback()
-                return (None, None, "") if err.code == "expired" else (joining, None, sentence(err.message))
-            return joining, joined, ""
+    def use(db: Session) -> invitations.Joined:
+        return invitations.accept(db, rt.links, token=typed.token, name=typed.name, password=typed.password)
 
-    joining, joined, problem = await run_in_threadpool(work)
+    used = await with_link(rt, invitations.look, typed, use)
+    joined = used.done
     if joined is None:
-        return _accept_page(request, joining, token, name=name, error=problem, status=400)
+        return _accept_page(request, used.link, typed, error=used.problem, status=400)
     if joined.require_2sv:  # the sign-in page makes them set up two-step before anything else
         query = urlencode({"email": joined.user.email, "notice": "joined-2sv"})
         return RedirectResponse("/signin?" + query, status_code=303)
