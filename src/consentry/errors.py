@@ -66,7 +66,14 @@ class NeverRedirectError(Exception):
 
 
 #: Codes raised as a plain DomainError before the classes existed; their status stays stable.
-HTTP_STATUS = {"not_found": 404, "conflict": 409, "exists": 409, "forbidden": 403, "insufficient_scope": 403}
+HTTP_STATUS = {
+    "not_found": 404,
+    "conflict": 409,
+    "exists": 409,
+    "forbidden": 403,
+    "insufficient_scope": 403,
+    "rate_limited": 429,
+}
 
 
 def http_status(error: DomainError) -> int:

@@ -11,19 +11,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from joserfc import jwt
-from joserfc.jwk import KeySet
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from consentry.domain.accounts import service
 from consentry.storage.tables import AuditEvent, OutboxMail, Passkey, SessionAccount
 from tests.conftest import ISSUER
-from tests.support.browserless import Browser, pkce_pair, query_of
-from tests.support.flows import auth_params, exchange
+from tests.support.accounts import age_sign_ins, code_claims, consented
+from tests.support.browserless import Browser, pkce_pair
+from tests.support.flows import auth_params
 from tests.support.passkey_http import (
-    app_with_passkeys,
     csrf_on,
-    enrol,
+    enrolled,
     passkey_sign_in,
     post_json,
     sign_in_with_password,
@@ -34,31 +32,13 @@ from tests.support.webauthn_authenticator import Authenticator
 EMAIL = "grace@example.org"
 
 
-@pytest.fixture
-def app(settings):  # type: ignore[no-untyped-def]
-    return app_with_passkeys(settings)
-
-
-@pytest.fixture
-def auth() -> Authenticator:
-    return Authenticator(origin=ISSUER)
-
-
-def _enrolled(seed: Any, browser: Browser, auth: Authenticator, email: str = EMAIL) -> None:
-    seed.user(email)
-    sign_in_with_password(browser, email)
-    r = enrol(browser, auth)
-    assert r.status_code == 201, r.text
-    browser.http.cookies.clear()  # signed out: a new visitor with the same authenticator
-
-
 def _error(r: Any) -> tuple[int, str, str]:
     body = r.json()
     return r.status_code, body["error"], body["error_description"]
 
 
 def test_a_passkey_signs_in_without_a_password(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     r = passkey_sign_in(browser, auth)
     assert r.status_code == 200, r.text
     assert r.json() == {"redirect": "/account"}
@@ -73,7 +53,7 @@ def test_a_passkey_signs_in_without_a_password(seed, browser, auth):  # ACCT-3
 
 
 def test_adding_a_passkey_is_audited_and_mailed(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     with seed.db.unit_of_work() as db:
         event = db.scalars(select(AuditEvent).where(AuditEvent.tag == "user:passkey:add")).one()
         mail = db.scalars(select(OutboxMail).where(OutboxMail.reason == "user:passkey:add")).one()
@@ -85,7 +65,7 @@ def test_adding_a_passkey_is_audited_and_mailed(seed, browser, auth):  # ACCT-3
 
 
 def test_id_token_says_hwk_user_mfa_after_a_passkey(seed, browser, client, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     c = seed.client("web")
     verifier, challenge = pkce_pair()
     page = browser.authorize(auth_params(c, challenge, "openid email"))
@@ -95,13 +75,7 @@ def test_id_token_says_hwk_user_mfa_after_a_passkey(seed, browser, client, auth)
     assert r.status_code == 200, r.text
     target = r.json()["redirect"]
     assert target.startswith("/authorize/continue?")
-    resp = browser.follow(browser.get(target))
-    if resp.status_code == 200 and "/authorize/consent" in resp.text:
-        resp = browser.consent(resp, ["openid", "email"])
-    code = query_of(resp.headers["location"])["code"]
-    token = exchange(client, c, code, verifier).json()
-    keys = KeySet.import_key_set(client.get("/jwks").json())
-    claims = jwt.decode(token["id_token"], keys).claims
+    claims = code_claims(client, c, consented(browser, browser.follow(browser.get(target))), verifier)
     assert claims["amr"] == ["hwk", "user", "mfa"]
     assert claims["acr"] == "urn:consentry:acr:2"
 
@@ -115,7 +89,7 @@ def _flow_of(html: str) -> str:
 
 
 def test_an_answer_is_accepted_once(seed, browser, auth):  # ACCT-3 (single-use challenge)
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     csrf, opt = signin_options(browser)
     body = {"step": opt["step"], "credential": auth.get(opt["options"])}
     assert post_json(browser, "/signin/passkey/finish", csrf, body).status_code == 200
@@ -125,7 +99,7 @@ def test_an_answer_is_accepted_once(seed, browser, auth):  # ACCT-3 (single-use 
 
 
 def test_a_used_step_is_refused_even_to_its_own_browser(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     csrf, opt = signin_options(browser)
     bad = post_json(browser, "/signin/passkey/finish", csrf, {"step": opt["step"], "credential": {"id": "x"}})
     assert _error(bad)[:2] == (400, "passkey_invalid")
@@ -139,7 +113,7 @@ def test_a_used_step_is_refused_even_to_its_own_browser(seed, browser, auth):  #
 def test_the_challenge_of_another_browser_is_refused(seed, app, browser, auth):  # ACCT-3
     from starlette.testclient import TestClient
 
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     csrf, opt = signin_options(browser)
     answer = auth.get(opt["options"])
     with TestClient(app, base_url=ISSUER) as other_http:
@@ -155,7 +129,7 @@ def test_the_challenge_of_another_browser_is_refused(seed, app, browser, auth): 
 
 
 def test_an_unknown_credential_is_refused(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     stranger = Authenticator(origin=ISSUER)
     stranger.create({"rp": {"id": "testserver.local"}, "user": {"id": "c3Vi"}, "challenge": "AAAA"})
     r = passkey_sign_in(browser, stranger)
@@ -165,7 +139,7 @@ def test_an_unknown_credential_is_refused(seed, browser, auth):  # ACCT-3
 
 
 def test_a_disabled_account_cannot_sign_in_with_its_passkey(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     with seed.db.unit_of_work() as db:
         service.disable_user(db, EMAIL)
     status, code, text = _error(passkey_sign_in(browser, auth))
@@ -173,7 +147,7 @@ def test_a_disabled_account_cannot_sign_in_with_its_passkey(seed, browser, auth)
 
 
 def test_a_counter_going_backwards_is_refused_as_a_copied_key(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     assert passkey_sign_in(browser, auth, sign_count=5).status_code == 200
     browser.http.cookies.clear()
     status, code, text = _error(passkey_sign_in(browser, auth, sign_count=3))
@@ -188,20 +162,20 @@ def test_a_counter_going_backwards_is_refused_as_a_copied_key(seed, browser, aut
 
 def test_a_key_that_never_counts_signs_in_again_and_again(seed, browser):  # ACCT-3
     synced = Authenticator(origin=ISSUER, counting=False)
-    _enrolled(seed, browser, synced)
+    enrolled(seed, browser, synced, EMAIL)
     for _ in range(2):
         assert passkey_sign_in(browser, synced).status_code == 200
         browser.http.cookies.clear()
 
 
 def test_a_passkey_that_did_not_verify_its_user_is_not_a_first_factor(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     status, code, text = _error(passkey_sign_in(browser, auth, uv=False))
     assert (status, code) == (401, "passkey_not_verified") and "password" in text
 
 
 def test_an_answer_made_for_another_site_is_refused(seed, browser, auth):  # ACCT-3 (phishing)
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     status, code, text = _error(passkey_sign_in(browser, auth, origin="https://evil.example"))
     assert (status, code) == (400, "passkey_invalid") and "origin" in text
 
@@ -245,7 +219,7 @@ def test_the_ceremony_needs_the_csrf_token(seed, browser):  # ACCT-3
 
 
 def test_next_must_stay_on_this_site(seed, browser, auth):  # ACCT-3 (no open redirect)
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     r = passkey_sign_in(browser, auth, next_="https://evil.example/")
     assert r.json()["redirect"] == "/account"
     browser.http.cookies.clear()
@@ -265,8 +239,7 @@ def test_reauthentication_is_asked_before_adding_a_passkey(seed, browser, auth):
     seed.user(EMAIL)
     sign_in_with_password(browser, EMAIL)
     csrf = csrf_on(browser, "/account/passkeys")
-    with seed.db.unit_of_work() as db:
-        db.execute(update(SessionAccount).values(authenticated_at=SessionAccount.authenticated_at - 3600))
+    age_sign_ins(seed, 3600)
     r = post_json(browser, "/account/passkeys/options", csrf, {})
     assert r.status_code == 303
     where = urlsplit(r.headers["location"])
@@ -277,3 +250,12 @@ def test_reauthentication_is_asked_before_adding_a_passkey(seed, browser, auth):
     )
     back = browser.get("/account/passkeys/options")
     assert back.status_code == 303 and back.headers["location"] == "/account/passkeys"
+
+
+def test_passkey_sign_ins_are_limited_per_address(seed, browser, settings):  # ACCT-3 ACCT-7
+    # Each passkey sign-in stores a challenge before anyone is signed in: an anonymous writer.
+    limit = settings.flow_address_limit
+    csrf, _first = signin_options(browser)
+    answers = [post_json(browser, "/signin/passkey/options", csrf, {}) for _ in range(limit)]
+    assert [r.status_code for r in answers[:-1]] == [200] * (limit - 1)  # with the first, `limit`
+    assert _error(answers[-1])[:2] == (429, "rate_limited")

@@ -33,6 +33,13 @@ class AnonymousWriters:
             self.counters(session), [(self.limits.device_address, address)], now()
         )
 
+    def passkey_signin(self, session: Session, address: str) -> Verdict | None:
+        """A passkey sign-in about to store its challenge for a browser nobody signed in to yet:
+        per client address, within the same budget as a paused authorization request."""
+        return self.limiter.first_refusal(
+            self.counters(session), [(self.limits.authorize_address, address)], now()
+        )
+
     def device_client(self, session: Session, client_id: str) -> Verdict | None:
         """A device code about to be stored for an authenticated client: per client."""
         return self.limiter.first_refusal(

@@ -12,7 +12,6 @@ still commits: the step it used up stays used up, and a wrong second step stays 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -20,7 +19,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from consentry.domain.accounts.factors import factors_of
@@ -42,9 +40,11 @@ from consentry.domain.accounts.passkeys_signin import (
     signin_options,
 )
 from consentry.errors import DomainError, http_status
+from consentry.web.client_address import client_address
 from consentry.web.deps import Csrf, Current, CurrentUser, RecentUser, UnitOfWork
+from consentry.web.pages.account import Form
+from consentry.web.pages.account_view import account_page
 from consentry.web.pages.forms import safe_next
-from consentry.web.render import render
 from consentry.web.runtime import Runtime, runtime
 from consentry.web.session import Device
 from consentry.web.signin_complete import signed_in
@@ -72,13 +72,6 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 
 Body = Annotated[dict[str, Any], Depends(_json_body)]
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(_form)]
 
 
 def _text(body: dict[str, Any], key: str) -> str:
@@ -114,12 +107,18 @@ async def signin_passkey_options(request: Request, _: Csrf, body: Body) -> Respo
     except DomainError as exc:
         return _refusal(exc)
 
+    address = client_address(request.scope)
+
     def work() -> Ceremony | DomainError:
         with rt.ctx.db.unit_of_work() as db:
             h = rt.sessions.sid_hash(state)
             try:
                 if step_id:
                     return second_step_options(db, rt.steps, h, _rp(rt), step_id)
+                if rt.ctx.quotas.passkey_signin(db, address) is not None:
+                    return DomainError(
+                        "rate_limited", "Too many passkey sign-ins from your network. Wait a minute."
+                    )
                 return signin_options(db, rt.steps, h, _rp(rt), flow=flow, next_=safe_next(next_, ""))
             except DomainError as exc:
                 return exc
@@ -162,12 +161,6 @@ async def signin_passkey_finish(request: Request, _: Csrf, body: Body) -> Respon
 
 
 # --- the account's passkeys ------------------------------------------------------------------------
-def when(timestamp: int | None) -> str:
-    if not timestamp:
-        return ""
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%-d %b %Y, %H:%M UTC")
-
-
 @dataclass(frozen=True)
 class Problem:
     """A refused rename or removal, shown at the passkey it was about."""
@@ -181,17 +174,15 @@ def _page(
     request: Request, db: Session, current: Current, *, done: str = "", problem: Problem | None = None
 ) -> HTMLResponse:
     factors = factors_of(db, current.user)
-    return render(
+    return account_page(
         "account_passkeys.html",
-        status_code=http_status(problem.error) if problem else 200,
-        user=current.user,
+        current,
+        refusal=problem.error if problem else None,
         keys=list_passkeys(db, current.user.id),
         required=factors.required,
         totp=factors.totp,
         notice=DONE.get(done, ""),
         problem=problem,
-        csrf=current.csrf,
-        when=when,
         max_name=MAX_NAME,
         max_keys=MAX_PASSKEYS,
         rp=_rp(runtime(request)),
