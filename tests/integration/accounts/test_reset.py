@@ -7,55 +7,32 @@ account, tells the apps, mails a notice and sends the browser to sign in again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from starlette.testclient import TestClient
+from sqlalchemy import select
 
 from consentry.domain.audit.tags import AuditTag
-from consentry.settings import Settings
-from consentry.storage.tables import AccountLink
+from consentry.storage.tables import AccountLink, Passkey, User
 from tests.conftest import ISSUER
-from tests.integration.accounts.join_helpers import (
+from tests.integration.events.helpers import events, make_world, set_endpoint_row
+from tests.support.accounts import (
     NEW_PASSWORD,
     alert,
     audit,
     csrf_of,
     expire_links,
-    join_settings,
     link_in,
     mails,
-    make_app,
     path_of,
     post,
     query,
     sessions_of,
     sign_in,
 )
-from tests.integration.events.helpers import events, make_world, set_endpoint_row
 from tests.support.browserless import Browser
 from tests.support.flows import PASSWORD
 
 KNOWN = "known@example.org"
 UNKNOWN = "nobod@example.org"  # as long as KNOWN: the bodies can be compared byte for byte
 RESET = AuditTag.USER_RESET_REQUEST.value
-
-
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    return join_settings(database_url)
-
-
-@pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
-    return make_app(settings)
-
-
-@pytest.fixture
-def other(app) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
-    """A second browser (its own cookies) on the same app."""
-    with TestClient(app, base_url=ISSUER) as c:
-        yield Browser(c, ISSUER)
 
 
 def ask(browser: Browser, email: str) -> object:
@@ -103,31 +80,33 @@ def test_the_form_needs_its_csrf_token_and_an_address(seed, browser) -> None:  #
     assert mails(seed, RESET) == []
 
 
-def test_the_link_sets_a_new_password_once(seed, browser, other) -> None:  # ACCT-1
+def test_the_link_sets_a_new_password_once(seed, browser, other_browser) -> None:  # ACCT-1
     seed.user(KNOWN)
     ask(browser, KNOWN)
     token = mailed_token(seed)
-    page = other.get(ISSUER + "/password/reset?token=" + token)  # any browser may open it
+    page = other_browser.get(ISSUER + "/password/reset?token=" + token)  # any browser may open it
     assert page.status_code == 200 and KNOWN in page.text and f'value="{token}"' in page.text
     assert page.headers["referrer-policy"] == "no-referrer"  # the token never leaks to another site
-    done = choose(other, token, NEW_PASSWORD)
+    done = choose(other_browser, token, NEW_PASSWORD)
     assert done.status_code == 303
     assert query(done.headers["location"]) == {"email": KNOWN, "notice": "password-changed"}
     assert path_of(done.headers["location"]).startswith("/signin?")
-    assert other.get(ISSUER + "/account").status_code == 303  # not signed in: the second step may be due
+    assert (
+        other_browser.get(ISSUER + "/account").status_code == 303
+    )  # not signed in: the second step may be due
     # Used up: the page and the form both refuse it now.
-    again = other.get(ISSUER + "/password/reset?token=" + token)
+    again = other_browser.get(ISSUER + "/password/reset?token=" + token)
     assert again.status_code == 400 and "has expired or was already used" in alert(again.text)
-    data = {"csrf": csrf_of(other, "/password/forgot"), "token": token}
+    data = {"csrf": csrf_of(other_browser, "/password/forgot"), "token": token}
     r = post(
-        other,
+        other_browser,
         "/password/reset",
         data | {"password": "another fine passphrase", "password_again": "another fine passphrase"},
     )
     assert r.status_code == 400 and 'href="/password/forgot"' in r.text
     # The new password signs in; the old one no longer does.
-    assert sign_in(other, KNOWN, PASSWORD).status_code == 401
-    assert sign_in(other, KNOWN, NEW_PASSWORD).headers["location"] == "/account"
+    assert sign_in(other_browser, KNOWN, PASSWORD).status_code == 401
+    assert sign_in(other_browser, KNOWN, NEW_PASSWORD).headers["location"] == "/account"
     assert [a["email"] for a in audit(seed, AuditTag.USER_RESET.value)] == [KNOWN]
 
 
@@ -168,15 +147,17 @@ def test_a_refused_password_keeps_the_link_usable(seed, browser) -> None:  # ACC
     assert choose(browser, token, NEW_PASSWORD).status_code == 303  # still good after four refusals
 
 
-def test_a_reset_ends_every_session_tells_the_apps_and_mails_a_notice(seed, browser, other) -> None:  # ACCT-1
+def test_a_reset_ends_every_session_tells_the_apps_and_mails_a_notice(
+    seed, browser, other_browser
+) -> None:  # ACCT-1
     world = make_world(seed)  # bob granted an app `openid email`; the app listens for events
     set_endpoint_row(seed.db, world.project_id, "https://app.example.com/events")
     email = "bob@example.org"
     assert sign_in(browser, email).headers["location"] == "/account"
     assert browser.get(ISSUER + "/account").status_code == 200
     assert sessions_of(seed, email) == 1
-    ask(other, email)
-    done = choose(other, mailed_token(seed), NEW_PASSWORD)
+    ask(other_browser, email)
+    done = choose(other_browser, mailed_token(seed), NEW_PASSWORD)
     assert done.status_code == 303
     assert sessions_of(seed, email) == 0
     r = browser.get(ISSUER + "/account")  # the old cookie no longer reaches the account
@@ -189,6 +170,19 @@ def test_a_reset_ends_every_session_tells_the_apps_and_mails_a_notice(seed, brow
     assert notice[0].subject == "Your Consentry password was changed"
     assert "If it was not you" in notice[0].body and "token=" not in notice[0].body
     assert audit(seed, AuditTag.USER_RESET.value)[0]["sessions_ended"] == 1
+
+
+def test_the_notice_names_the_passkeys_a_reset_leaves(seed, browser) -> None:  # ACCT-1 ACCT-3
+    # A passkey signs in without the password: whoever added one keeps it through a reset, so the
+    # owner is shown every passkey of the account, with where to remove them.
+    seed.user(KNOWN)
+    with seed.db.unit_of_work() as s:
+        uid = s.scalar(select(User.id).where(User.email == KNOWN))
+        s.add(Passkey(user_id=uid, credential_id="cred-1", public_key=b"k", name="Unknown laptop"))
+    ask(browser, KNOWN)
+    assert choose(browser, mailed_token(seed), NEW_PASSWORD).status_code == 303
+    body = mails(seed, AuditTag.USER_RESET.value)[0].body
+    assert "Unknown laptop" in body and "/account/passkeys" in body
 
 
 def test_a_reset_voids_the_other_links_of_the_account(seed, browser) -> None:  # ACCT-1

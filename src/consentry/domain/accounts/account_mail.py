@@ -79,11 +79,22 @@ def send_reset_link(session: Session, to: str, token: str, ttl: int, issuer: str
     _send(session, to, "Reset your Consentry password", body, AuditTag.USER_RESET_REQUEST, issuer)
 
 
-def send_password_changed(session: Session, to: str, issuer: str) -> None:
+def send_password_changed(session: Session, to: str, issuer: str, passkeys: list[str] | None = None) -> None:
+    """The notice after a reset; it names the account's passkeys, which sign in without the password:
+    a reset does not remove them, so one added by someone else must be removed by hand."""
     forgot = link(issuer, "/password/forgot", email=to)
+    keys = (
+        "These passkeys can still sign in to the account without a password. Remove any you do not\n"
+        f"recognise at {link(issuer, '/account/passkeys')}:\n"
+        + "".join(f"  - {k}\n" for k in passkeys)
+        + "\n"
+        if passkeys
+        else ""
+    )
     body = (
         "The password of your Consentry account was just changed with a reset link, and every\n"
         "browser signed in to the account was signed out.\n\n"
+        f"{keys}"
         "If it was you, there is nothing more to do.\n\n"
         "If it was not you, someone can read your mail or had the link: secure your mailbox first,\n"
         f"then reset your password again at {forgot}\n"

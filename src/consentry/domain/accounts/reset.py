@@ -19,6 +19,7 @@ from consentry.domain.accounts import service
 from consentry.domain.accounts.account_mail import RESET_THROTTLE, send_password_changed, send_reset_link
 from consentry.domain.accounts.emails import is_email_address
 from consentry.domain.accounts.links import Links, Purpose
+from consentry.domain.accounts.passkeys import list_passkeys
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.events.emit import emit
@@ -102,7 +103,7 @@ def complete_reset(session: Session, links: Links, *, token: str, password: str,
     _user, ended = service.set_password(session, user.email, password, actor=user.email, channel=Channel.WEB)
     voided = links.void(session, Purpose.RESET, email=user.email)
     emit(session, event="sessions-revoked", user_id=user.id, issuer=issuer)
-    send_password_changed(session, user.email, issuer)
+    send_password_changed(session, user.email, issuer, [k.name for k in list_passkeys(session, user.id)])
     record(
         session,
         AuditTag.USER_RESET,
