@@ -20,13 +20,11 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
-from consentry.settings import Settings
 from consentry.storage.tables import Passkey
 from tests.browser.console_helpers import DESKTOP, PHONE, screenshot_dir
 from tests.browser.helpers import authorize_url, exchange_code, path_of, query_of, sign_in
+from tests.support.accounts import served
 from tests.support.browserless import pkce_pair
-from tests.support.databases import SECRET
-from tests.support.passkey_http import start_passkey_server
 from tests.support.seed import Seeder
 
 if TYPE_CHECKING:
@@ -42,13 +40,8 @@ USER = "ada@example.org"
 
 @pytest.fixture
 def server(database_url: str) -> Iterator[tuple[LiveServer, Seeder]]:
-    live = start_passkey_server(database_url, SECRET)
-    seeder = Seeder(
-        Settings(database_url=database_url, issuer=live.url, secret_key=SECRET, environment="test")
-    )
-    yield live, seeder
-    live.stop()
-    seeder.close()
+    with served(database_url, host="localhost") as world:
+        yield world
 
 
 def _authenticator(context: BrowserContext, page: Page) -> Any:

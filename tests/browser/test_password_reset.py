@@ -16,11 +16,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from consentry.settings import Settings
 from tests.browser.console_helpers import screenshot_dir
 from tests.browser.helpers import PASSWORD, path_of, query_of
-from tests.integration.accounts.join_helpers import start_join_server
-from tests.support.databases import SECRET
+from tests.support.accounts import served
 from tests.support.live import LiveServer
 from tests.support.seed import Seeder
 from tests.support.smtp import Received, SmtpServer, smtp_server
@@ -44,13 +42,8 @@ def running(database_url: str, signup: str) -> Iterator[tuple[LiveServer, Seeder
             "CONSENTRY_MAIL_FROM": "Consentry <no-reply@consentry.test>",
             "CONSENTRY_SIGNUP": signup,
         }
-        server = start_join_server(database_url, env)
-        seeder = Seeder(Settings(database_url=database_url, issuer=server.url, secret_key=SECRET))
-        try:
+        with served(database_url, env) as (server, seeder):
             yield server, seeder, smtp
-        finally:
-            server.stop()
-            seeder.close()
 
 
 @pytest.fixture
@@ -108,6 +101,15 @@ def submit(page: Page, button: str) -> None:
         page.get_by_role("button", name=button, exact=True).click()
 
 
+def choose(page: Page, password: str, button: str, *, name: str = "") -> None:
+    """Fill in a mailed link's form (the name when it asks one, the password twice) and send it."""
+    if name:
+        page.get_by_label("Your name").fill(name)
+    page.get_by_label("New password").fill(password)
+    page.get_by_label("Type it again").fill(password)
+    submit(page, button)
+
+
 def test_forgotten_password_to_new_password_by_the_mailed_link(
     world, page: Page, tmp_path: Path
 ) -> None:  # ACCT-1
@@ -133,15 +135,11 @@ def test_forgotten_password_to_new_password_by_the_mailed_link(
     assert EMAIL in page.locator(".account-line").inner_text()
     shoot(page, shots, "reset")
 
-    page.get_by_label("New password").fill("password1234")
-    page.get_by_label("Type it again").fill("password1234")
-    submit(page, "Save the new password")
+    choose(page, "password1234", "Save the new password")
     assert "common" in page.get_by_role("alert").inner_text()  # refused with the reason; the link is kept
     shoot(page, shots, "reset-refused")
 
-    page.get_by_label("New password").fill(NEW_PASSWORD)
-    page.get_by_label("Type it again").fill(NEW_PASSWORD)
-    submit(page, "Save the new password")
+    choose(page, NEW_PASSWORD, "Save the new password")
     assert path_of(page.url) == "/signin"
     assert query_of(page.url) == {"email": EMAIL, "notice": "password-changed"}
 
@@ -177,10 +175,7 @@ def test_signup_and_invitation_pages(world, page: Page, tmp_path: Path) -> None:
     link = link_of(mail_to(smtp, 1, "nia@example.org", "Confirm your address"))
     page.goto(link)
     shoot(page, shots, "signup-complete")
-    page.get_by_label("Your name").fill("Nia Newcomer")
-    page.get_by_label("New password").fill(NEW_PASSWORD)
-    page.get_by_label("Type it again").fill(NEW_PASSWORD)
-    submit(page, "Create the account")
+    choose(page, NEW_PASSWORD, "Create the account", name="Nia Newcomer")
     assert path_of(page.url) == "/account"
     page.goto(link)
     shoot(page, shots, "signup-expired")
@@ -206,10 +201,7 @@ def test_signup_and_invitation_pages(world, page: Page, tmp_path: Path) -> None:
     page.goto(invite)
     assert page.get_by_role("heading", name="Join acme.example on Consentry").is_visible()
     shoot(page, shots, "invite-accept")
-    page.get_by_label("Your name").fill("Nadia")
-    page.get_by_label("New password").fill(NEW_PASSWORD)
-    page.get_by_label("Type it again").fill(NEW_PASSWORD)
-    submit(page, "Join acme.example")
+    choose(page, NEW_PASSWORD, "Join acme.example", name="Nadia")
     assert path_of(page.url) == "/account"
     page.goto(invite)
     shoot(page, shots, "invite-expired")

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import select
 
-from consentry.storage.tables import TotpFactor, User
-from consentry.storage.tables.base import now
+from consentry.storage.tables import User
 from tests.browser.console_helpers import DESKTOP, PHONE, PageErrors, screenshot_dir
 from tests.browser.helpers import path_of, sign_in
+from tests.browser.test_account_page import shoot  # the account pages' screenshots and checks
+from tests.support.accounts import two_step_on
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -38,30 +39,10 @@ IPHONE = (
 )
 
 
-def shoot(page: Page, directory: Path, name: str) -> None:
-    """Full-page screenshots at 1280 and 390 pixels; the account stylesheets applied, no overflow."""
-    page.wait_for_load_state("load")
-    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "880px", page.url
-    for label, viewport in (("desktop", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"account-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {label} screen"
-    page.set_viewport_size(DESKTOP)
-
-
 def _sign_in_to(page: Page, base: str, path: str, email: str = USER) -> None:
     page.goto(base + path)
     sign_in(page, email)
     assert path_of(page.url) == path, page.url
-
-
-def _two_step_on(seeder: Seeder, email: str) -> None:
-    with seeder.db.unit_of_work() as s:
-        uid = s.scalar(select(User.id).where(User.email == email))
-        s.add(TotpFactor(user_id=uid, secret_sealed=b"sealed", confirmed_at=now()))
 
 
 def test_end_another_browser_from_the_sessions_page(
@@ -115,7 +96,7 @@ def test_app_password_pages(live_server: tuple[LiveServer, Seeder], page: Page, 
     assert page.locator("#needs-2sv h2").inner_text() == "Turn on two-step verification first"
     shoot(page, shots, "app-passwords-needs-2sv")
 
-    _two_step_on(seeder, USER)
+    two_step_on(seeder, USER)
     page.goto(base + "/account/app-passwords")
     page.get_by_label("Name it after the app or device that will use it").fill("Thunderbird on my laptop")
     with page.expect_navigation():

@@ -11,26 +11,20 @@ No page may log a console error (a CSP violation among them) or be wider than th
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pyotp
 import pytest
-from fastapi import FastAPI
 
 from consentry.domain.accounts.totp import PERIOD
 from consentry.domain.accounts.two_step_admin import require_two_step
-from consentry.settings import Settings
 from tests.browser.console_helpers import DESKTOP, PHONE, PageErrors, screenshot_dir
 from tests.browser.helpers import PASSWORD, path_of
-from tests.support.databases import SECRET
-from tests.support.live import LiveServer, free_port
+from tests.support.accounts import served
+from tests.support.live import LiveServer
 from tests.support.seed import Seeder
 
 if TYPE_CHECKING:
@@ -41,41 +35,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sql
 USER = "tess@example.org"
 
 
-def create_app_with_two_step() -> FastAPI:
-    """uvicorn's factory: the app with the two-step pages (until app.py includes them itself)."""
-    from consentry.app import create_app
-    from tests.integration.accounts.test_two_step_signin import with_two_step
-
-    return with_two_step(create_app())
-
-
 @pytest.fixture
 def two_step_server(database_url: str) -> Iterator[tuple[LiveServer, Seeder]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "CONSENTRY_DATABASE_URL": database_url,
-        "CONSENTRY_ISSUER": url,
-        "CONSENTRY_ENVIRONMENT": "test",
-        "CONSENTRY_SECRET_KEY": SECRET,
-        "CONSENTRY_SIGNUP": "open",  # the sign-in page then links to sign-up too
-    }
-    command = ["-m", "uvicorn", f"{__name__}:create_app_with_two_step", "--factory", "--log-level", "warning"]
-    proc = subprocess.Popen([sys.executable, *command, "--host", "127.0.0.1", "--port", str(port)], env=env)
-    server = LiveServer(url, proc)
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    seeder = Seeder(Settings(database_url=database_url, issuer=url, secret_key=SECRET, environment="test"))
-    yield server, seeder
-    server.stop()
-    seeder.close()
+    with served(database_url, {"CONSENTRY_SIGNUP": "open"}) as world:  # the sign-in page links to sign-up
+        yield world
 
 
 def shoot(page: Page, directory: Path, name: str) -> None:

@@ -1,9 +1,10 @@
 """``consentry user reset-2sv EMAIL`` and ``consentry org require-2sv DOMAIN on|off`` (ACCT-3).
 
 The operator's way back for someone who lost every second step: the authenticator app, recovery
-codes and passkeys go, every browser signed in to the account is signed out, and the audit log
-says the CLI did it. Requiring two-step of an organization makes its members without a second step
-set one up at their next sign-in. ``--json`` prints one object; bad input exits 2 and changes nothing.
+codes, passkeys and app passwords go, every browser signed in to the account is signed out, and
+the audit log says the CLI did it. Requiring two-step of an organization makes its members without
+a second step set one up at their next sign-in, and ends at once their sessions signed in with the
+password alone. ``--json`` prints one object; bad input exits 2 and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from typing import Any
 
 import typer
 from sqlalchemy import select
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from consentry.cli import two_step
+from consentry.domain.accounts import app_passwords
 from consentry.domain.accounts.two_step_admin import require_two_step
+from consentry.domain.audit.tags import Channel
 from consentry.storage.tables import (
+    AppPassword,
     AuditEvent,
     Organization,
     OutboxMail,
@@ -28,6 +33,8 @@ from consentry.storage.tables import (
     User,
 )
 from tests.cli.test_user_commands import cli_env
+from tests.conftest import ISSUER
+from tests.integration.accounts.test_two_step_account import signed_in
 from tests.integration.accounts.test_two_step_signin import enrol, recovery_codes
 from tests.support.browserless import Browser
 from tests.support.flows import get_code
@@ -82,6 +89,7 @@ def test_reset_removes_every_second_step_and_signs_out(database_url, seed, brows
         "totp_removed": True,
         "recovery_codes_removed": 10,
         "passkeys_removed": 1,
+        "app_passwords_revoked": 0,
         "sessions_ended": 1,
     }
     with seed.db.unit_of_work() as s:
@@ -118,6 +126,7 @@ def test_org_require_on_and_off(database_url, seed):  # ACCT-3
         "require_2sv": True,
         "changed": True,
         "members_without_second_step": 1,
+        "sessions_ended": 0,
     }
     assert ok(database_url, "org", "require-2sv", "strict.test", "on")["changed"] is False
     with seed.db.unit_of_work() as s:
@@ -145,3 +154,46 @@ def test_domain_function_matches_the_cli(seed):  # ACCT-3
     with seed.db.unit_of_work() as s:
         got = require_two_step(s, "same.test", True, actor="cli")
     assert got.require_2sv and got.changed and got.members_without_second_step == 0
+
+
+def test_reset_revokes_the_app_passwords(database_url, seed):  # ACCT-3 ACCT-4
+    seed.user("apps@example.org")
+    enrol(seed, "apps@example.org")
+    with seed.db.unit_of_work() as s:
+        user = s.scalars(select(User).where(User.email == "apps@example.org")).one()
+        hasher = app_passwords.hasher_for(seed.settings.secret_key)
+        for name in ("Mail", "Calendar"):
+            app_passwords.create(s, hasher, user, name, channel=Channel.WEB)
+    out = ok(database_url, "user", "reset-2sv", "apps@example.org")
+    assert out["app_passwords_revoked"] == 2 and out["totp_removed"] is True
+    with seed.db.unit_of_work() as s:
+        assert s.scalars(select(AppPassword)).all() == []
+        revoked = s.scalars(select(AuditEvent).where(AuditEvent.tag == "user:app-password:revoke")).one()
+        assert revoked.actor == "cli" and revoked.data["count"] == 2
+
+
+def test_requiring_two_step_ends_password_only_sessions(database_url, seed, app, browser):  # ACCT-3
+    # Members signed in with the password alone are signed out at once; a session that passed a
+    # second step stays, and so does everyone outside the organization.
+    seed.user("pwd@strict.test", org="strict.test")
+    seed.user("mfa@strict.test", org="strict.test")
+    seed.user("out@else.test", org="else.test")
+    otp = enrol(seed, "mfa@strict.test")
+    with TestClient(app, base_url=ISSUER) as a, TestClient(app, base_url=ISSUER) as b:
+        members = Browser(a, ISSUER)
+        outsider = Browser(b, ISSUER)
+        signed_in(browser, "pwd@strict.test")
+        signed_in(members, "mfa@strict.test", otp)
+        signed_in(outsider, "out@else.test")
+        out = ok(database_url, "org", "require-2sv", "strict.test", "on")
+        assert out["sessions_ended"] == 1 and out["members_without_second_step"] == 1
+        assert browser.get(ISSUER + "/account").status_code == 303  # asked to sign in again
+        assert members.get(ISSUER + "/account").status_code == 200
+        assert outsider.get(ISSUER + "/account").status_code == 200
+    with seed.db.unit_of_work() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.tag == "org:2sv:require")).one()
+        assert event.data["sessions_ended"] == 1
+    again = ok(database_url, "org", "require-2sv", "strict.test", "on")
+    assert again["changed"] is False and again["sessions_ended"] == 0
+    code, human, _err = run(database_url, "org", "require-2sv", "strict.test", "off")
+    assert code == 0 and "sessions_ended" in human

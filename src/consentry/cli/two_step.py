@@ -27,7 +27,8 @@ class OnOff(StrEnum):
 
 
 def user_reset_2sv(email: str, json_: JsonOpt = False) -> None:
-    """Remove the user's authenticator app, recovery codes and passkeys; sign them out everywhere.
+    """Remove the user's authenticator app, recovery codes, passkeys and app passwords; sign them
+    out everywhere.
 
     For someone who lost every second step: check who is asking before running it.
     """
@@ -43,7 +44,8 @@ def user_reset_2sv(email: str, json_: JsonOpt = False) -> None:
 def org_require_2sv(domain: str, state: OnOff, json_: JsonOpt = False) -> None:
     """Require two-step verification of the organization's members (on), or stop requiring it (off).
 
-    Members without a second step set up an authenticator app at their next sign-in.
+    Members without a second step set up an authenticator app at their next sign-in. Turning it on
+    signs members out of browser sessions signed in with the password alone (``sessions_ended``).
     """
     with unit_of_work(json_) as (session, _s, _h):
         out = asdict(require_two_step(session, domain, state is OnOff.ON, actor=ACTOR))

@@ -27,9 +27,9 @@ from consentry.storage.tables import (
     Token,
     User,
 )
-from consentry.storage.tables.base import now
 from tests.conftest import ISSUER
 from tests.integration.account import HTML, USER, audit_tags, csrf, error_of, grant, post, sign_in, text_of
+from tests.support.accounts import age_sign_ins
 from tests.support.browserless import CSRF_RE, Browser, form_value
 from tests.support.smtp import smtp_server
 
@@ -178,12 +178,7 @@ def test_deleting_needs_a_recent_sign_in_and_the_form_check(seed, browser, datab
     sign_in(browser)
     token = form_value(browser.get(ISSUER + PAGE, headers=HTML).text, CSRF_RE)
     assert post(browser, PAGE, {"confirm": USER}).status_code == 403  # no CSRF
-    db = Database(database_url)
-    try:
-        with db.unit_of_work() as s:
-            s.execute(update(SessionAccount).values(authenticated_at=now() - 24 * 3600))
-    finally:
-        db.dispose()
+    age_sign_ins(seed, 24 * 3600)
     again = "/signin?next=%2Faccount%2Fdelete&email=ada%40example.org&again=1"
     stale = browser.get(ISSUER + PAGE, headers=HTML)
     assert stale.status_code == 303 and stale.headers["location"] == again

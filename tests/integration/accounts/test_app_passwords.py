@@ -10,30 +10,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from consentry.domain.accounts import app_passwords
 from consentry.storage.db import Database
-from consentry.storage.tables import AppPassword, SessionAccount, TotpFactor, User
-from consentry.storage.tables.base import now
+from consentry.storage.tables import AppPassword, User
 from tests.conftest import ISSUER
 from tests.integration.account import HTML, audit_tags, csrf, error_of, post, sign_in, text_of
+from tests.support.accounts import age_sign_ins, two_step_on
 from tests.support.browserless import CSRF_RE, Browser, form_value
 from tests.support.databases import SECRET
 
 ADA, BOB = "ada@example.org", "bob@example.org"
 SHOWN_RE = re.compile(r'<p class="secret" id="app-password"><code>([a-z ]+)</code></p>')
 PAGE = "/account/app-passwords"
-
-
-def two_step_on(database_url: str, email: str) -> None:
-    db = Database(database_url)
-    try:
-        with db.unit_of_work() as s:
-            uid = s.scalar(select(User.id).where(User.email == email))
-            s.add(TotpFactor(user_id=uid, secret_sealed=b"sealed", confirmed_at=now()))
-    finally:
-        db.dispose()
 
 
 def verify(database_url: str, email: str, password: str) -> str | None:
@@ -60,7 +50,7 @@ def test_shown_once_and_works_only_where_app_passwords_are_taken(seed, browser, 
     # ACCT-4: shown once, never again; verify() takes it; the sign-in page refuses it
     seed.user(ADA)
     sign_in(browser)
-    two_step_on(database_url, ADA)  # turned on while signed in (the sign-in would now ask for it)
+    two_step_on(seed, ADA)  # turned on while signed in (the sign-in would now ask for it)
     made = create(browser, "Mail on my laptop")
     assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
     shown = form_value(made.text, SHOWN_RE)
@@ -101,10 +91,10 @@ def test_a_revoked_one_no_longer_works_and_someone_elses_is_not_found(seed, brow
     seed.user(ADA)
     seed.user(BOB)
     sign_in(browser, BOB)
-    two_step_on(database_url, BOB)
+    two_step_on(seed, BOB)
     bobs = form_value(create(browser, "Bob's phone").text, SHOWN_RE)
     sign_in(browser)
-    two_step_on(database_url, ADA)
+    two_step_on(seed, ADA)
     laptop = form_value(create(browser, "Laptop").text, SHOWN_RE)
     phone = form_value(create(browser, "Phone").text, SHOWN_RE)
     db = Database(database_url)
@@ -142,7 +132,7 @@ def test_a_revoked_one_no_longer_works_and_someone_elses_is_not_found(seed, brow
 def test_name_and_limit_errors_say_what_to_fix(seed, browser, database_url) -> None:  # ACCT-4
     seed.user(ADA)
     sign_in(browser)
-    two_step_on(database_url, ADA)  # turned on while signed in (the sign-in would now ask for it)
+    two_step_on(seed, ADA)  # turned on while signed in (the sign-in would now ask for it)
     empty = create(browser, "   ")
     assert empty.status_code == 400
     assert error_of(empty.text) == (
@@ -185,14 +175,9 @@ def test_without_two_step_the_page_explains_and_creation_is_refused(seed, browse
 def test_creating_needs_a_recent_sign_in(seed, browser, database_url) -> None:  # ACCT-4
     seed.user(ADA)
     sign_in(browser)
-    two_step_on(database_url, ADA)  # turned on while signed in (the sign-in would now ask for it)
+    two_step_on(seed, ADA)  # turned on while signed in (the sign-in would now ask for it)
     token = form_value(browser.get(ISSUER + PAGE, headers=HTML).text, CSRF_RE)
-    db = Database(database_url)
-    try:
-        with db.unit_of_work() as s:
-            s.execute(update(SessionAccount).values(authenticated_at=now() - 24 * 3600))
-    finally:
-        db.dispose()
+    age_sign_ins(seed, 24 * 3600)
     again = "/signin?next=%2Faccount%2Fapp-passwords&email=ada%40example.org&again=1"
     stale = browser.get(ISSUER + PAGE, headers=HTML)
     assert stale.status_code == 303 and stale.headers["location"] == again

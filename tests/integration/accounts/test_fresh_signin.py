@@ -7,18 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from joserfc import jwt
-from joserfc.jwk import KeySet
-
+from tests.support.accounts import id_token_claims
 from tests.support.browserless import Browser, pkce_pair, query_of
 from tests.support.flows import PASSWORD, auth_params, exchange, get_code
 
 EMAIL = "fresh@example.org"
-
-
-def _claims(client: Any, token: dict[str, Any]) -> dict[str, Any]:
-    keys = KeySet.import_key_set(client.get("/jwks").json())
-    return dict(jwt.decode(token["id_token"], keys).claims)
 
 
 def _signed_in(seed: Any, browser: Browser) -> Any:
@@ -31,7 +24,7 @@ def _signed_in(seed: Any, browser: Browser) -> Any:
 def test_password_signin_id_token_says_pwd_and_one_factor(seed, browser, client):  # ACCT-3
     c = _signed_in(seed, browser)
     code, verifier = get_code(browser, c, EMAIL, "openid email")
-    claims = _claims(client, exchange(client, c, code, verifier).json())
+    claims = id_token_claims(client, exchange(client, c, code, verifier).json())
     assert claims["amr"] == ["pwd"]
     assert claims["acr"] == "urn:consentry:acr:1"
 

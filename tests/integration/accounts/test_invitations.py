@@ -8,7 +8,6 @@ has an account cannot be invited; with sign-up closed only the operator's CLI in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import typer
@@ -18,18 +17,16 @@ from typer.testing import CliRunner
 
 from consentry.cli.invitations import HELP, user_invite
 from consentry.domain.audit.tags import AuditTag
-from consentry.settings import Settings
-from consentry.storage.tables import AccountLink, Organization, SessionAccount
+from consentry.storage.tables import AccountLink, Organization
 from tests.conftest import ISSUER
-from tests.integration.accounts.join_helpers import (
+from tests.support.accounts import (
     NEW_PASSWORD,
+    age_sign_ins,
     alert,
     audit,
     csrf_of,
-    join_settings,
     link_in,
     mails,
-    make_app,
     post,
     query,
     sign_in,
@@ -45,26 +42,10 @@ INVITED = "newbie@acme.example"
 INVITE = AuditTag.ORG_INVITE.value
 
 
-@pytest.fixture(params=["invite"])
-def signup_mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
-def settings(database_url: str, signup_mode: str) -> Settings:
-    return join_settings(database_url, signup=signup_mode)
-
-
-@pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
-    return make_app(settings)
-
-
-@pytest.fixture
-def invitee(app) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
+def invitee(other_browser: Browser) -> Browser:
     """The invited person's browser."""
-    with TestClient(app, base_url=ISSUER) as c:
-        yield Browser(c, ISSUER)
+    return other_browser
 
 
 @pytest.fixture
@@ -170,13 +151,14 @@ def test_an_admin_cannot_learn_who_has_an_account_elsewhere(seed, admin) -> None
         emails = set(s.scalars(select(AccountLink.email).where(AccountLink.purpose == "invite")))
     assert "outsider@consumer.test" not in emails and "nobody-yet@acme.example" in emails
     told = [m for m in mails(seed, INVITE) if "outsider@consumer.test" in m.recipients]
-    assert len(told) == 1 and "already has an account" in told[0].body and "/invite/accept" not in told[0].body
+    assert (
+        len(told) == 1 and "already has an account" in told[0].body and "/invite/accept" not in told[0].body
+    )
 
 
 def test_inviting_needs_a_recent_sign_in(seed, admin) -> None:  # ACCT-6
     # A browser left signed in is not enough to bring someone (perhaps an admin) into the org.
-    with seed.db.unit_of_work() as s:
-        s.execute(update(SessionAccount).values(authenticated_at=SessionAccount.authenticated_at - 3600))
+    age_sign_ins(seed, 3600)
     r = invite(admin, INVITED, role="admin")
     assert r.status_code == 303 and r.headers["location"].startswith("/signin?")
     assert "again=1" in r.headers["location"] and "organization%2Finvite" in r.headers["location"]

@@ -6,27 +6,16 @@ import base64
 import re
 from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from consentry.storage.tables import AuditEvent, OutboxMail, Passkey, User
 from tests.conftest import ISSUER
 from tests.support.browserless import Browser
-from tests.support.passkey_http import app_with_passkeys, csrf_on, enrol, post_json, sign_in_with_password
+from tests.support.passkey_http import csrf_on, enrol, post_json, sign_in_with_password
 from tests.support.webauthn_authenticator import Authenticator
 
 EMAIL = "dorothy@example.org"
-
-
-@pytest.fixture
-def app(settings):  # type: ignore[no-untyped-def]
-    return app_with_passkeys(settings)
-
-
-@pytest.fixture
-def auth() -> Authenticator:
-    return Authenticator(origin=ISSUER)
 
 
 def _signed_in(seed: Any, browser: Browser, email: str = EMAIL, **kw: Any) -> None:
@@ -205,6 +194,6 @@ def test_the_last_second_step_stays_when_the_organization_requires_one(seed, bro
         db.execute(update(Organization).values(require_2sv=True))
     assert _form(browser, f"/account/passkeys/{first}/remove").status_code == 303
     refused = _form(browser, f"/account/passkeys/{second}/remove")
-    assert refused.status_code == 400 and 'data-code="last_second_step"' in refused.text
+    assert refused.status_code == 403 and 'data-code="required_by_org"' in refused.text
     assert "requires two-step verification" in refused.text
     assert [k.name for k in _keys(seed)] == ["Two"]

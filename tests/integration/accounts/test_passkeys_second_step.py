@@ -11,37 +11,18 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-from joserfc import jwt
-from joserfc.jwk import KeySet
 from sqlalchemy import select, update
 
 from consentry.storage.tables import Organization, SessionAccount
 from tests.conftest import ISSUER
+from tests.support.accounts import code_claims, consented
 from tests.support.browserless import Browser, pkce_pair, query_of
-from tests.support.flows import PASSWORD, auth_params, exchange
-from tests.support.passkey_http import app_with_passkeys, csrf_on, enrol, post_json, sign_in_with_password
+from tests.support.flows import PASSWORD, auth_params
+from tests.support.passkey_http import csrf_on, enrolled, post_json, sign_in_with_password
 from tests.support.webauthn_authenticator import Authenticator
 
 EMAIL = "katherine@example.org"
 STEP_RE = re.compile(r'name="step" value="([^"]+)"')
-
-
-@pytest.fixture
-def app(settings):  # type: ignore[no-untyped-def]
-    return app_with_passkeys(settings)
-
-
-@pytest.fixture
-def auth() -> Authenticator:
-    return Authenticator(origin=ISSUER)
-
-
-def _enrolled(seed: Any, browser: Browser, auth: Authenticator, email: str = EMAIL) -> None:
-    seed.user(email)
-    sign_in_with_password(browser, email)
-    assert enrol(browser, auth).status_code == 201
-    browser.http.cookies.clear()
 
 
 def _password(browser: Browser, email: str = EMAIL) -> tuple[str, str]:
@@ -69,7 +50,7 @@ def _finish(browser: Browser, csrf: str, step: str, answer: Any) -> Any:
 
 
 def test_a_security_key_is_the_second_step_after_the_password(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     step, csrf = _password(browser)
     page = browser.get(f"/signin/verify?step={step}")
     assert "Use your passkey or security key" in page.text and f'data-step="{step}"' in page.text
@@ -86,7 +67,7 @@ def test_a_security_key_is_the_second_step_after_the_password(seed, browser, aut
 
 
 def test_id_token_says_pwd_hwk_mfa(seed, browser, client, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     c = seed.client("web")
     verifier, challenge = pkce_pair()
     page = browser.sign_in(browser.authorize(auth_params(c, challenge, "openid")), EMAIL, PASSWORD)
@@ -95,11 +76,8 @@ def test_id_token_says_pwd_hwk_mfa(seed, browser, client, auth):  # ACCT-3
     csrf = re.search(r'data-csrf="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     opt = _options(browser, csrf, step)
     r = _finish(browser, csrf, step, auth.get(opt["options"]))
-    resp = browser.follow(browser.get(r.json()["redirect"]))
-    if resp.status_code == 200 and "/authorize/consent" in resp.text:
-        resp = browser.consent(resp, ["openid"])
-    token = exchange(client, c, query_of(resp.headers["location"])["code"], verifier).json()
-    claims = jwt.decode(token["id_token"], KeySet.import_key_set(client.get("/jwks").json())).claims
+    back = consented(browser, browser.follow(browser.get(r.json()["redirect"])), ("openid",))
+    claims = code_claims(client, c, back, verifier)
     assert claims["amr"] == ["pwd", "hwk", "mfa"] and claims["acr"] == "urn:consentry:acr:2"
 
 
@@ -110,8 +88,8 @@ def test_another_accounts_key_is_a_wrong_answer_counted_until_the_step_is_void(
 
     mallory = Authenticator(origin=ISSUER)
     with TestClient(app, base_url=ISSUER) as http:
-        _enrolled(seed, Browser(http, ISSUER), mallory, "mallory@example.org")
-    _enrolled(seed, browser, auth)
+        enrolled(seed, Browser(http, ISSUER), mallory, "mallory@example.org")
+    enrolled(seed, browser, auth, EMAIL)
     step, csrf = _password(browser)
     limit = settings.second_step_attempts
     for left in range(limit - 1, 0, -1):
@@ -130,7 +108,7 @@ def test_another_accounts_key_is_a_wrong_answer_counted_until_the_step_is_void(
 
 
 def test_a_second_step_answer_is_accepted_once(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     step, csrf = _password(browser)
     answer = auth.get(_options(browser, csrf, step)["options"])
     assert _finish(browser, csrf, step, answer).status_code == 200
@@ -140,14 +118,14 @@ def test_a_second_step_answer_is_accepted_once(seed, browser, auth):  # ACCT-3
 
 
 def test_finishing_before_asking_for_options_is_refused(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     step, csrf = _password(browser)
     r = _finish(browser, csrf, step, {"id": "x"})
     assert (r.status_code, r.json()["error"]) == (400, "passkey_expired")
 
 
 def test_the_newest_options_are_the_only_ones_answered(seed, browser, auth):  # ACCT-3
-    _enrolled(seed, browser, auth)
+    enrolled(seed, browser, auth, EMAIL)
     step, csrf = _password(browser)
     first = _options(browser, csrf, step)
     _options(browser, csrf, step)  # a second click replaces the challenge

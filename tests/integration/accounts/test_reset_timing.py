@@ -18,10 +18,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from consentry.settings import Settings
-from tests.integration.accounts.join_helpers import mails, start_join_server
+from tests.support.accounts import mails, served
 from tests.support.browserless import CSRF_RE, form_value
-from tests.support.databases import SECRET
 from tests.support.live import LiveServer
 from tests.support.seed import Seeder
 
@@ -34,13 +32,8 @@ REQUEST = "user:password:reset-request"
 
 @pytest.fixture
 def live(database_url: str) -> Iterator[tuple[LiveServer, Seeder]]:
-    server = start_join_server(database_url, {"CONSENTRY_MAIL_INTERVAL": "0"})
-    seeder = Seeder(Settings(database_url=database_url, issuer=server.url, secret_key=SECRET))
-    try:
-        yield server, seeder
-    finally:
-        server.stop()
-        seeder.close()
+    with served(database_url, {"CONSENTRY_MAIL_INTERVAL": "0"}) as world:
+        yield world
 
 
 def test_the_answer_never_waits_for_the_address_dependent_work(live, database_url: str) -> None:  # ACCT-1

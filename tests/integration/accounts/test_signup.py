@@ -10,20 +10,8 @@ from __future__ import annotations
 import pytest
 
 from consentry.domain.audit.tags import AuditTag
-from consentry.settings import Settings
 from tests.conftest import ISSUER
-from tests.integration.accounts.join_helpers import (
-    NEW_PASSWORD,
-    alert,
-    audit,
-    csrf_of,
-    join_settings,
-    link_in,
-    mails,
-    make_app,
-    post,
-    user_row,
-)
+from tests.support.accounts import NEW_PASSWORD, alert, audit, csrf_of, link_in, mails, post, user_row
 from tests.support.browserless import Browser
 
 NEW = "newcomer@example.org"
@@ -31,19 +19,10 @@ TAKEN = "takenone@example.org"  # as long as NEW
 REQUEST = AuditTag.USER_SIGNUP_REQUEST.value
 
 
-@pytest.fixture(params=["open"])
+@pytest.fixture
 def signup_mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def settings(database_url: str, signup_mode: str) -> Settings:
-    return join_settings(database_url, signup=signup_mode)
-
-
-@pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
-    return make_app(settings)
+    """Open unless a test says otherwise (tests/integration/accounts/conftest.py applies it)."""
+    return str(getattr(request, "param", "open"))
 
 
 def ask(browser: Browser, email: str):  # type: ignore[no-untyped-def]

@@ -13,57 +13,26 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from html import unescape
 from typing import Any
 
 import pyotp
-import pytest
-from fastapi import FastAPI
-from joserfc import jwt
-from joserfc.jwk import KeySet
-from sqlalchemy import select, update
-from starlette.testclient import TestClient
+from sqlalchemy import select
 
-from consentry.app import create_app
 from consentry.domain.accounts.recovery_codes import RecoveryCodes
 from consentry.domain.accounts.totp import PERIOD, Totp
 from consentry.domain.accounts.two_step_admin import require_two_step
 from consentry.domain.audit.tags import AuditTag, Channel
-from consentry.settings import Settings
 from consentry.storage.tables import AuditEvent, OutboxMail, SessionAccount, TotpFactor, User
-from consentry.web.pages import account_security, signin_verify
 from tests.conftest import ISSUER
-from tests.support.browserless import CSRF_RE, Browser, form_value, pkce_pair, query_of
-from tests.support.flows import PASSWORD, auth_params, exchange
+from tests.support.accounts import age_sign_ins, code_claims, consented
+from tests.support.browserless import CSRF_RE, Browser, form_value, pkce_pair
+from tests.support.flows import PASSWORD, auth_params
 from tests.support.seed import Seeder
 
 STEP_RE = re.compile(r'name="step" value="([^"]+)"')
 CODES_RE = re.compile(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")
-
-
-def with_two_step(app: FastAPI) -> FastAPI:
-    """The verify and security pages, until app.py includes them (then this adds nothing)."""
-    paths = {getattr(r, "path", "") for r in app.routes}
-    for module in (signin_verify, account_security):
-        if not paths & {getattr(r, "path", "") for r in module.router.routes}:
-            app.include_router(module.router)
-    return app
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return with_two_step(create_app(settings))
-
-
-def new_browser(app: FastAPI) -> Iterator[Browser]:
-    with TestClient(app, base_url=ISSUER) as c:
-        yield Browser(c, ISSUER)
-
-
-@pytest.fixture
-def other_browser(app: FastAPI) -> Iterator[Browser]:
-    yield from new_browser(app)
+SEALED_RE = re.compile(r'name="setup" value="([A-Za-z0-9_-]+)"')
 
 
 def enrol(seed: Seeder, email: str) -> pyotp.TOTP:
@@ -71,9 +40,11 @@ def enrol(seed: Seeder, email: str) -> pyotp.TOTP:
     totp = Totp.from_settings(seed.settings)
     with seed.db.unit_of_work() as s:
         user = s.scalars(select(User).where(User.email == email)).one()
-        secret = totp.enrollment(s, user).secret
         earlier = time.time() - 4 * PERIOD
-        assert totp.confirm(s, user, pyotp.TOTP(secret).at(earlier), channel=Channel.WEB, at=earlier)
+        setup = totp.enrollment(s, user, at=earlier)
+        secret = setup.secret
+        code = pyotp.TOTP(secret).at(earlier)
+        assert totp.confirm(s, user, setup.sealed, code, channel=Channel.WEB, at=earlier)
     return pyotp.TOTP(secret)
 
 
@@ -99,22 +70,10 @@ def answer(browser: Browser, page: Any, code: str, method: str = "code") -> Any:
         "method": method,
         "code": code,
     }
+    sealed = SEALED_RE.search(page.text)  # the set-up's secret, carried by its form
+    if sealed is not None:
+        data["setup"] = sealed.group(1)
     return browser.follow(browser.http.post(ISSUER + "/signin/verify", data=data, follow_redirects=False))
-
-
-def consented(browser: Browser, page: Any) -> dict[str, str]:
-    """Consent if asked; the query of the redirect back to the app."""
-    if page.status_code == 200 and "/authorize/consent" in page.text:
-        page = browser.consent(page, ["openid", "email"])
-    assert page.status_code in (302, 303), page.text[:1500]
-    return query_of(page.headers["location"])
-
-
-def id_claims(client: TestClient, c: Any, query: dict[str, str], verifier: str) -> dict[str, Any]:
-    r = exchange(client, c, query["code"], verifier)
-    assert r.status_code == 200, r.text
-    keys = KeySet.import_key_set(client.get("/jwks").json())
-    return dict(jwt.decode(r.json()["id_token"], keys).claims)
 
 
 def fresh_code(otp: pyotp.TOTP, used: list[int]) -> str:
@@ -145,7 +104,7 @@ def test_password_then_code_signs_in_and_the_id_token_says_two_factors(seed, bro
     with seed.db.unit_of_work() as s:  # not signed in yet: the password alone opened no session
         assert s.scalar(select(SessionAccount.user_id)) is None
     q = consented(browser, answer(browser, page, otp.now()))
-    claims = id_claims(client, c, q, verifier)
+    claims = code_claims(client, c, q, verifier)
     assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == "urn:consentry:acr:2"
 
 
@@ -153,7 +112,7 @@ def test_without_two_step_the_id_token_says_password_only(seed, browser, client)
     c = seed.client("web")
     seed.user("plain@example.org")
     page, verifier = start(browser, c, "plain@example.org")
-    claims = id_claims(client, c, consented(browser, page), verifier)
+    claims = code_claims(client, c, consented(browser, page), verifier)
     assert claims["amr"] == ["pwd"] and claims["acr"] == "urn:consentry:acr:1"
 
 
@@ -209,7 +168,7 @@ def test_a_recovery_code_works_once(seed, browser, other_browser, client):  # AC
     codes = recovery_codes(seed, "lost@example.org")
     page, verifier = start(browser, c, "lost@example.org")
     q = consented(browser, answer(browser, page, codes[0], method="recovery"))
-    assert id_claims(client, c, q, verifier)["amr"] == ["pwd", "otp", "mfa"]
+    assert code_claims(client, c, q, verifier)["amr"] == ["pwd", "otp", "mfa"]
     with seed.db.unit_of_work() as s:
         mail = s.scalars(
             select(OutboxMail).where(OutboxMail.reason == AuditTag.USER_RECOVERY_USED.value)
@@ -258,7 +217,7 @@ def test_org_requirement_makes_the_member_set_up_an_app_at_sign_in(seed, browser
     go_on = unescape(re.search(r'href="([^"]+)" id="codes-saved"', codes_page.text).group(1))  # type: ignore[union-attr]
     assert go_on.startswith("/authorize/continue?flow=")
     q = consented(browser, browser.follow(browser.get(ISSUER + go_on)))
-    claims = id_claims(client, c, q, verifier)
+    claims = code_claims(client, c, q, verifier)
     # The code typed at set-up proves only that the person scanned what was shown to whoever had
     # the password: this sign-in is one factor; the app counts from the next one.
     assert claims["amr"] == ["pwd"] and claims["acr"] == "urn:consentry:acr:1"
@@ -273,8 +232,7 @@ def test_prompt_login_asks_the_password_and_the_second_step_again(seed, browser,
     used: list[int] = []
     page, _v = start(browser, c, "again@example.org")
     consented(browser, answer(browser, page, fresh_code(otp, used)))
-    with seed.db.unit_of_work() as s:  # signed in a while ago
-        s.execute(update(SessionAccount).values(authenticated_at=SessionAccount.authenticated_at - 600))
+    age_sign_ins(seed, 600)  # signed in a while ago
     for extra in ({"prompt": "login"}, {"max_age": "0"}):
         verifier, challenge = pkce_pair()
         signin = browser.authorize(
@@ -284,7 +242,7 @@ def test_prompt_login_asks_the_password_and_the_second_step_again(seed, browser,
         verify = browser.sign_in(signin, "again@example.org", PASSWORD)
         assert verify.status_code == 200 and "2-Step Verification" in verify.text, extra
         q = consented(browser, answer(browser, verify, fresh_code(otp, used)))
-        claims = id_claims(client, c, q, verifier)
+        claims = code_claims(client, c, q, verifier)
         assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == "urn:consentry:acr:2", extra
         assert claims["auth_time"] >= int(time.time()) - 60, extra
 

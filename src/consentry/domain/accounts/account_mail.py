@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from consentry.domain.accounts.emails import is_email_address
 from consentry.domain.audit.tags import AuditTag
 from consentry.domain.mail.outbox import enqueue
 from consentry.domain.ratelimit.limiter import Limiter
@@ -34,6 +35,13 @@ class MailThrottle:
     kind: str
     per_address: int = 3
     per_client: int = 20
+
+    def refusal(self, session: Session, hasher: Hasher, *, email: str, client: str) -> str | None:
+        """Why a request for a mailed link goes no further: ``invalid`` (not an address; not
+        counted), ``throttled`` (counted, past a limit); None when it may go on."""
+        if not is_email_address(email):
+            return "invalid"
+        return None if self.allows(session, hasher, email=email, client=client) else "throttled"
 
     def allows(self, session: Session, hasher: Hasher, *, email: str, client: str) -> bool:
         """Count this request (atomically, across processes) and say whether it may send mail."""

@@ -2,9 +2,11 @@
 
 ACCT-3. The WebAuthn ceremonies live next door: ``passkeys_enrol.py`` adds a key,
 ``passkeys_signin.py`` signs in with one (first factor or second step). This module holds what
-both need (the relying party, the names people give their keys, the security notice) and the
+both need (the relying party, the names people give their keys) and the
 list on /account/passkeys: rename, remove. Removing the last second step of an account whose
-organization requires two-step verification is refused, so nobody locks themselves out of a rule.
+organization requires two-step verification is refused, so nobody locks themselves out of a rule;
+removing the last second step otherwise takes the recovery codes and app passwords with it (both
+rules: factor_removal.py, shared with turning the authenticator app off).
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from consentry.domain import audit
-from consentry.domain.accounts.factors import factors_of
+from consentry.domain.accounts.factor_removal import after_factor_removed, check_removal
+from consentry.domain.accounts.two_step_mail import PASSKEYS, security_notice
 from consentry.domain.audit.tags import AuditTag, Channel
-from consentry.domain.mail.outbox import enqueue
 from consentry.errors import DomainError, NotFound
 from consentry.settings import Settings
 from consentry.storage.tables import Passkey, User
@@ -117,28 +119,44 @@ def remove(
     operator: str,
     device: str = "",
 ) -> PasskeyInfo:
-    """Remove a key, unless it is the last second step and the organization requires one."""
-    row = _own(session, user, passkey_id)
-    factors = factors_of(session, user)
-    if factors.required and not factors.totp and factors.passkeys <= 1:
-        raise DomainError(
-            "last_second_step",
-            "Your organization requires two-step verification, and this is your only second step. "
-            "Add another passkey or an authenticator app first, then remove this one.",
-        )
-    gone = info_of(row)
-    session.delete(row)
-    session.flush()
+    """Remove a key, unless it is the last second step and the organization requires one (403
+    ``required_by_org``); the last second step takes the recovery codes and app passwords along."""
+    gone = info_of(_own(session, user, passkey_id))
+    check_removal(session, user, passkeys=1)
+    deleted = session.execute(delete(Passkey).where(Passkey.id == gone.id, Passkey.user_id == user.id))
+    if int(deleted.rowcount or 0) != 1:  # type: ignore[attr-defined]  # a racing removal was first
+        raise NotFound("passkey", "That passkey is not on your account (it may have been removed already).")
+    cleared = after_factor_removed(session, user, actor=user.email, channel=channel)
     audit.record(
         session,
         AuditTag.USER_PASSKEY_REMOVE,
         actor=user.email,
-        data={"user_id": user.id, "passkey": gone.id, "name": gone.name},
+        data={
+            "user_id": user.id,
+            "passkey": gone.id,
+            "name": gone.name,
+            "recovery_codes_deleted": cleared.recovery_codes,
+            "app_passwords_revoked": cleared.app_passwords,
+        },
         channel=channel,
     )
     subject = f"Passkey “{gone.name}” removed"
     text = _removed_text(gone, device)
-    notify(session, user, subject, text, AuditTag.USER_PASSKEY_REMOVE, issuer=issuer, operator=operator)
+    if not cleared.two_step_left:
+        text += (
+            "\nIt was your last second step: signing in now asks for your password only, and your\n"
+            "recovery codes and app passwords no longer work.\n"
+        )
+    security_notice(
+        session,
+        user,
+        AuditTag.USER_PASSKEY_REMOVE,
+        subject,
+        text,
+        issuer=issuer,
+        operator=operator,
+        review=PASSKEYS,
+    )
     return gone
 
 
@@ -147,28 +165,4 @@ def _removed_text(key: PasskeyInfo, device: str) -> str:
     return (
         f"The passkey “{key.name}” was removed from your account. It can no longer be used to sign in.\n"
         + where
-    )
-
-
-def notify(
-    session: Session, user: User, subject: str, text: str, tag: AuditTag, *, issuer: str, operator: str
-) -> None:
-    """A security notice to the account's owner, in the transaction of the change it announces.
-
-    A key added by someone who took over the password is a back door: the owner must hear of it.
-    """
-    body = (
-        f"Hello {user.name or user.email},\n\n{text}\n"
-        "If this was you, there is nothing to do.\n"
-        "If it was not, change your password now and review your passkeys at\n"
-        f"{issuer.rstrip('/')}/account/passkeys\n\n{operator}\n"
-    )
-    enqueue(
-        session,
-        [user.email],
-        f"{operator}: {subject}",
-        body,
-        reason=tag.value,
-        data={"user_id": user.id},
-        issuer=issuer,
     )

@@ -29,7 +29,6 @@ from consentry.domain.accounts.passkeys import (
     RelyingParty,
     clean_name,
     info_of,
-    notify,
 )
 from consentry.domain.accounts.passkeys_ceremony import (
     TIMEOUT_MS,
@@ -44,6 +43,7 @@ from consentry.domain.accounts.passkeys_ceremony import (
     options_dict,
 )
 from consentry.domain.accounts.steps import SigninSteps, StepPurpose
+from consentry.domain.accounts.two_step_mail import PASSKEYS, security_notice
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.errors import LimitReached
 from consentry.storage.tables import Passkey, User
@@ -143,13 +143,14 @@ def enrol_finish(
     )
     where = f"\nFrom: {device}\n" if device else ""
     text = f"A passkey named “{key_name}” was added to your account. It can now be used to sign in.\n" + where
-    notify(
+    security_notice(
         session,
         user,
+        AuditTag.USER_PASSKEY_ADD,
         f"Passkey “{key_name}” added",
         text,
-        AuditTag.USER_PASSKEY_ADD,
         issuer=issuer,
         operator=rp.name,
+        review=PASSKEYS,
     )
     return info_of(row)

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from consentry.domain.accounts import service
 from consentry.domain.accounts.account_mail import RESET_THROTTLE, send_password_changed, send_reset_link
-from consentry.domain.accounts.emails import is_email_address
 from consentry.domain.accounts.links import Links, Purpose
 from consentry.domain.accounts.passkeys import list_passkeys
 from consentry.domain.audit import record
@@ -50,10 +49,9 @@ def request_reset(
     """Mail a reset link if an enabled account uses ``email`` and neither the address nor the
     client has asked too often this hour. ``client`` is the requester's network address."""
     email = email.strip().lower()
-    if not is_email_address(email):
-        return Requested.INVALID
-    if not RESET_THROTTLE.allows(session, hasher, email=email, client=client):
-        return Requested.THROTTLED
+    refused = RESET_THROTTLE.refusal(session, hasher, email=email, client=client)
+    if refused:
+        return Requested(refused)
     user = service.find_user(session, email)
     if user is None:
         return Requested.NO_ACCOUNT

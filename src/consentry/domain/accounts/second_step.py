@@ -8,9 +8,10 @@ before it is judged, twice: on the step (past ``second_step_attempts`` it is voi
 starts again with the password) and on the account, across sign-ins (second_step_budget.py: the
 password does not reset it, so codes cannot be guessed by starting over). A right one uses the
 step up and signs in with ``amr`` pwd+otp+mfa. A member of an organization that requires
-two-step and has no second step sets up an authenticator app on the verify page itself, sees
-their recovery codes once, and is signed in with the password alone (``amr`` pwd): the new code
-proves only that they scanned what we showed; the factor counts from the next sign-in.
+two-step and has no second step sets up an authenticator app on the verify page itself (a fresh
+secret for every page, carried sealed in its form: totp.py), sees their recovery codes once, and is
+signed in with the password alone (``amr`` pwd): the new code proves only that they scanned what we
+showed; the factor counts from the next sign-in.
 
 Every answer is a :class:`Decision` with a reason code; the pages only render it.
 """
@@ -30,6 +31,7 @@ from consentry.domain.accounts.second_step_budget import SecondStepBudget
 from consentry.domain.accounts.steps import SigninSteps, Step, StepPurpose
 from consentry.domain.accounts.totp import Enrollment, Totp
 from consentry.domain.audit.tags import Channel
+from consentry.errors import DomainError
 from consentry.storage.tables import User
 
 
@@ -40,6 +42,8 @@ class Reason(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     SETUP_REQUIRED = "setup_required"
     ACCOUNT_THROTTLED = "account_throttled"
+    #: The set-up form's sealed secret expired or is not this account's: a new one is shown.
+    SETUP_STALE = "setup_stale"
 
 
 #: What each refusal says, and what to do next (the sign-in page shows these by reason code too).
@@ -54,6 +58,10 @@ WORDS: dict[Reason, tuple[str, str]] = {
     Reason.SETUP_REQUIRED: (
         "Your organization requires two-step verification.",
         "Set up an authenticator app to continue.",
+    ),
+    Reason.SETUP_STALE: (
+        "This set-up page is too old, or was not made for your account.",
+        "Add the new key shown below to your authenticator app, then type the code it shows.",
     ),
 }
 
@@ -132,11 +140,19 @@ class SecondStep:
             return None
         return Pending(step, user, factors_of(session, user))
 
-    def setup(self, session: Session, session_hash: str, step_id: str) -> tuple[Pending, Enrollment] | None:
-        """The app to set up at sign-in (only when the organization requires it and nothing is set up)."""
+    def setup(
+        self, session: Session, session_hash: str, step_id: str, *, sealed: str = ""
+    ) -> tuple[Pending, Enrollment] | None:
+        """The app to set up at sign-in (only when the organization requires it and nothing is set up):
+        a fresh secret, or the one ``sealed`` carried back when it is still good (after a wrong code)."""
         pending = self.pending(session, session_hash, step_id)
         if pending is None or not pending.setup_required:
             return None
+        if sealed:
+            try:
+                return pending, self.totp.reopen(pending.user, sealed)
+            except DomainError:
+                pass  # expired or not this account's: a fresh one
         return pending, self.totp.enrollment(session, pending.user)
 
     # --- answers --------------------------------------------------------------------------------
@@ -158,20 +174,29 @@ class SecondStep:
             lambda p: self.codes.use(session, p.user, code, channel=Channel.WEB),
         )
 
-    def confirm_setup(self, session: Session, session_hash: str, step_id: str, code: str) -> Decision:
-        """The first code from the app set up at sign-in: the factor is on, ten recovery codes made."""
+    def confirm_setup(
+        self, session: Session, session_hash: str, step_id: str, sealed: str, code: str
+    ) -> Decision:
+        """The first code from the app set up at sign-in, for the secret its form carried sealed:
+        the factor is on, ten recovery codes made. A stale or foreign secret is no answer (not
+        counted): the page shows a fresh one and says why."""
         pending = self.pending(session, session_hash, step_id)
         if pending is None:
             return refusal(Reason.STEP_EXPIRED)
         if not pending.setup_required:
             return self.check_code(session, session_hash, step_id, code)
-        done = self._answer(
-            session,
-            session_hash,
-            step_id,
-            lambda p: self.totp.confirm(session, p.user, code, channel=Channel.WEB),
-            setup=True,
-        )
+        try:
+            self.totp.reopen(pending.user, sealed)
+        except DomainError as exc:
+            return Decision(Reason.SETUP_STALE, exc.message, "", step=pending.step)  # says what next
+
+        def right(p: Pending) -> bool:
+            try:
+                return self.totp.confirm(session, p.user, sealed, code, channel=Channel.WEB)
+            except DomainError:  # expired since the check above, or set up by a racing request
+                return False
+
+        done = self._answer(session, session_hash, step_id, right, setup=True)
         if not done.ok:
             return done
         codes = self.codes.generate(session, pending.user, actor=pending.user.email, channel=Channel.WEB)

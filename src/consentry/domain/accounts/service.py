@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from consentry.domain.accounts.app_passwords import revoke_all
 from consentry.domain.accounts.emails import is_email_address, shown
 from consentry.domain.accounts.password_rules import check_new_password
 from consentry.domain.accounts.passwords import hash_password
@@ -19,7 +20,6 @@ from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.secrets import new_id
 from consentry.errors import DomainError
 from consentry.storage.tables import (
-    AppPassword,
     AuthorizationCode,
     Client,
     ConsentGrant,
@@ -29,7 +29,9 @@ from consentry.storage.tables import (
     Project,
     ProjectMember,
     SessionAccount,
+    SigninStep,
     Token,
+    TotpFactor,
     TrustedDevice,
     User,
 )
@@ -200,21 +202,24 @@ def set_password(
     session: Session, email: str, password: str, *, actor: str = "cli", channel: Channel = Channel.CLI
 ) -> tuple[User, int]:
     """Replace the user's password (argon2id; ``add_user``'s strength rule) and sign the user out of
-    every browser, so whoever knew the old password loses the sessions it opened. App passwords go
-    too (they stood in for the old password in apps that cannot do two-step). Apps' tokens stay:
-    they were granted by consent, not by the password. Returns the user and the sessions ended."""
+    every browser, so whoever knew the old password loses the sessions it opened; sign-ins half
+    done with the old password (a second step or a passkey ceremony waiting) are voided too. App
+    passwords are revoked (audited: they stood in for the old password in apps that cannot do
+    two-step). Apps' tokens stay: they were granted by consent, not by the password. Returns the
+    user and the sessions ended."""
     user = require_user(session, email)
     check_password(password, user.email, user.name)
     user.password_hash = hash_password(password)
     user.password_changed_at = now()
     ended = session.execute(delete(SessionAccount).where(SessionAccount.user_id == user.id))
     sessions = int(ended.rowcount or 0)  # type: ignore[attr-defined]
-    app_passwords = session.execute(delete(AppPassword).where(AppPassword.user_id == user.id))
-    data = {
-        "email": user.email,
-        "sessions_ended": sessions,
-        "app_passwords_revoked": int(app_passwords.rowcount or 0),  # type: ignore[attr-defined]
-    }
+    session.execute(delete(SigninStep).where(SigninStep.user_id == user.id))
+    # Authenticator-app set-ups never confirmed (made before set-ups were carried in the page).
+    session.execute(
+        delete(TotpFactor).where(TotpFactor.user_id == user.id, TotpFactor.confirmed_at.is_(None))
+    )
+    app_passwords = revoke_all(session, user.id, actor=actor, channel=channel)
+    data = {"email": user.email, "sessions_ended": sessions, "app_passwords_revoked": app_passwords}
     record(session, AuditTag.USER_PASSWORD, actor=actor, data=data, channel=channel)
     return user, sessions
 

@@ -9,6 +9,7 @@ operator's (settings.signup); the web checks it at both steps, since it may chan
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from consentry.domain.accounts import service
 from consentry.domain.accounts.account_mail import SIGNUP_THROTTLE, send_signup_exists, send_signup_link
-from consentry.domain.accounts.emails import is_email_address
 from consentry.domain.accounts.links import Links, Purpose
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
@@ -48,10 +48,9 @@ def request_signup(
 ) -> Requested:
     """Mail a sign-up link, or "you already have an account" when one uses the address."""
     email = email.strip().lower()
-    if not is_email_address(email):
-        return Requested.INVALID
-    if not SIGNUP_THROTTLE.allows(session, hasher, email=email, client=client):
-        return Requested.THROTTLED
+    refused = SIGNUP_THROTTLE.refusal(session, hasher, email=email, client=client)
+    if refused:
+        return Requested(refused)
     user = service.find_user(session, email)
     if user is not None:
         if user.disabled:  # its owner cannot sign in or reset: a mail would only confuse
@@ -90,21 +89,51 @@ def clean_name(name: str) -> str:
     return name
 
 
+def create_account(
+    session: Session,
+    links: Links,
+    purpose: Purpose,
+    token: str,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    org_domain: str | None,
+    role: str,
+    expired: Callable[[], DomainError],
+) -> User:
+    """The account a mailed link creates (a sign-up's, an invitation's). The name and password are
+    checked before the link is used up, so a refusal (``invalid_name``, ``weak_password``) leaves
+    it usable; ``exists`` when an account has the address, ``expired`` when the link went."""
+    name = clean_name(name)
+    service.check_password(password, email, name)
+    if service.find_user(session, email) is not None:
+        raise taken()
+    if links.redeem(session, purpose, token) is None:
+        raise expired()
+    try:
+        return service.add_user(session, email, password, name=name, org_domain=org_domain, role=role)
+    except IntegrityError:  # another link for the address won a race; the caller rolls back
+        raise taken() from None
+
+
 def complete_signup(session: Session, links: Links, *, token: str, name: str, password: str) -> User:
     """Create the account the link verified; ``expired``, ``invalid_name``, ``weak_password`` or
     ``exists`` otherwise. Nothing is used up until the name and password are acceptable."""
     facts = links.peek(session, Purpose.SIGNUP, token)
     if facts is None:
         raise expired()
-    name = clean_name(name)
-    service.check_password(password, facts.email, name)
-    if service.find_user(session, facts.email) is not None:
-        raise taken()
-    if links.redeem(session, Purpose.SIGNUP, token) is None:
-        raise expired()
-    try:
-        user = service.add_user(session, facts.email, password, name=name, org_domain=None, role="user")
-    except IntegrityError:  # another link for the address won a race; the caller rolls back
-        raise taken() from None
+    user = create_account(
+        session,
+        links,
+        Purpose.SIGNUP,
+        token,
+        email=facts.email,
+        name=name,
+        password=password,
+        org_domain=None,
+        role="user",
+        expired=expired,
+    )
     record(session, AuditTag.USER_SIGNUP, actor=user.email, data={"email": user.email}, channel=Channel.WEB)
     return user

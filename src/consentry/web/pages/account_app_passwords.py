@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.domain.accounts import app_passwords
-from consentry.errors import DomainError, http_status
+from consentry.errors import DomainError
 from consentry.web.deps import Csrf, Current, CurrentUser, RecentUser, UnitOfWork
-from consentry.web.pages.account import Form, when
+from consentry.web.pages.account import Form
+from consentry.web.pages.account_view import account_page
 from consentry.web.render import render
 from consentry.web.runtime import runtime
 
@@ -35,10 +36,10 @@ def _page(
     problem: DomainError | None = None,
     typed: str = "",
 ) -> HTMLResponse:
-    return render(
+    return account_page(
         "account_app_passwords.html",
-        status_code=http_status(problem) if problem else 200,
-        user=current.user,
+        current,
+        refusal=problem,
         allowed=app_passwords.may_create(db, current.user),
         passwords=app_passwords.list_for(db, current.user.id),
         limit=app_passwords.MAX_PER_ACCOUNT,
@@ -47,8 +48,6 @@ def _page(
         notice=DONE.get(done, ""),
         problem=problem,
         typed=typed,
-        csrf=current.csrf,
-        when=when,
     )
 
 

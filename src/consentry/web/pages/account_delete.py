@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, Response
 
 from consentry.domain.accounts import closing
-from consentry.errors import DomainError, http_status
+from consentry.errors import DomainError
 from consentry.web.deps import Csrf, Current, RecentUser, UnitOfWork
 from consentry.web.mail_wake import wake_mailer_after_commit
 from consentry.web.pages.account import Form
+from consentry.web.pages.account_view import account_page
 from consentry.web.render import render
 from consentry.web.runtime import runtime
 
@@ -30,14 +31,8 @@ def _page(
     """The page; ``problem`` is a refused POST. A sole project owner sees why up front, with the
     projects named and no form to fill in vain."""
     seen = closing.preview(db, current.user)
-    return render(
-        "account_delete.html",
-        status_code=http_status(problem) if problem else 200,
-        user=current.user,
-        preview=seen,
-        problem=problem,
-        typed=typed,
-        csrf=current.csrf,
+    return account_page(
+        "account_delete.html", current, refusal=problem, preview=seen, problem=problem, typed=typed
     )
 
 

@@ -4,25 +4,30 @@ Looking needs a signed-in account; every change (setting up or turning off the a
 new recovery codes) needs one signed in within ``reauth_window`` (RecentUser): a browser left
 signed in must not be enough to take two-step off. Each such POST path also answers GET with its
 form, so the password asked again can come back to it. Recovery codes are shown once, in the
-response that made them, never on a page that can be opened again.
+response that made them, never on a page that can be opened again. Every set-up page shows a new
+secret, carried sealed in its form (domain/accounts/totp.py); after a wrong code the same one is
+shown again, after ten minutes a new one with the reason.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from contextlib import suppress
+from typing import Any
 
 import segno
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from markupsafe import Markup
-from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from consentry.domain.accounts.factor_removal import blocked
 from consentry.domain.accounts.factors import factors_of
 from consentry.domain.accounts.recovery_codes import RecoveryCodes
 from consentry.domain.accounts.totp import Enrollment, Totp
 from consentry.errors import Conflict, DomainError, http_status
 from consentry.web.deps import Csrf, Current, CurrentUser, RecentUser, UnitOfWork
 from consentry.web.mail_wake import wake_mailer_after_commit
+from consentry.web.pages.account import Form
+from consentry.web.pages.account_view import account_page
 from consentry.web.render import render
 from consentry.web.runtime import runtime
 
@@ -42,20 +47,17 @@ def enrollment_view(enrollment: Enrollment) -> dict[str, Any]:
     qr = segno.make(enrollment.uri, error="m")
     svg = qr.svg_inline(scale=4, border=2, dark="#1f2328", svgclass="qr", lineclass=None, omitsize=True)
     # segno writes only a viewBox and path data (the URI is encoded in the path, never as text).
-    return {"qr": Markup(svg), "secret": enrollment.secret, "grouped": enrollment.grouped}  # noqa: S704
+    return {
+        "qr": Markup(svg),  # noqa: S704
+        "secret": enrollment.secret,
+        "grouped": enrollment.grouped,
+        "sealed": enrollment.sealed,
+    }
 
 
 def codes_page(codes: list[str], *, continue_to: str, at_signin: bool = False) -> HTMLResponse:
     """The ten recovery codes, shown this once (the response is never cached)."""
     return render("account_security_codes.html", codes=codes, continue_to=continue_to, at_signin=at_signin)
-
-
-async def _form(request: Request) -> FormData:
-    """The posted form (the CSRF check read it already; Starlette keeps it)."""
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(_form)]
 
 
 def _totp(request: Request) -> Totp:
@@ -69,16 +71,14 @@ def _codes(request: Request) -> RecoveryCodes:
 def _status(
     request: Request, db: UnitOfWork, current: Current, *, done: str = "", problem: DomainError | None = None
 ) -> HTMLResponse:
-    user = current.user
-    return render(
+    return account_page(
         "account_security.html",
-        status_code=http_status(problem) if problem else 200,
-        user=user,
-        factors=factors_of(db, user),
-        org=user.hosted_domain,
+        current,
+        refusal=problem,
+        factors=factors_of(db, current.user),
+        org=current.user.hosted_domain,
         notice=DONE.get(done, ""),
         problem=problem,
-        csrf=current.csrf,
     )
 
 
@@ -92,19 +92,31 @@ def security(request: Request, db: UnitOfWork, current: CurrentUser, done: str =
 
 
 def _setup_page(
-    request: Request, db: UnitOfWork, current: Current, *, error: str = "", status: int = 200
+    request: Request,
+    db: UnitOfWork,
+    current: Current,
+    *,
+    sealed: str = "",
+    problem: DomainError | None = None,
 ) -> Response:
+    """A fresh secret; or, after a wrong code, the one the form carried (the app holds it already)."""
+    totp = _totp(request)
+    enrollment = None
+    if sealed:
+        with suppress(DomainError):  # expired meanwhile: a fresh one
+            enrollment = totp.reopen(current.user, sealed)
     try:
-        enrollment = _totp(request).enrollment(db, current.user)
+        enrollment = enrollment or totp.enrollment(db, current.user)
     except Conflict:
         return RedirectResponse("/account/security?done=totp-already", status_code=303)
     return render(
         "totp_setup.html",
-        status_code=status,
+        status_code=http_status(problem) if problem else 200,
         user=current.user,
         setup=enrollment_view(enrollment),
         csrf=current.csrf,
-        error=error,
+        error=problem.message if problem else "",
+        error_code=problem.code if problem else "",
     )
 
 
@@ -117,16 +129,20 @@ def totp_setup(request: Request, db: UnitOfWork, current: RecentUser) -> Respons
 @router.post("/account/security/totp")
 def totp_confirm(_: Csrf, request: Request, db: UnitOfWork, current: RecentUser, form: Form) -> Response:
     code = str(form.get("code", ""))[:64]
+    sealed = str(form.get("setup", ""))[:1000]
     user = current.user
-    if not _totp(request).confirm(db, user, code, channel=current.actor.channel):
-        return _setup_page(
-            request,
-            db,
-            current,
-            error="That code didn't work. Type the 6 digits the app shows now "
-            "(they change every 30 seconds).",
-            status=400,
+    try:
+        on = _totp(request).confirm(db, user, sealed, code, channel=current.actor.channel)
+    except Conflict:
+        return RedirectResponse("/account/security?done=totp-already", status_code=303)
+    except DomainError as exc:  # the form's secret expired or is not this account's
+        return _setup_page(request, db, current, problem=exc)
+    if not on:
+        wrong = DomainError(
+            "wrong_code",
+            "That code didn't work. Type the 6 digits the app shows now (they change every 30 seconds).",
         )
+        return _setup_page(request, db, current, sealed=sealed, problem=wrong)
     wake_mailer_after_commit(request, db)  # "two-step verification is on", promptly
     codes = _codes(request)
     if codes.left(db, user.id) > 0:  # passkeys came first, with their codes: keep those
@@ -150,10 +166,10 @@ def totp_off_page(request: Request, db: UnitOfWork, current: RecentUser) -> Resp
             + (
                 " Your passkeys stay, and so do your recovery codes."
                 if factors.passkeys
-                else " Your recovery codes stop working too."
+                else " Your recovery codes and app passwords stop working too."
             )
         ),
-        blocked=factors.required and not factors.passkeys,
+        blocked=blocked(factors, totp=True),
         action="/account/security/totp/off",
         button="Turn off",
         danger=True,

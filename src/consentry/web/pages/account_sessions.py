@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from consentry.domain.accounts import browsers
-from consentry.errors import DomainError, http_status
+from consentry.errors import DomainError
 from consentry.web.deps import Csrf, Current, CurrentUser, UnitOfWork
-from consentry.web.pages.account import when
-from consentry.web.render import render
+from consentry.web.pages.account_view import account_page
 from consentry.web.runtime import runtime
 from consentry.web.session import Device
 
@@ -35,16 +34,14 @@ def _page(
     here = rt.sessions.sid_hash(current.state)
     browsers.seen(db, here, Device.of(request).address)
     rows = browsers.signed_in_browsers(db, current.user.id, here)
-    return render(
+    return account_page(
         "account_sessions.html",
-        status_code=http_status(problem) if problem else 200,
-        user=current.user,
+        current,
+        refusal=problem,
         browsers=rows,
         others=sum(1 for b in rows if not b.this_browser),
         notice=DONE.get(done, ""),
         problem=problem,
-        csrf=current.csrf,
-        when=when,
     )
 
 

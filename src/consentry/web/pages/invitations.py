@@ -18,23 +18,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from consentry.domain.accounts import invitations
 from consentry.domain.accounts.account_mail import lasts
 from consentry.domain.accounts.amr import PASSWORD, encode
-from consentry.domain.accounts.password_rules import MIN_LENGTH
-from consentry.errors import DomainError, http_status
+from consentry.errors import DomainError
 from consentry.web.deps import Csrf, Current, CurrentUser, RecentUser, UnitOfWork
 from consentry.web.mail_wake import wake_mailer_after_commit
+from consentry.web.pages import account_forms as forms
 from consentry.web.pages.account import Form
-from consentry.web.pages.account_forms import (
-    Typed,
-    checked_form,
-    csrf_failed,
-    look_up,
-    page,
-    sentence,
-    with_link,
-)
 from consentry.web.pages.account_view import account_page
 from consentry.web.render import render
-from consentry.web.runtime import runtime
+from consentry.web.runtime import Runtime, runtime
 from consentry.web.signin_complete import signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +64,7 @@ def _org_page(
         role=role if role in invitations.ROLES else "user",
         closed=rt.ctx.settings.signup == "closed",
         lifetime=lasts(rt.ctx.settings.invitation_ttl),
-        sentence=sentence,
+        sentence=forms.sentence,
     )
 
 
@@ -131,50 +122,31 @@ def revoke(
     return RedirectResponse("/account/organization?done=revoked", status_code=303)
 
 
-def _accept_page(
-    request: Request,
-    joining: invitations.Joining | None,
-    typed: Typed,
-    *,
-    error: str = "",
-    status: int = 200,
-) -> Response:
-    if joining is None:
-        return page(request, "invite_accept.html", 400, joining=None)
-    return page(
-        request,
-        "invite_accept.html",
-        status,
-        joining=joining,
-        token=typed.token,
-        typed_name=typed.name,
-        error=error,
-        min_length=MIN_LENGTH,
-    )
+PAGE = "invite_accept.html"
 
 
 @router.get("/invite/accept")
 async def accept_page(request: Request, token: str = "") -> Response:
-    return _accept_page(request, await look_up(runtime(request), invitations.look, token), Typed(token))
+    return await forms.link_form(request, PAGE, invitations.look, token, as_="joining")
+
+
+def _join(db: Session, rt: Runtime, typed: forms.Typed) -> invitations.Joined:
+    return invitations.accept(db, rt.links, token=typed.token, name=typed.name, password=typed.password)
 
 
 @router.post("/invite/accept")
 async def accept_submit(request: Request) -> Response:
-    form, state = await checked_form(request)
-    if form is None:
-        return csrf_failed()
-    rt = runtime(request)
-    typed = Typed.of(form)
-
-    def use(db: Session) -> invitations.Joined:
-        return invitations.accept(db, rt.links, token=typed.token, name=typed.name, password=typed.password)
-
-    used = await with_link(rt, invitations.look, typed, use)
+    used = await forms.use_link(request, invitations.look, _join)
+    if isinstance(used, Response):
+        return used
     joined = used.done
     if joined is None:
-        return _accept_page(request, used.link, typed, error=used.problem, status=400)
+        return forms.link_page(
+            request, PAGE, used.link, used.typed, error=used.problem, status=400, as_="joining"
+        )
     if joined.require_2sv:  # the sign-in page makes them set up two-step before anything else
         query = urlencode({"email": joined.user.email, "notice": "joined-2sv"})
         return RedirectResponse("/signin?" + query, status_code=303)
     # Committed: the account exists before the sign-in (its own unit of work) refers to it.
-    return await signed_in(rt, request, state, joined.user, amr=encode(PASSWORD), next_="/account")
+    rt = runtime(request)
+    return await signed_in(rt, request, used.state, joined.user, amr=encode(PASSWORD), next_="/account")

@@ -3,7 +3,8 @@
 The password was right and a step was begun (web/pages/signin.py); this page asks for a code from
 the authenticator app, or a recovery code ("Try another way"), or a passkey (the partial
 ``signin_passkey.html``, when that feature is installed). A member of an organization that
-requires two-step verification and has none sets up an authenticator app here, sees their
+requires two-step verification and has none sets up an authenticator app here (a fresh secret on
+every page, carried sealed in the form; the same one again after a wrong code), sees their
 recovery codes once, then continues. domain/accounts/second_step.py decides; this only renders.
 """
 
@@ -32,6 +33,8 @@ router = APIRouter(include_in_schema=False)
 
 #: The longest code field we read (a recovery code with its dash and stray spaces is ~15).
 MAX_CODE = 64
+#: The longest sealed set-up secret we read (a real one is ~90 characters).
+MAX_SEALED = 1000
 View = tuple[Pending, Enrollment | None]
 
 
@@ -52,8 +55,9 @@ def _back_to_signin(reason: str, flow: str = "", next_: str = "") -> Response:
     return RedirectResponse("/signin?" + urlencode(query), status_code=303)
 
 
-def _view(rt: Runtime, state: BrowserState, step_id: str) -> View | None:
-    """What the page shows for this step (the app to set up, when that is what is due)."""
+def _view(rt: Runtime, state: BrowserState, step_id: str, sealed: str = "") -> View | None:
+    """What the page shows for this step (the app to set up, when that is what is due: the secret
+    ``sealed`` carried back after a wrong code, else a new one)."""
     steps = second_step(rt)
     with rt.ctx.db.unit_of_work() as db:
         session_hash = rt.sessions.sid_hash(state)
@@ -61,7 +65,7 @@ def _view(rt: Runtime, state: BrowserState, step_id: str) -> View | None:
         if pending is None:
             return None
         if pending.setup_required:
-            got = steps.setup(db, session_hash, step_id)
+            got = steps.setup(db, session_hash, step_id, sealed=sealed)
             return got if got is not None else None
         return pending, None
 
@@ -111,6 +115,7 @@ async def verify_submit(request: Request) -> Response:
         return error_page("Session check failed", "Your session expired. Go back and try again.", 403, "csrf")
     step_id, method = str(form.get("step", "")), str(form.get("method", "code"))
     code = str(form.get("code", ""))[:MAX_CODE]
+    sealed = str(form.get("setup", ""))[:MAX_SEALED] if method == "setup" else ""
     steps = second_step(rt)
 
     def work() -> Decision:
@@ -121,7 +126,7 @@ async def verify_submit(request: Request) -> Response:
             if method == "recovery":
                 return steps.check_recovery(db, session_hash, step_id, code)
             if method == "setup":
-                return steps.confirm_setup(db, session_hash, step_id, code)
+                return steps.confirm_setup(db, session_hash, step_id, sealed, code)
             return steps.check_code(db, session_hash, step_id, code)
 
     decision = await run_in_threadpool(work)
@@ -143,8 +148,10 @@ async def verify_submit(request: Request) -> Response:
         page = codes_page(decision.recovery_codes, continue_to=done.headers["location"], at_signin=True)
         page.raw_headers.extend((k, v) for k, v in done.raw_headers if k == b"set-cookie")
         return page
-    if decision.reason is Reason.WRONG_CODE:
-        view = await run_in_threadpool(_view, rt, state, step_id)
+    if decision.reason in (Reason.WRONG_CODE, Reason.SETUP_STALE):
+        # A stale set-up secret is not carried on: the page shows a new one, saying why.
+        carried = sealed if decision.reason is Reason.WRONG_CODE else ""
+        view = await run_in_threadpool(_view, rt, state, step_id, carried)
         if view is not None:
             return _render(rt, state, step_id, view, decision=decision, method=method)
     if decision.reason is Reason.SETUP_REQUIRED:

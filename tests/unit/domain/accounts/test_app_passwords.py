@@ -12,8 +12,9 @@ from consentry.domain.accounts import app_passwords
 from consentry.domain.audit.tags import Channel
 from consentry.domain.secrets import Hasher
 from consentry.errors import DomainError, NotFound
-from consentry.storage.tables import AppPassword, AuditEvent, TotpFactor, User
+from consentry.storage.tables import AppPassword, AuditEvent, User
 from consentry.storage.tables.base import now
+from tests.support.accounts import seeded_user, two_step_on
 from tests.support.seed import Seeder
 
 ADA, BOB = "ada@example.org", "bob@example.org"
@@ -21,15 +22,10 @@ WEB = Channel.WEB
 
 
 def _user(seed: Seeder, email: str, *, two_step: bool = True) -> User:
-    seed.user(email)
-    with seed.db.unit_of_work() as s:
-        user = s.scalar(select(User).where(User.email == email))
-        assert user is not None
-        if two_step:
-            s.add(TotpFactor(user_id=user.id, secret_sealed=b"sealed", confirmed_at=now()))
-        s.flush()
-        s.expunge(user)
-        return user
+    user = seeded_user(seed, email)
+    if two_step:
+        two_step_on(seed, email)
+    return user
 
 
 @pytest.fixture

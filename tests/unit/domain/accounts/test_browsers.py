@@ -31,6 +31,7 @@ from consentry.storage.tables import (
 )
 from consentry.storage.tables.base import now
 from consentry.web.session import BrowserState, Device, Sessions
+from tests.support.accounts import seeded_user
 from tests.support.seed import Seeder
 
 ADA, BOB = "ada@example.org", "bob@example.org"
@@ -40,15 +41,6 @@ IPHONE = Device(
     "Mobile/15E148 Safari/604.1",
     "198.51.100.7",
 )
-
-
-def _user(seed: Seeder, email: str) -> User:
-    seed.user(email)
-    with seed.db.unit_of_work() as s:
-        user = s.scalar(select(User).where(User.email == email))
-        assert user is not None
-        s.expunge(user)
-        return user
 
 
 def _sign_in(
@@ -79,7 +71,7 @@ def test_how_each_sign_in_is_named() -> None:  # ACCT-5
 
 
 def test_lists_live_sign_ins_this_browser_first(seed: Seeder, sessions: Sessions) -> None:  # ACCT-5
-    ada, bob = _user(seed, ADA), _user(seed, BOB)
+    ada, bob = seeded_user(seed, ADA), seeded_user(seed, BOB)
     laptop = _sign_in(seed, sessions, ada, LINUX)
     phone = _sign_in(seed, sessions, ada, IPHONE, encode(PASSWORD_AND_CODE))
     _sign_in(seed, sessions, bob, LINUX)  # someone else's: never listed
@@ -103,7 +95,7 @@ def test_lists_live_sign_ins_this_browser_first(seed: Seeder, sessions: Sessions
 def test_last_seen_is_refreshed_at_most_every_five_minutes(
     seed: Seeder, sessions: Sessions
 ) -> None:  # ACCT-5
-    ada = _user(seed, ADA)
+    ada = seeded_user(seed, ADA)
     h = sessions.sid_hash(_sign_in(seed, sessions, ada, LINUX))
     with seed.db.unit_of_work() as s:
         assert browsers.seen(s, h, "203.0.113.5") is False  # just signed in: nothing to write
@@ -119,7 +111,7 @@ def test_last_seen_is_refreshed_at_most_every_five_minutes(
 
 def test_ending_one_sign_in_keeps_other_accounts_in_that_browser(seed: Seeder, sessions: Sessions) -> None:
     # ACCT-5: the row ended is the user's own in that browser; bob, signed in there too, stays
-    ada, bob = _user(seed, ADA), _user(seed, BOB)
+    ada, bob = seeded_user(seed, ADA), seeded_user(seed, BOB)
     shared = _sign_in(seed, sessions, bob, LINUX)
     shared = _sign_in(seed, sessions, ada, LINUX, state=shared)
     mine = _sign_in(seed, sessions, ada, IPHONE)
@@ -135,7 +127,7 @@ def test_ending_one_sign_in_keeps_other_accounts_in_that_browser(seed: Seeder, s
 
 
 def test_someone_elses_sign_in_is_not_found_and_stays(seed: Seeder, sessions: Sessions) -> None:  # ACCT-5
-    ada, bob = _user(seed, ADA), _user(seed, BOB)
+    ada, bob = seeded_user(seed, ADA), seeded_user(seed, BOB)
     mine = _sign_in(seed, sessions, ada, LINUX)
     theirs = _sign_in(seed, sessions, bob, IPHONE)
     with seed.db.unit_of_work() as s:
@@ -149,7 +141,7 @@ def test_someone_elses_sign_in_is_not_found_and_stays(seed: Seeder, sessions: Se
 
 def test_sign_out_everywhere_else_tells_the_apps(seed: Seeder, sessions: Sessions) -> None:  # ACCT-5 DATA-4
     client = seed.client("web", project="Mail Sorter")
-    ada = _user(seed, ADA)
+    ada = seeded_user(seed, ADA)
     with seed.db.unit_of_work() as s:
         s.add(ConsentGrant(user_id=ada.id, client_pk=client.pk, scopes=["openid", "email"]))
         project = s.scalar(select(Project).where(Project.name == "Mail Sorter"))

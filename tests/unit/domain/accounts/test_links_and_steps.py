@@ -12,19 +12,16 @@ from sqlalchemy import select, update
 from consentry.domain.accounts.links import Links, Purpose
 from consentry.domain.accounts.steps import SigninSteps, StepPurpose
 from consentry.domain.secrets import Hasher
-from consentry.storage.tables import AccountLink, SigninStep, User
+from consentry.storage.tables import AccountLink, SigninStep
 from consentry.storage.tables.base import now
+from tests.support.accounts import seeded_user
 from tests.support.seed import Seeder
 
 HASHER = Hasher("k" * 40)
 
 
 def _user_id(seed: Seeder, email: str) -> int:
-    seed.user(email)
-    with seed.db.unit_of_work() as s:
-        uid = s.scalar(select(User.id).where(User.email == email))
-    assert uid is not None
-    return uid
+    return seeded_user(seed, email).id
 
 
 def test_link_is_stored_hashed_and_redeemed_once(seed: Seeder) -> None:  # ACCT-1

@@ -11,6 +11,7 @@ from consentry.domain.accounts.recovery_codes import ALPHABET, RecoveryCodes, no
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.secrets import Hasher
 from consentry.storage.tables import AuditEvent, OutboxMail, RecoveryCode, User
+from tests.support.accounts import seeded_user
 from tests.support.seed import Seeder
 
 ROOT = "k" * 40
@@ -21,21 +22,13 @@ def _codes() -> RecoveryCodes:
     return RecoveryCodes(Hasher(ROOT, "recovery-code"), operator="Acme ID", issuer="https://id.acme.test")
 
 
-def _user(seed: Seeder, email: str) -> User:
-    seed.user(email)
-    with seed.db.unit_of_work() as s:
-        user = s.scalar(select(User).where(User.email == email))
-    assert user is not None
-    return user
-
-
 def _use(seed: Seeder, user: User, code: str) -> bool:
     with seed.db.unit_of_work() as s:
         return _codes().use(s, user, code, channel=Channel.WEB)
 
 
 def test_ten_codes_shown_grouped_stored_only_as_keyed_hashes(seed: Seeder) -> None:  # ACCT-3
-    user = _user(seed, "codes@example.org")
+    user = seeded_user(seed, "codes@example.org")
     with seed.db.unit_of_work() as s:
         codes = _codes().generate(s, user, actor=user.email, channel=Channel.WEB)
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -51,7 +44,7 @@ def test_ten_codes_shown_grouped_stored_only_as_keyed_hashes(seed: Seeder) -> No
 
 
 def test_a_code_works_once_and_the_owner_is_told(seed: Seeder) -> None:  # ACCT-3
-    user = _user(seed, "once@example.org")
+    user = seeded_user(seed, "once@example.org")
     with seed.db.unit_of_work() as s:
         codes = _codes().generate(s, user, actor=user.email, channel=Channel.WEB)
     assert _use(seed, user, codes[0].upper())  # as typed: capitals are fine
@@ -70,7 +63,7 @@ def test_a_code_works_once_and_the_owner_is_told(seed: Seeder) -> None:  # ACCT-
 
 
 def test_another_accounts_code_does_not_work(seed: Seeder) -> None:  # ACCT-3
-    ann, bob = _user(seed, "ann@example.org"), _user(seed, "bob@example.org")
+    ann, bob = seeded_user(seed, "ann@example.org"), seeded_user(seed, "bob@example.org")
     with seed.db.unit_of_work() as s:
         anns = _codes().generate(s, ann, actor=ann.email, channel=Channel.WEB)
     assert not _use(seed, bob, anns[0])
@@ -78,7 +71,7 @@ def test_another_accounts_code_does_not_work(seed: Seeder) -> None:  # ACCT-3
 
 
 def test_new_codes_replace_every_old_one(seed: Seeder) -> None:  # ACCT-3
-    user = _user(seed, "again@example.org")
+    user = seeded_user(seed, "again@example.org")
     with seed.db.unit_of_work() as s:
         old = _codes().generate(s, user, actor=user.email, channel=Channel.WEB)
     with seed.db.unit_of_work() as s:
@@ -91,7 +84,7 @@ def test_new_codes_replace_every_old_one(seed: Seeder) -> None:  # ACCT-3
 
 
 def test_racing_uses_of_one_code_let_exactly_one_through(seed: Seeder) -> None:  # ACCT-3
-    user = _user(seed, "race@example.org")
+    user = seeded_user(seed, "race@example.org")
     with seed.db.unit_of_work() as s:
         code = _codes().generate(s, user, actor=user.email, channel=Channel.WEB)[0]
     with ThreadPoolExecutor(8) as pool:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from consentry.domain.accounts.account_mail import lasts, link
-from consentry.web.pages.password_reset import email_problem, sentence
+from consentry.web.pages.account_forms import email_problem, sentence
 
 
 @pytest.mark.parametrize(

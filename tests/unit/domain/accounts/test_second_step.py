@@ -20,6 +20,7 @@ from consentry.domain.secrets import Hasher
 from consentry.settings import Settings
 from consentry.storage.repositories.rate_counters import SqlRateCounters
 from consentry.storage.tables import Organization, OutboxMail, TotpFactor, User
+from tests.support.accounts import seeded_user
 from tests.support.seed import Seeder
 
 ROOT = "k" * 40
@@ -38,22 +39,15 @@ def _second(attempts: int = 3) -> SecondStep:
     )
 
 
-def _user(seed: Seeder, email: str, org: str | None = None) -> User:
-    seed.user(email, org=org)
-    with seed.db.unit_of_work() as s:
-        user = s.scalar(select(User).where(User.email == email))
-    assert user is not None
-    return user
-
-
 def _with_app(seed: Seeder, email: str, org: str | None = None) -> tuple[User, pyotp.TOTP]:
-    user, totp = _user(seed, email, org), _second().totp
+    user, totp = seeded_user(seed, email, org), _second().totp
+    earlier = time.time() - 3 * PERIOD
     with seed.db.unit_of_work() as s:
-        secret = totp.enrollment(s, user).secret
+        setup = totp.enrollment(s, user, at=earlier)
     with seed.db.unit_of_work() as s:
-        earlier = time.time() - 3 * PERIOD
-        assert totp.confirm(s, user, pyotp.TOTP(secret).at(earlier), channel=Channel.WEB, at=earlier)
-    return user, pyotp.TOTP(secret)
+        code = pyotp.TOTP(setup.secret).at(earlier)
+        assert totp.confirm(s, user, setup.sealed, code, channel=Channel.WEB, at=earlier)
+    return user, pyotp.TOTP(setup.secret)
 
 
 def _begin(seed: Seeder, user: User, second: SecondStep | None = None) -> str | None:
@@ -62,7 +56,7 @@ def _begin(seed: Seeder, user: User, second: SecondStep | None = None) -> str | 
 
 
 def test_no_second_step_means_straight_sign_in(seed: Seeder) -> None:  # ACCT-3
-    assert _begin(seed, _user(seed, "plain@example.org")) is None
+    assert _begin(seed, seeded_user(seed, "plain@example.org")) is None
 
 
 def test_a_right_code_finishes_the_step_once_with_pwd_otp_mfa(seed: Seeder) -> None:  # ACCT-3
@@ -137,7 +131,7 @@ def test_a_disabled_account_cannot_finish(seed: Seeder) -> None:  # ACCT-3
 
 
 def test_required_by_the_org_without_a_factor_means_set_up_first(seed: Seeder) -> None:  # ACCT-3
-    user = _user(seed, "member@strict.test", org="strict.test")
+    user = seeded_user(seed, "member@strict.test", org="strict.test")
     with seed.db.unit_of_work() as s:
         s.execute(update(Organization).values(require_2sv=True))
     second = _second()
@@ -151,10 +145,12 @@ def test_required_by_the_org_without_a_factor_means_set_up_first(seed: Seeder) -
     assert pending.setup_required and enrollment.uri.startswith("otpauth://totp/")
     otp = pyotp.TOTP(enrollment.secret)
     with seed.db.unit_of_work() as s:
-        wrong = second.confirm_setup(s, BROWSER, step, "000000" if otp.now() != "000000" else "111111")
+        wrong = second.confirm_setup(
+            s, BROWSER, step, enrollment.sealed, "000000" if otp.now() != "000000" else "111111"
+        )
     assert wrong.reason is Reason.WRONG_CODE
     with seed.db.unit_of_work() as s:
-        done = second.confirm_setup(s, BROWSER, step, otp.now())
+        done = second.confirm_setup(s, BROWSER, step, enrollment.sealed, otp.now())
     # The new code proves only that the person scanned what we showed: this sign-in is the password.
     assert done.ok and done.amr == "pwd" and len(done.recovery_codes) == 10
     with seed.db.unit_of_work() as s:
@@ -231,7 +227,7 @@ def test_parallel_answers_never_exceed_the_steps_attempts(seed: Seeder) -> None:
 
 def test_a_recovery_code_is_no_way_around_the_orgs_rule(seed: Seeder) -> None:  # ACCT-3
     # A member with leftover recovery codes but no app or passkey must set up an app first.
-    user = _user(seed, "leftover@strict.test", org="strict.test")
+    user = seeded_user(seed, "leftover@strict.test", org="strict.test")
     second = _second()
     with seed.db.unit_of_work() as s:
         codes = second.codes.generate(s, user, actor="t", channel=Channel.WEB)

@@ -1,6 +1,7 @@
 """The authenticator app as a second step, on real storage (ACCT-3).
 
-The secret is sealed (never in clear), a code is accepted within one step of the clock, never for a
+A set-up page's secret is fresh every time and stored only once confirmed, sealed (never in
+clear); a code is accepted within one step of the clock, never for a
 time step already used (RFC 6238 §5.2, atomic across racing requests), and turning the app off
 follows the organization's rule.
 """
@@ -31,6 +32,7 @@ from consentry.storage.tables import (
     TotpFactor,
     User,
 )
+from tests.support.accounts import seeded_user
 from tests.support.seed import Seeder
 
 ROOT = "k" * 40
@@ -41,23 +43,15 @@ def _totp() -> Totp:
     return Totp(Envelope(ROOT), operator="Acme ID", issuer="https://id.acme.test")
 
 
-def _user(seed: Seeder, email: str, org: str | None = None) -> User:
-    seed.user(email, org=org)
-    with seed.db.unit_of_work() as s:
-        user = s.scalar(select(User).where(User.email == email))
-    assert user is not None
-    return user
-
-
 def _enrolled(seed: Seeder, email: str, org: str | None = None) -> tuple[User, str]:
     """A user with a confirmed app (confirmed at T0 - 60 s); returns the user and the secret."""
-    user, totp = _user(seed, email, org), _totp()
+    user, totp = seeded_user(seed, email, org), _totp()
     with seed.db.unit_of_work() as s:
-        secret = totp.enrollment(s, user).secret
+        setup = totp.enrollment(s, user, at=T0 - 60)
     with seed.db.unit_of_work() as s:
-        code = pyotp.TOTP(secret).at(T0 - 60)
-        assert totp.confirm(s, user, code, channel=Channel.WEB, at=T0 - 60)
-    return user, secret
+        code = pyotp.TOTP(setup.secret).at(T0 - 60)
+        assert totp.confirm(s, user, setup.sealed, code, channel=Channel.WEB, at=T0 - 60)
+    return user, setup.secret
 
 
 def _verify(seed: Seeder, user: User, code: str, at: float) -> bool:
@@ -65,16 +59,24 @@ def _verify(seed: Seeder, user: User, code: str, at: float) -> bool:
         return _totp().verify(s, user.id, code, at=at)
 
 
-def test_secret_is_sealed_bound_to_the_account_and_kept_until_confirmed(seed: Seeder) -> None:  # ACCT-3
-    user, totp = _user(seed, "seal@example.org"), _totp()
+def test_secret_is_fresh_per_page_stored_only_when_confirmed_sealed_to_the_account(seed: Seeder) -> None:
+    # ACCT-3
+    user, totp = seeded_user(seed, "seal@example.org"), _totp()
     with seed.db.unit_of_work() as s:
-        first = totp.enrollment(s, user)
+        first = totp.enrollment(s, user, at=T0)
     with seed.db.unit_of_work() as s:
-        again = totp.enrollment(s, user)  # a reload shows the same secret: the app has it already
+        again = totp.enrollment(s, user, at=T0)  # another page: another secret, nothing kept
+        assert s.get(TotpFactor, user.id) is None
+    assert again.secret != first.secret and len(first.secret) == 32
+    assert first.secret not in first.sealed and again.sealed != first.sealed
+    with seed.db.unit_of_work() as s:
+        assert totp.confirm(
+            s, user, first.sealed, pyotp.TOTP(first.secret).at(T0), channel=Channel.WEB, at=T0
+        )
+    with seed.db.unit_of_work() as s:
         row = s.get(TotpFactor, user.id)
-        assert row is not None and row.confirmed_at is None
+        assert row is not None and row.confirmed_at is not None
         sealed = row.secret_sealed
-    assert again.secret == first.secret and len(first.secret) == 32
     assert first.secret.encode() not in sealed
     assert Envelope(ROOT).open(sealed, f"totp:{user.id}".encode()).decode() == first.secret
     with pytest.raises(InvalidTag):  # sealed for this account only: copied to another row it opens nothing
@@ -88,20 +90,24 @@ def test_secret_is_sealed_bound_to_the_account_and_kept_until_confirmed(seed: Se
 
 
 def test_confirm_turns_the_app_on_audits_and_mails(seed: Seeder) -> None:  # ACCT-3
-    user, totp = _user(seed, "confirm@example.org"), _totp()
+    user, totp = seeded_user(seed, "confirm@example.org"), _totp()
     with seed.db.unit_of_work() as s:
-        secret = totp.enrollment(s, user).secret
+        setup = totp.enrollment(s, user, at=T0)
+    secret, sealed = setup.secret, setup.sealed
     with seed.db.unit_of_work() as s:
         assert not totp.confirm(
             s,
             user,
+            sealed,
             "000000" if pyotp.TOTP(secret).at(T0) != "000000" else "111111",
             channel=Channel.WEB,
             at=T0,
         )
-        assert not totp.confirm(s, user, pyotp.TOTP(secret).at(T0 - 3 * PERIOD), channel=Channel.WEB, at=T0)
+        old = pyotp.TOTP(secret).at(T0 - 3 * PERIOD)
+        assert not totp.confirm(s, user, sealed, old, channel=Channel.WEB, at=T0)
+        assert s.get(TotpFactor, user.id) is None  # wrong codes store nothing
     with seed.db.unit_of_work() as s:
-        assert totp.confirm(s, user, pyotp.TOTP(secret).at(T0), channel=Channel.WEB, at=T0)
+        assert totp.confirm(s, user, sealed, pyotp.TOTP(secret).at(T0), channel=Channel.WEB, at=T0)
     with seed.db.unit_of_work() as s:
         row = s.get(TotpFactor, user.id)
         assert row is not None and row.confirmed_at is not None and row.last_step == int(T0 // PERIOD)
@@ -114,10 +120,9 @@ def test_confirm_turns_the_app_on_audits_and_mails(seed: Seeder) -> None:  # ACC
     with seed.db.unit_of_work() as s, pytest.raises(DomainError) as err:
         totp.enrollment(s, user)  # on already: no second secret handed out
     assert err.value.code == "totp_on"
-    with seed.db.unit_of_work() as s:  # and confirming again does nothing
-        assert not totp.confirm(
-            s, user, pyotp.TOTP(secret).at(T0 + PERIOD), channel=Channel.WEB, at=T0 + PERIOD
-        )
+    with seed.db.unit_of_work() as s, pytest.raises(DomainError) as again:  # nor confirming again
+        totp.confirm(s, user, sealed, pyotp.TOTP(secret).at(T0 + PERIOD), channel=Channel.WEB, at=T0 + PERIOD)
+    assert again.value.code == "totp_on"
 
 
 def test_codes_one_step_either_side_are_accepted_two_steps_are_not(seed: Seeder) -> None:  # ACCT-3
@@ -153,9 +158,13 @@ def test_racing_requests_with_one_code_let_exactly_one_through(seed: Seeder) -> 
 
 
 def test_unconfirmed_app_accepts_nothing_at_sign_in(seed: Seeder) -> None:  # ACCT-3
-    user, totp = _user(seed, "pending@example.org"), _totp()
+    user, totp = seeded_user(seed, "pending@example.org"), _totp()
     with seed.db.unit_of_work() as s:
         secret = totp.enrollment(s, user).secret
+    assert not _verify(seed, user, pyotp.TOTP(secret).at(T0), T0)
+    with seed.db.unit_of_work() as s:  # a row left unconfirmed by an older set-up counts for nothing
+        sealed = Envelope(ROOT).seal(secret.encode(), f"totp:{user.id}".encode())
+        s.add(TotpFactor(user_id=user.id, secret_sealed=sealed, confirmed_at=None, last_step=0))
     assert not _verify(seed, user, pyotp.TOTP(secret).at(T0), T0)
 
 
