@@ -31,6 +31,7 @@ from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.secrets import Hasher
 from consentry.errors import DomainError, LimitReached, NotFound
+from consentry.storage.db import begin_write
 from consentry.storage.tables import AppPassword, User
 from consentry.storage.tables.base import now
 
@@ -108,6 +109,7 @@ def create(session: Session, hasher: Hasher, user: User, name: str, *, channel: 
         )
     # Serialize this user's creations (PostgreSQL row lock; SQLite has one writer), so two
     # concurrent requests cannot both pass the count below.
+    begin_write(session.connection())  # SQLite: take the write turn before counting
     session.execute(select(User.id).where(User.id == user.id).with_for_update())
     held = session.scalar(select(func.count()).where(AppPassword.user_id == user.id)) or 0
     if held >= MAX_PER_ACCOUNT:
