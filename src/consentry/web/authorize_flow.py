@@ -44,6 +44,7 @@ from consentry.web.authorize_outcome import (
     matches_hint,
     page_error,
     pick_account,
+    to_signin,
 )
 from consentry.web.authorize_steps import FlowSteps
 from consentry.web.consent_view import Page
@@ -191,25 +192,20 @@ class AuthorizeFlow(FlowSteps):
                 and not (hint and not any(matches_hint(a, hint) for a in accounts))
             ):
                 kind, context = "choose", {"accounts": accounts}
-            return Outcome(
-                kind,
-                flow=flow or "",
-                context=context,
-                pause=not flow,
-                quota_client=None if flow else grant.client.get_client_id(),
-            )
-        if self._stale(found, user.id, data, prompts, passed):
+            return to_signin(kind, context, flow, grant)
+        account = found.account(user.id)
+        if must_sign_in_again(
+            prompts,
+            parse_max_age(data.get("max_age")),
+            account.authenticated_at if account else 0,
+            signed_in_now=SIGNED_IN in passed,
+            now=now(),
+        ):
             if none:
                 return error_outcome(
                     LoginRequiredError(redirect_uri=redirect_uri, state=data.get("state")), self.ctx.issuer
                 )
-            return Outcome(
-                "signin",
-                flow=flow or "",
-                context={"email": user.email},
-                pause=not flow,
-                quota_client=None if flow else grant.client.get_client_id(),
-            )
+            return to_signin("signin", {"email": user.email}, flow, grant)
         requested = (req.scope or "").split()
         have = found.consents.get(user.id, frozenset())
         plan = self._plan(grant, user, requested, have, prompts, passed, counted)
@@ -234,18 +230,6 @@ class AuthorizeFlow(FlowSteps):
                 context={"redirect_host": display_authority(redirect_uri)},
             )
         return self.issue(found, req, grant, user, requested, have, found.consent_lapses.get(user.id))
-
-    @staticmethod
-    def _stale(found: Found, user_id: int, data: Any, prompts: set[str], passed: frozenset[str]) -> bool:
-        """prompt=login or max_age ask for a fresher sign-in than the browser's (ACCT-3)."""
-        account = next((a for a in found.accounts if a.user.id == user_id), None)
-        return must_sign_in_again(
-            prompts,
-            parse_max_age(data.get("max_age")),
-            account.authenticated_at if account else 0,
-            signed_in_now=SIGNED_IN in passed,
-            now=now(),
-        )
 
     def _plan(
         self,
@@ -296,7 +280,7 @@ class AuthorizeFlow(FlowSteps):
         scope = [s for s in requested if s in have]
         if data.get("include_granted_scopes") == "true":
             scope += sorted(s for s in have if s not in scope)  # AUTH2-3: union with what was granted
-        account = next((a for a in found.accounts if a.user.id == user.id), None)
+        account = found.account(user.id)
         req.consentry.update(
             scope=" ".join(scope),
             offline=data.get("access_type") == "offline",
@@ -317,7 +301,8 @@ class AuthorizeFlow(FlowSteps):
             expired = page_error("expired", 400, "This sign-in request expired. Start again from the app.")
             return expired, None, Found(), None, build_request(self.ctx.issuer, []), None
         found = await self.store.lookup(self.lookup_for(state, paused.params))
-        user = next((a.user for a in found.accounts if a.user.id == paused.user_id), None)
+        account = found.account(paused.user_id)
+        user = account.user if account else None
         req = build_request(self.ctx.issuer, paused.params)
         if user is None:
             await run_in_threadpool(self.flows.finish, flow)

@@ -93,3 +93,14 @@ def pick_account(accounts: list[Any], hint: str | None, chosen_id: int | None) -
     if hint:
         return next((a for a in accounts if matches_hint(a, hint)), None)
     return accounts[0] if len(accounts) == 1 else None
+
+
+def to_signin(kind: str, context: dict[str, Any], flow: str | None, grant: Any) -> Outcome:
+    """The sign-in page (or the account chooser); a new request is paused for it first."""
+    return Outcome(
+        kind,
+        flow=flow or "",
+        context=context,
+        pause=not flow,
+        quota_client=None if flow else grant.client.get_client_id(),
+    )

@@ -68,6 +68,10 @@ class Found:
     consent_lapses: dict[int, int] = field(default_factory=dict)
     nonce_used: bool = False
 
+    def account(self, user_id: int | None) -> AccountRecord | None:
+        """The session's account of this user, if it is signed in here."""
+        return next((a for a in self.accounts if a.user.id == user_id), None)
+
 
 @dataclass(frozen=True, slots=True)
 class RefreshClaim:
