@@ -100,7 +100,7 @@ def test_a_revoked_one_no_longer_works_and_someone_elses_is_not_found(seed, brow
     db = Database(database_url)
     try:
         with db.unit_of_work() as s:
-            ids = dict(s.execute(select(AppPassword.name, AppPassword.id)).tuples().all())
+            ids = {name: pk for name, pk in s.execute(select(AppPassword.name, AppPassword.id))}
     finally:
         db.dispose()
     page = browser.get(ISSUER + PAGE, headers=HTML).text
