@@ -60,6 +60,7 @@ from consentry.web.data import ROUTERS as DATA_ROUTERS
 from consentry.web.data.operation import REALM as DATA_REALM
 from consentry.web.data.verifier import LocalVerifier
 from consentry.web.deps import SignInRequired, signin_redirect
+from consentry.web.legacy.gateway import LegacyGateway
 from consentry.web.metrics import Metrics
 from consentry.web.pages import account as account_pages
 from consentry.web.pages import (
@@ -293,6 +294,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": "server_error", "error_description": "Internal error"}, 500)
 
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    app.add_middleware(LegacyGateway, settings=settings)
     adapter = ProtocolAdapter(
         partial(FastAPI.__call__, app), rt, app.state.metrics, https=settings.secure_cookies
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+from datetime import date
 from functools import cached_property
 from typing import Literal
 from urllib.parse import urlsplit
@@ -152,6 +153,18 @@ class Settings(BaseSettings):
     mail_from: str = "consentry@localhost"
     #: Seconds between outbox deliveries in each server process; 0 turns the sender off.
     mail_interval: int = Field(default=10, ge=0)
+
+    # --- legacy protocols (docs/legacy/index.md) ---------------------------
+    #: Each legacy protocol can be turned off on its own; off, its endpoints answer 404 (as the
+    #: reference platform did after the shutdown) and discovery no longer lists them.
+    legacy_oauth1: bool = True
+    legacy_authsub: bool = True
+    legacy_clientlogin: bool = True
+    legacy_gadget_proxy: bool = True
+    #: The date every legacy answer announces in its ``Sunset`` header (RFC 8594), ISO 8601.
+    legacy_sunset: date = date(2027, 12, 31)
+    #: Seconds an OAuth 1.0a access token or an AuthSub session token lives ("long-lived").
+    legacy_token_ttl: int = Field(default=365 * 24 * 3600, ge=3600)
 
     # --- compatibility -----------------------------------------------------
     #: Accept ``/tokeninfo?access_token=...`` (or ``id_token``) in the URL, as the reference platform

@@ -34,6 +34,10 @@ TABLES = {
     "trusted_devices",
     "signin_steps",
     "account_links",
+    "legacy_requests",
+    "legacy_nonces",
+    "clientlogin_unlocks",
+    "gadget_tokens",
     "outbox_mail",
     "clients",
 }

@@ -30,6 +30,9 @@ class Page:
     requested: tuple[str, ...]
     asked: tuple[str, ...]
     screen: str | None = None
+    #: A legacy app's own name / domain for itself (domain/consent/disclosure.py ``claimed_*``).
+    claimed_name: str | None = None
+    claimed_domain: str | None = None
 
     @property
     def template(self) -> str:
@@ -46,6 +49,8 @@ def disclose(session: Session, page: Page, catalogue: Catalogue, operator: str) 
         asked=[s for s in page.asked if s not in SIGN_IN and s in catalogue.by_uri],
         catalogue=catalogue,
         operator=operator,
+        claimed_name=page.claimed_name,
+        claimed_domain=page.claimed_domain,
     )
 
 
@@ -54,9 +59,18 @@ def shown(d: Disclosure) -> Shown:
 
 
 def context(
-    d: Disclosure, *, csrf: str, flow: str = "", device_code: str = "", switch_url: str | None = None
+    d: Disclosure,
+    *,
+    csrf: str,
+    flow: str = "",
+    device_code: str = "",
+    switch_url: str | None = None,
+    legacy_fields: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The template context every approval page passes (see the templates' contract)."""
+    """The template context every approval page passes (see the templates' contract).
+
+    ``legacy_fields``: hidden fields a legacy protocol's approval page carries through its forms.
+    """
     return {
         "disclosure": d,
         "csrf": csrf,
@@ -64,4 +78,5 @@ def context(
         "device_code": device_code,
         "operator": d.operator,
         "switch_url": switch_url,
+        "legacy_fields": legacy_fields,
     }

@@ -67,7 +67,7 @@ class ProtocolAdapter:
         self.clients: ClientCache = runtime.client_cache
         self.metrics = metrics
         self.base_headers = security_headers(https)
-        discovery = _json(metadata(self.issuer, runtime.ctx.catalogue))
+        discovery = _json(metadata(self.issuer, runtime.ctx.catalogue, runtime.ctx.settings))
         self.documents = {path: discovery for path in DISCOVERY_PATHS}
         self._jwks: tuple[LoadedKeys, bytes] | None = None
         self.posts: dict[str, Callable[[StarletteOAuth2Request, Scope], Awaitable[Answer]]] = {

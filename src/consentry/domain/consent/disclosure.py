@@ -48,6 +48,9 @@ class AppIdentity:
     #: Whether any scope shown needs a review (sensitive or restricted): without one, an
     #: unreviewed app is ordinary, not a warning.
     review_needed: bool = False
+    #: The name (or domain) shown is what the app said about itself on a legacy request
+    #: (``xoauth_displayname``, its callback's domain): nobody can confirm it (AUTH1-11, AUTH3-4).
+    claimed: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,13 @@ def disclosure_for(
     asked: list[str],
     catalogue: Catalogue,
     operator: str,
+    claimed_name: str | None = None,
+    claimed_domain: str | None = None,
 ) -> Disclosure:
     """The disclosure for one consent request: the app, the account, and the scopes in words.
+
+    ``claimed_name`` / ``claimed_domain``: what a legacy app said about itself, shown instead of
+    the registered name and marked as unconfirmed.
 
     ``sign_in`` are the sign-in scopes that come with Allow; ``asked`` the data scopes asked now
     (each gets its own checkbox). Raises ``NotFound`` for an unknown client.
@@ -170,10 +178,10 @@ def disclosure_for(
 
     asked_uris = [s.uri for s in shown_asked]
     app = AppIdentity(
-        name=app_name(client, project),
+        name=claimed_name or app_name(client, project),
         client_id=client.client_id,
         logo_url=f"/apps/{quote(client.client_id, safe='')}/logo.png" if project.logo_png else None,
-        domain=_domain(project),
+        domain=claimed_domain if claimed_domain is not None else _domain(project),
         home_page=project.home_page,
         privacy_policy=project.privacy_policy,
         terms=project.terms,
@@ -182,6 +190,7 @@ def disclosure_for(
         verified=verified(session, project, catalogue, asked_uris),
         testing=project.status == "testing",
         review_needed=any(s.scope_class in REVIEWED_CLASSES for s in shown_asked),
+        claimed=claimed_name is not None or claimed_domain is not None,
     )
     return Disclosure(
         app=app,

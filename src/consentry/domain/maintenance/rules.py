@@ -22,8 +22,12 @@ from consentry.storage.tables import (
     BrowserSession,
     CaptchaChallenge,
     Client,
+    ClientLoginUnlock,
     DeviceCode,
+    GadgetToken,
     Interaction,
+    LegacyNonce,
+    LegacyRequest,
     OutboxMail,
     RateCounter,
     SigninStep,
@@ -142,6 +146,12 @@ RULES: tuple[Rule, ...] = (
     Rule(SigninStep, _expired(SigninStep.expires_at), SigninStep.expires_at),
     # Mailed reset, invitation and sign-up links are refused once expired (used or not).
     Rule(AccountLink, _expired(AccountLink.expires_at), AccountLink.expires_at),
+    # OAuth 1.0a request tokens and AuthSub single-use tokens are refused once expired.
+    Rule(LegacyRequest, _expired(LegacyRequest.expires_at), LegacyRequest.expires_at),
+    # A nonce is remembered while its timestamp is still accepted (protocol/legacy/replay.py).
+    Rule(LegacyNonce, _expired(LegacyNonce.expires_at), LegacyNonce.expires_at),
+    Rule(ClientLoginUnlock, _expired(ClientLoginUnlock.expires_at), ClientLoginUnlock.expires_at),
+    Rule(GadgetToken, _expired(GadgetToken.expires_at), GadgetToken.expires_at),
     Rule(OutboxMail, _old_sent_mail, OutboxMail.sent_at),  # ix_outbox_mail_sent_at
     Rule(Client, _deleted_clients),  # few rows: no index
 )

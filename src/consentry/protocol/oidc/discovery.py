@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from consentry.domain.accounts.amr import ACR_VALUES
+from consentry.domain.legacy.switches import enabled
 from consentry.domain.scopes.catalogue import Catalogue
+from consentry.settings import Settings
 
 LEGACY_PATHS = {
     "oauth1_request_token": "/accounts/OAuthGetRequestToken",
@@ -22,7 +24,22 @@ LEGACY_PATHS = {
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
 
-def metadata(issuer: str, catalogue: Catalogue) -> dict[str, Any]:
+#: Which protocol serves each legacy endpoint (an operator may turn each one off).
+LEGACY_PROTOCOL = {
+    "oauth1_request_token": "oauth1",
+    "oauth1_authorize": "oauth1",
+    "oauth1_access_token": "oauth1",
+    "authsub_request": "authsub",
+    "authsub_session_token": "authsub",
+    "authsub_revoke_token": "authsub",
+    "authsub_token_info": "authsub",
+    "client_login": "clientlogin",
+    "unlock_captcha": "clientlogin",
+    "gadget_proxy": "gadget",
+}
+
+
+def metadata(issuer: str, catalogue: Catalogue, settings: Settings | None = None) -> dict[str, Any]:
     def ep(path: str) -> str:
         return issuer + path
 
@@ -79,5 +96,9 @@ def metadata(issuer: str, catalogue: Catalogue) -> dict[str, Any]:
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,  # RFC 9207, protocol/oauth2/issuer.py
         "consentry_ssf_configuration": ep("/.well-known/ssf-configuration"),  # security events to apps
-        "consentry_legacy_endpoints": {k: ep(v) for k, v in LEGACY_PATHS.items()},
+        "consentry_legacy_endpoints": {
+            k: ep(v)
+            for k, v in LEGACY_PATHS.items()
+            if settings is None or enabled(settings, LEGACY_PROTOCOL[k])
+        },
     }

@@ -20,6 +20,13 @@ from consentry.storage.tables.credentials import AppPassword, Passkey, RecoveryC
 from consentry.storage.tables.files import FilePermission, FilePick, StoredFile
 from consentry.storage.tables.flows import DeviceCode, Interaction, UsedAssertion
 from consentry.storage.tables.keys import SigningKey
+from consentry.storage.tables.legacy import (
+    ClientLoginUnlock,
+    GadgetToken,
+    LegacyCredential,
+    LegacyNonce,
+    LegacyRequest,
+)
 from consentry.storage.tables.mail import MailForwarding, MailLabel, MailMessage, MailSettings
 from consentry.storage.tables.meetings import MeetingParticipant, MeetingSpace
 from consentry.storage.tables.outbox import OutboxMail
@@ -49,13 +56,18 @@ __all__ = [
     "ChatMessage",
     "ChatSpace",
     "Client",
+    "ClientLoginUnlock",
     "ConsentGrant",
     "ConsentReceipt",
     "DeviceCode",
     "DomainProof",
     "FilePermission",
     "FilePick",
+    "GadgetToken",
     "Interaction",
+    "LegacyCredential",
+    "LegacyNonce",
+    "LegacyRequest",
     "MailForwarding",
     "MailLabel",
     "MailMessage",

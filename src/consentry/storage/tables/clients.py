@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consentry.storage.tables.base import Base, now
@@ -70,7 +70,7 @@ class Client(Base):
     client_id: Mapped[str] = mapped_column(String(100), unique=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    #: web | installed | device | service
+    #: web | installed | device | service | oauth1 (a legacy consumer)
     client_type: Mapped[str] = mapped_column(String(20))
     #: Keyed hash (HMAC-SHA256) of the machine-generated secret; None for public clients.
     secret_hash: Mapped[str | None] = mapped_column(String(64))
@@ -78,6 +78,11 @@ class Client(Base):
     #: "opaque" or "jwt" (RFC 9068).
     access_token_format: Mapped[str] = mapped_column(String(10), default="opaque")
     id_token_alg: Mapped[str] = mapped_column(String(10), default="RS256")
+    #: OAuth 1.0a consumer secret, sealed: HMAC-SHA1 needs it in clear on both sides (AUTH1-2).
+    secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: OAuth 1.0a / AuthSub: the registered domain and RSA certificate (PEM) (AUTH1-13, AUTH3-4).
+    legacy_domain: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    certificate: Mapped[str | None] = mapped_column(Text)
     #: Public keys for private_key_jwt client authentication (a JWKS document).
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: May introspect tokens of any client (resource servers).

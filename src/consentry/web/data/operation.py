@@ -21,6 +21,7 @@ from consentry.domain.scopes.catalogue import Catalogue
 from consentry.errors import DomainError, http_status
 from consentry.guard import Guard, InsufficientScope, InvalidToken
 from consentry.guard.scopes import require_scopes
+from consentry.web.legacy.data_auth import authenticate as legacy_or_bearer
 from consentry.web.runtime import runtime
 
 REALM = "consentry-data"
@@ -51,7 +52,7 @@ def operation(name: str) -> Any:
     async def dependency(request: Request, _doc: Any = Depends(_bearer_scheme)) -> DataAccess:
         rt = runtime(request)
         guard: Guard = request.app.state.data_guard
-        caller = await guard.authenticate(request)
+        caller = await legacy_or_bearer(request, guard)
         allowing = rt.ctx.catalogue.allowing(name)
         try:
             require_scopes(caller, any_of=[s.uri for s in allowing])

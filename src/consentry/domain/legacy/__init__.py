@@ -1,0 +1,1 @@
+"""The legacy protocols' domain: scope strings, unregistered apps, legacy tokens, replay guard."""

@@ -1,0 +1,212 @@
+"""Legacy access tokens: rows of ``tokens`` (one revocation, one account page) plus their extras.
+
+Stored by keyed hash of ``"<protocol>:<token>"``, never of the token alone: an OAuth 2.0 endpoint
+(Bearer, /introspect, /revoke, /userinfo) hashes the bare token and so can never find a legacy
+one, and a legacy token is presented only in its own scheme, with its signature where the
+protocol needs one (AUTH0-4). At most ``MAX_OUTSTANDING`` live tokens per user, app and protocol
+(AUTH1-12, AUTH3-6): issuing one more revokes the oldest, so an app that loses track of its
+tokens keeps working while the user never holds more than ten (docs/legacy/index.md says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consentry.domain.keys.envelope import Envelope
+from consentry.domain.secrets import Hasher, new_id, new_secret
+from consentry.storage.tables import Client, LegacyCredential, Project, Token, User
+from consentry.storage.tables.base import now
+
+PROTOCOLS = ("oauth1", "authsub", "clientlogin", "gadget")
+MAX_OUTSTANDING = 10
+GRANT_PREFIX = "legacy:"
+
+
+def grant_type(protocol: str) -> str:
+    return GRANT_PREFIX + protocol
+
+
+def token_key(hasher: Hasher, protocol: str, token: str) -> str:
+    return hasher.token_key(f"{protocol}:{token}")
+
+
+def _aad(protocol: str, token_key_: str) -> bytes:
+    return f"legacy-secret:{protocol}:{token_key_}".encode()
+
+
+def seal_secret(envelope: Envelope, protocol: str, key: str, secret: str) -> bytes:
+    """Sealed with the token's key as associated data: a sealed secret moved to another row fails."""
+    return envelope.seal(secret.encode(), _aad(protocol, key))
+
+
+def open_secret(envelope: Envelope, protocol: str, key: str, sealed: bytes) -> str:
+    return envelope.open(sealed, _aad(protocol, key)).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyAccess:
+    """A live legacy token with everything a verifier or the data APIs need."""
+
+    token_id: int
+    protocol: str
+    client_pk: int
+    client_id: str
+    project_id: int
+    user_id: int
+    user_sub: str
+    scopes: tuple[str, ...]
+    issued_at: int
+    expires_at: int
+    #: OAuth 1.0a token secret (opened), else None.
+    secret: str | None
+    secure: bool
+    target: str
+    source: str
+    #: The app's registered RSA certificate (PEM), for RSA-SHA1 / secure AuthSub.
+    certificate: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    token: str
+    #: OAuth 1.0a token secret (the client's half of the HMAC key), else None.
+    secret: str | None
+    expires_at: int
+    #: Live tokens revoked to stay within MAX_OUTSTANDING.
+    revoked_oldest: int
+
+
+def issue(
+    session: Session,
+    hasher: Hasher,
+    envelope: Envelope,
+    *,
+    protocol: str,
+    client_pk: int,
+    user_id: int,
+    scopes: tuple[str, ...] | list[str],
+    lifetime: int,
+    with_secret: bool = False,
+    secure: bool = False,
+    target: str = "",
+    source: str = "",
+    prefix: str = "",
+) -> Issued:
+    """Store a new long-lived token for (user, app, scopes) and return it (AUTH0-3, AUTH1-6)."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown legacy protocol {protocol}")
+    t = now()
+    token = prefix + new_secret()
+    key = token_key(hasher, protocol, token)
+    secret = new_secret(24) if with_secret else None
+    row = Token(
+        access_hash=key,
+        refresh_hash=None,
+        client_pk=client_pk,
+        user_id=user_id,
+        scope=" ".join(scopes),
+        grant_type=grant_type(protocol),
+        token_format="opaque",
+        issued_at=t,
+        expires_at=t + lifetime,
+        family=new_id(12),
+        purge_after=t + lifetime,
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        LegacyCredential(
+            token_id=row.id,
+            protocol=protocol,
+            secret_sealed=seal_secret(envelope, protocol, key, secret) if secret else None,
+            secure=secure,
+            target=target[:255],
+            source=source[:200],
+        )
+    )
+    revoked = _keep_within_limit(session, protocol, client_pk, user_id, t)
+    return Issued(token, secret, t + lifetime, revoked)
+
+
+def _keep_within_limit(session: Session, protocol: str, client_pk: int, user_id: int, t: int) -> int:
+    live = list(
+        session.scalars(
+            select(Token.id)
+            .where(
+                Token.user_id == user_id,
+                Token.client_pk == client_pk,
+                Token.grant_type == grant_type(protocol),
+                Token.revoked_at.is_(None),
+                Token.expires_at > t,
+            )
+            .order_by(Token.issued_at.desc(), Token.id.desc())
+        )
+    )
+    extra = live[MAX_OUTSTANDING:]
+    if not extra:
+        return 0
+    session.execute(update(Token).where(Token.id.in_(extra)).values(revoked_at=t))
+    return len(extra)
+
+
+def find(
+    session: Session, hasher: Hasher, envelope: Envelope, protocol: str, token: str
+) -> LegacyAccess | None:
+    """The live token (not revoked, expired, nor its app or user disabled), or None."""
+    if not token or len(token) > 512:
+        return None
+    key = token_key(hasher, protocol, token)
+    row = session.execute(
+        select(Token, LegacyCredential, Client, User, Project.suspended_at)
+        .join(LegacyCredential, LegacyCredential.token_id == Token.id)
+        .join(Client, Client.id == Token.client_pk)
+        .join(Project, Project.id == Client.project_id)
+        .join(User, User.id == Token.user_id)
+        .where(Token.access_hash == key, LegacyCredential.protocol == protocol)
+    ).first()
+    if row is None:
+        return None
+    tok, cred, client, user, suspended_at = row
+    if tok.revoked_at is not None or tok.expires_at <= now() or client.disabled or user.disabled:
+        return None
+    if suspended_at is not None:
+        return None
+    secret = open_secret(envelope, protocol, key, cred.secret_sealed) if cred.secret_sealed else None
+    return LegacyAccess(
+        token_id=tok.id,
+        protocol=protocol,
+        client_pk=client.id,
+        client_id=client.client_id,
+        project_id=client.project_id,
+        user_id=user.id,
+        user_sub=user.sub,
+        scopes=tuple(tok.scope.split()),
+        issued_at=tok.issued_at,
+        expires_at=tok.expires_at,
+        secret=secret,
+        secure=cred.secure,
+        target=cred.target,
+        source=cred.source,
+        certificate=client.certificate,
+    )
+
+
+def revoke(session: Session, token_id: int) -> bool:
+    """Atomic: True only for the call that revoked it."""
+    result = session.execute(
+        update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=now())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_for_user(session: Session, user_id: int, protocol: str) -> int:
+    """Every live token of one protocol for a user (a password change ends ClientLogin tokens)."""
+    result = session.execute(
+        update(Token)
+        .where(Token.user_id == user_id, Token.grant_type == grant_type(protocol), Token.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
