@@ -61,6 +61,7 @@ from consentry.web.data.operation import REALM as DATA_REALM
 from consentry.web.data.verifier import LocalVerifier
 from consentry.web.deps import SignInRequired, signin_redirect
 from consentry.web.legacy.gateway import LegacyGateway
+from consentry.web.legacy.routes import ROUTERS as LEGACY_ROUTERS
 from consentry.web.metrics import Metrics
 from consentry.web.pages import account as account_pages
 from consentry.web.pages import (
@@ -206,6 +207,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (oauth.router, scopes_api.router, *pages, *consoles, *console_api, *DATA_ROUTERS):
         app.include_router(router)
     app.include_router(app_logo.router)  # the consent screen's app logo
+    for router in LEGACY_ROUTERS:  # OAuth 1.0a, AuthSub, ClientLogin, the widget proxy (issue 15)
+        app.include_router(router)
     app.include_router(help_pages.router)  # the user help on managing data (CONSENT-7)
     app.include_router(account_pages.router)  # the user's apps, receipts, reports (DATA-1)
     app.include_router(signin_verify.router)  # the second step of signing in: /signin/verify (ACCT-3)

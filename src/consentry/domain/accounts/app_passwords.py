@@ -32,7 +32,7 @@ from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.secrets import Hasher
 from consentry.errors import DomainError, LimitReached, NotFound
 from consentry.storage.db import begin_write
-from consentry.storage.tables import AppPassword, User
+from consentry.storage.tables import AppPassword, Token, User
 from consentry.storage.tables.base import now
 
 #: The Hasher purpose: its own derived key, so no other keyed hash can be replayed as one.
@@ -41,6 +41,8 @@ LETTERS = string.ascii_lowercase
 LENGTH = 16
 MAX_PER_ACCOUNT = 20
 MAX_NAME = 100
+#: Token family of what an app got with an app password (see :func:`token_family`).
+FAMILY_PREFIX = "app-password:"
 
 
 @lru_cache(maxsize=4)
@@ -148,6 +150,7 @@ def revoke(session: Session, user_id: int, password_id: int, *, actor: str, chan
         raise NotFound("app_password", "This app password is not one of yours, or it was already revoked.")
     name = row.name
     session.execute(delete(AppPassword).where(AppPassword.id == password_id))
+    _end_tokens(session, user_id, token_family(password_id))
     record(
         session,
         AuditTag.USER_APP_PASSWORD_REVOKE,
@@ -163,6 +166,7 @@ def revoke_all(session: Session, user_id: int, *, actor: str, channel: Channel) 
     reset); returns how many. Audited once, with the count, when there were any."""
     result = session.execute(delete(AppPassword).where(AppPassword.user_id == user_id))
     count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    _end_tokens(session, user_id, None)
     if count:
         record(
             session,
@@ -174,9 +178,30 @@ def revoke_all(session: Session, user_id: int, *, actor: str, channel: Channel) 
     return count
 
 
+def token_family(password_id: int) -> str:
+    """The family of the tokens an app got with this app password (ClientLogin ``Auth``)."""
+    return f"{FAMILY_PREFIX}{password_id}"
+
+
+def _end_tokens(session: Session, user_id: int, family: str | None) -> None:
+    """Revoking an app password ends what apps got with it (all of them when ``family`` is None)."""
+    which = Token.family == family if family else Token.family.startswith(FAMILY_PREFIX)
+    session.execute(
+        update(Token)
+        .where(Token.user_id == user_id, which, Token.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+
+
 def verify(session: Session, hasher: Hasher, email: str, password: str) -> User | None:
-    """The user, if ``password`` is one of their app passwords; for ClientLogin and IMAP-style
-    protocols ONLY (never the sign-in page).
+    """:func:`matched`, the user only."""
+    found = matched(session, hasher, email, password)
+    return None if found is None else found[0]
+
+
+def matched(session: Session, hasher: Hasher, email: str, password: str) -> tuple[User, int] | None:
+    """The user and the password's id, if ``password`` is one of their app passwords; for
+    ClientLogin and IMAP-style protocols ONLY (never the sign-in page).
 
     Constant-time by construction: the row is found by the keyed hash of what was typed, so the
     time taken does not depend on how close a guess came; the e-mail address is then compared
@@ -197,4 +222,4 @@ def verify(session: Session, hasher: Hasher, email: str, password: str) -> User 
     if not hmac.compare_digest(user.email.encode(), wanted) or user.disabled:
         return None
     session.execute(update(AppPassword).where(AppPassword.id == password_id).values(last_used_at=now()))
-    return user
+    return user, password_id

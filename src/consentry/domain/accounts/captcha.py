@@ -1,4 +1,4 @@
-"""CAPTCHA challenges: what a browser (or, later, a ClientLogin client) solves to be let try again.
+"""CAPTCHA challenges: what a browser or a ClientLogin client solves to be let try again.
 
 Asked for instead of a lock when an account or an address is under attack, so the right password
 always works for a person. Challenges are single-use (deleted when answered, right or wrong) and
@@ -8,7 +8,6 @@ live ``captcha_ttl`` seconds; only a keyed hash of the answer is stored.
 from __future__ import annotations
 
 import base64
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,10 +25,6 @@ LENGTH = 6
 MAX_ANSWER = 32
 
 
-def random_text() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-
-
 @dataclass(frozen=True)
 class Challenge:
     id: str
@@ -38,15 +33,28 @@ class Challenge:
 
 
 class Captchas:
-    def __init__(self, hasher: Hasher, ttl: int, text: Callable[[], str] = random_text) -> None:
+    def __init__(self, hasher: Hasher, ttl: int, text: Callable[[], str] | None = None) -> None:
         self.hasher = hasher
         self.ttl = ttl
-        #: Replaceable in tests, which must know the answer.
+        #: Replaceable in tests, which must know the answer; None: derived from the challenge id.
         self.text = text
         self._image = ImageCaptcha(width=240, height=80)
 
-    def issue(self, session: Session) -> Challenge:
-        challenge_id, text = new_secret(18), self.text()
+    def _text_of(self, challenge_id: str) -> str:
+        """The characters of a challenge: a keyed function of its id, so the picture can be drawn
+        again from the id alone (ClientLogin hands out an image URL), and only we can draw it."""
+        if self.text is not None:
+            return self.text()
+        digest = int(self.hasher.hash("captcha-text:" + challenge_id), 16)
+        chars = []
+        for _ in range(LENGTH):
+            digest, i = divmod(digest, len(ALPHABET))
+            chars.append(ALPHABET[i])
+        return "".join(chars)
+
+    def _store(self, session: Session) -> tuple[str, str]:
+        challenge_id = new_secret(18)
+        text = self._text_of(challenge_id)
         session.add(
             CaptchaChallenge(
                 id_hash=self.hasher.hash("captcha:" + challenge_id),
@@ -54,8 +62,25 @@ class Captchas:
                 expires_at=now() + self.ttl,
             )
         )
+        return challenge_id, text
+
+    def issue(self, session: Session) -> Challenge:
+        challenge_id, text = self._store(session)
         png = self._image.generate(text).getvalue()
         return Challenge(challenge_id, "data:image/png;base64," + base64.b64encode(png).decode())
+
+    def issue_id(self, session: Session) -> str:
+        """A challenge whose picture is fetched later by id (:meth:`picture`)."""
+        return self._store(session)[0]
+
+    def picture(self, session: Session, challenge_id: str) -> bytes | None:
+        """The PNG of a live challenge, or None (unknown, answered or expired)."""
+        if not challenge_id or len(challenge_id) > 64:
+            return None
+        row = session.get(CaptchaChallenge, self.hasher.hash("captcha:" + challenge_id))
+        if row is None or row.expires_at <= now():
+            return None
+        return self._image.generate(self._text_of(challenge_id)).getvalue()
 
     def solve(self, session: Session, challenge_id: str, answer: str) -> bool:
         """True once for the right answer; the challenge is gone afterwards, whatever was answered."""

@@ -17,6 +17,7 @@ from consentry.domain.accounts.password_rules import check_new_password
 from consentry.domain.accounts.passwords import hash_password
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
+from consentry.domain.legacy import tokens as legacy_tokens
 from consentry.domain.secrets import new_id
 from consentry.errors import DomainError
 from consentry.storage.tables import (
@@ -205,8 +206,8 @@ def set_password(
     every browser, so whoever knew the old password loses the sessions it opened; sign-ins half
     done with the old password (a second step or a passkey ceremony waiting) are voided too. App
     passwords are revoked (audited: they stood in for the old password in apps that cannot do
-    two-step). Apps' tokens stay: they were granted by consent, not by the password. Returns the
-    user and the sessions ended."""
+    two-step), and with them ClientLogin tokens. Apps' other tokens stay: they were granted by
+    consent, not by the password. Returns the user and the sessions ended."""
     user = require_user(session, email)
     check_password(password, user.email, user.name)
     user.password_hash = hash_password(password)
@@ -219,7 +220,15 @@ def set_password(
         delete(TotpFactor).where(TotpFactor.user_id == user.id, TotpFactor.confirmed_at.is_(None))
     )
     app_passwords = revoke_all(session, user.id, actor=actor, channel=channel)
-    data = {"email": user.email, "sessions_ended": sessions, "app_passwords_revoked": app_passwords}
+    # ClientLogin's Auth tokens were got with the password itself: a new password ends them, as the
+    # reference platform did (the only thing that did).
+    clientlogin = legacy_tokens.revoke_for_user(session, user.id, "clientlogin")
+    data = {
+        "email": user.email,
+        "sessions_ended": sessions,
+        "app_passwords_revoked": app_passwords,
+        "clientlogin_tokens_revoked": clientlogin,
+    }
     record(session, AuditTag.USER_PASSWORD, actor=actor, data=data, channel=channel)
     return user, sessions
 

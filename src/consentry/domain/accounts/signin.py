@@ -77,7 +77,7 @@ class SignInDecision:
 
 
 @dataclass
-class _Admission:
+class Admission:
     """Counters this attempt reserved, to give back if the password is right."""
 
     reserved: list[tuple[Limit, str]] = field(default_factory=list)
@@ -126,9 +126,7 @@ class PasswordSignIn:
         if not verify_password(password_hash, attempt.password) or user is None or user.disabled:
             return _bad_credentials(admission.captcha_next)
         with self.units() as session:
-            counters = self.counters(session)
-            for limit, subject in admission.reserved:
-                self.limiter.release(counters, limit, subject, t)
+            self.give_back(session, admission, t)
             device = attempt.device if trusted else None
             if not trusted and attempt.device and self.devices.known(session, attempt.device):
                 device = attempt.device  # a browser we trust for another account: one cookie for all
@@ -139,12 +137,23 @@ class PasswordSignIn:
             self.devices.trust(session, device, user.id)
         return SignInDecision(Reason.OK, "Signed in.", "continue", user=user, device=issued)
 
+    def admit_app(self, session: Session, email: str, address: str, *, solved: bool, t: int) -> Admission:
+        """Count an installed app's sign-in (ClientLogin) against the same budgets as the page's:
+        per account and per address, never a trusted device (an app has no cookie)."""
+        return self._admit(self.counters(session), email, Attempt(email, "", address), False, solved, t)
+
+    def give_back(self, session: Session, admission: Admission, t: int) -> None:
+        """The password was right: the reservations do not count as failures."""
+        counters = self.counters(session)
+        for limit, subject in admission.reserved:
+            self.limiter.release(counters, limit, subject, t)
+
     def _admit(
         self, counters: RateCounters, email: str, attempt: Attempt, trusted: bool, solved: bool, t: int
-    ) -> _Admission:
+    ) -> Admission:
         limits, hit = self.limits, self.limiter.hit
         address = hit(counters, limits.signin_address, attempt.address, t)
-        admission = _Admission(reserved=[(limits.signin_address, attempt.address)])
+        admission = Admission(reserved=[(limits.signin_address, attempt.address)])
         throttled = not address.allowed and not solved
         if trusted:
             subject = f"{self.devices.device_hash(attempt.device or '')}:{email}"

@@ -86,4 +86,5 @@ class AuditTag(StrEnum):
     USER_PASSKEY_REMOVE = "user:passkey:remove"
     USER_APP_PASSWORD_CREATE = "user:app-password:create"
     USER_APP_PASSWORD_REVOKE = "user:app-password:revoke"
+    USER_CLIENTLOGIN_UNLOCK = "user:clientlogin:unlock"
     USER_SESSION_END = "user:session:end"

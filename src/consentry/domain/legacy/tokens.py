@@ -94,8 +94,12 @@ def issue(
     target: str = "",
     source: str = "",
     prefix: str = "",
+    family: str | None = None,
 ) -> Issued:
-    """Store a new long-lived token for (user, app, scopes) and return it (AUTH0-3, AUTH1-6)."""
+    """Store a new long-lived token for (user, app, scopes) and return it (AUTH0-3, AUTH1-6).
+
+    ``family`` ties it to what it was issued on (an app password: revoking it ends the token).
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown legacy protocol {protocol}")
     t = now()
@@ -112,7 +116,7 @@ def issue(
         token_format="opaque",
         issued_at=t,
         expires_at=t + lifetime,
-        family=new_id(12),
+        family=family or new_id(12),
         purge_after=t + lifetime,
     )
     session.add(row)

@@ -20,7 +20,7 @@ from consentry.domain.scopes.catalogue import Catalogue
 from consentry.storage.tables import Client, Project
 
 PROJECT = "Unregistered legacy apps"
-APP_NAME = "Unregistered app"
+APP_NAME = "Unregistered older apps"
 
 
 class Kind(enum.Enum):
