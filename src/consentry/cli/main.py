@@ -13,6 +13,7 @@ from consentry.cli import (
     demo,
     events,
     invitations,
+    legacy,
     outbox,
     projects,
     purge,
@@ -39,6 +40,7 @@ app.add_typer(clients.client_app, name="client")
 app.add_typer(review.review_app, name="review")
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(events.events_app, name="events")
+app.add_typer(legacy.legacy_app, name="legacy")
 app.command("demo", help="Load demo data: an organization, users, a project with three clients.")(demo.demo)
 app.add_typer(scopes.scopes_app, name="scopes")
 app.command("scan", help="Scopes a source tree requests and the verification they need.")(scan_command)

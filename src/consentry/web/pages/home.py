@@ -24,10 +24,11 @@ async def home(request: Request) -> Response:
 
 def _doc_pages() -> list[tuple[str, str]]:
     pages = []
-    for path in sorted(DOCS.glob("*.md")) if DOCS.is_dir() else []:
+    found = [*sorted(DOCS.glob("*.md")), *sorted(DOCS.glob("*/*.md"))] if DOCS.is_dir() else []
+    for path in found:
         first = path.read_text("utf-8").splitlines()[0:1]
-        title = first[0].lstrip("# ").strip() if first else path.stem
-        pages.append((path.stem, title))
+        slug = path.relative_to(DOCS).with_suffix("").as_posix()
+        pages.append((slug, first[0].lstrip("# ").strip() if first else path.stem))
     return pages
 
 
@@ -36,8 +37,9 @@ async def docs_index(request: Request) -> Response:
     return render("docs.html", pages=_doc_pages(), body=None, title="Documentation")
 
 
-@router.get("/docs/{page}")
+@router.get("/docs/{page:path}")
 async def docs_page(page: str) -> Response:
+    """Only the pages listed (a whitelist, so no path can reach outside docs/)."""
     names = dict(_doc_pages())
     page = page.removesuffix(".md")  # links between docs work on GitHub and here alike
     if page not in names:
