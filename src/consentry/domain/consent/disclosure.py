@@ -181,7 +181,7 @@ def disclosure_for(
         name=claimed_name or app_name(client, project),
         client_id=client.client_id,
         logo_url=f"/apps/{quote(client.client_id, safe='')}/logo.png" if project.logo_png else None,
-        domain=claimed_domain if claimed_domain is not None else _domain(project),
+        domain=claimed_domain if claimed_domain is not None else (_domain(project) or client.legacy_domain),
         home_page=project.home_page,
         privacy_policy=project.privacy_policy,
         terms=project.terms,

@@ -58,6 +58,14 @@ async def _clientlogin(request: Request, credentials: str) -> Caller:
     return await bearer_like(request, "clientlogin", value.strip().strip('"'))
 
 
+async def _gadget_proxy(request: Request, credentials: str) -> Caller:
+    """The widget proxy's own calls (web/legacy/gadget.py): the token never leaves the server."""
+    name, _, value = credentials.strip().partition("=")
+    if name.strip().lower() != "token" or not value.strip():
+        raise InvalidToken("malformed GadgetProxy credentials")
+    return await bearer_like(request, "gadget", value.strip())
+
+
 def _verifiers() -> dict[str, tuple[str, Verifier]]:
     # Imported here: each protocol's module imports this one for caller_of.
     from consentry.web.legacy import authsub_resource, oauth1_resource
@@ -67,6 +75,7 @@ def _verifiers() -> dict[str, tuple[str, Verifier]]:
         "clientlogin": ("clientlogin", _clientlogin),
         "authsub": ("authsub", authsub_resource.caller),
         "oauth": ("oauth1", oauth1_resource.caller),
+        "gadgetproxy": ("gadget", _gadget_proxy),
     }
 
 

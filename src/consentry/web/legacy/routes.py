@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from consentry.web.legacy import clientlogin, clientlogin_unlock
+from consentry.web.legacy import authsub, clientlogin, clientlogin_unlock, gadget
 
-ROUTERS: tuple[APIRouter, ...] = (clientlogin.router, clientlogin_unlock.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    clientlogin.router,
+    clientlogin_unlock.router,
+    gadget.router,
+    authsub.router,
+)
