@@ -44,7 +44,12 @@ async function load() {
   if (body.status === "approval_required") {
     const b = document.getElementById("connect");
     b.hidden = false;
-    b.onclick = () => window.open(body.oauthApprovalUrl, "approve", "width=520,height=760");
+    b.onclick = () => {
+      // A fresh state per approval: the redirect page keeps a handle only if it comes back.
+      const state = crypto.randomUUID();
+      localStorage.setItem("gadget_state", state);
+      window.open(body.oauthApprovalUrl + "&state=" + state, "approve", "width=520,height=760");
+    };
     return;
   }
   document.getElementById("result").textContent = "events: " + body.events.length;
@@ -55,7 +60,10 @@ load();
 DONE = """<!doctype html><title>Connected</title><p>Connected. You can close this window.</p>
 <script>
 const got = new URLSearchParams(location.hash.slice(1));
-if (got.get("gadget_handle")) localStorage.setItem("gadget_handle", got.get("gadget_handle"));
+if (got.get("gadget_handle") && got.get("state") === localStorage.getItem("gadget_state")) {
+  localStorage.removeItem("gadget_state");
+  localStorage.setItem("gadget_handle", got.get("gadget_handle"));
+}
 window.close();
 </script>"""
 

@@ -232,3 +232,50 @@ def test_tokens_are_stored_hashed_and_bound_to_user_and_service(http, seeded, da
         row = s.execute(select(Token.access_hash, Token.scope, Token.grant_type)).one()
     assert auth not in row.access_hash and row.grant_type == "legacy:clientlogin"
     assert row.scope == f"{ISSUER}/auth/calendar"
+
+
+def test_a_legacy_token_is_never_an_oauth2_token_whatever_prefix_is_added(http, seeded) -> None:
+    # AUTH0-4 + security review: no OAuth 2.0 endpoint finds a legacy token, however it is dressed
+    seeded.user(ADA)
+    auth = parsed(login(http, ADA))["Auth"]
+    for presented in (auth, f"clientlogin:{auth}", f"legacy:clientlogin:{auth}"):
+        info = http.post("/tokeninfo", data={"access_token": presented})
+        assert info.status_code == 400 and info.json()["error"] == "invalid_token", presented
+        assert http.get("/userinfo", headers={"authorization": f"Bearer {presented}"}).status_code == 401
+
+
+def test_ten_live_tokens_per_app_and_one_apps_eleventh_never_ends_anothers(http, seeded) -> None:
+    # AUTH0-3: at most ten live per user and app (told apart by source on the shared ClientLogin app)
+    seeded.user(ADA)
+    other = parsed(login(http, ADA, source="Acme-Mailer-2.0"))["Auth"]
+    first = parsed(login(http, ADA))["Auth"]
+    for _ in range(10):
+        assert login(http, ADA).status_code == 200
+    assert calendar(http, f"GoogleLogin auth={first}").status_code == 401  # the oldest of eleven
+    assert calendar(http, f"GoogleLogin auth={other}").status_code == 200
+    with seeded.db.unit_of_work() as s:
+        live = s.scalars(select(Token.id).where(Token.revoked_at.is_(None))).all()
+    assert len(live) == 11  # ten of Gulp-CalGulp, one of Acme-Mailer
+
+
+def test_data_api_answers_to_a_legacy_credential_are_marked_deprecated(http, seeded) -> None:
+    # Issue 15: every legacy answer carries Deprecation and Sunset, data APIs included
+    seeded.user(ADA)
+    auth = parsed(login(http, ADA))["Auth"]
+    answer = calendar(http, f"GoogleLogin auth={auth}")
+    assert answer.status_code == 200 and answer.headers["deprecation"] == "@1334880000"
+    assert "sunset" in answer.headers
+    assert "deprecation" not in calendar(http, "Bearer nothing").headers
+
+
+def test_no_developer_can_own_the_built_in_project(seeded) -> None:
+    # Security review: the project standing for unregistered apps is the operator's alone
+    import pytest
+
+    from consentry.domain.clients.service import create_project
+    from consentry.errors import DomainError
+
+    seeded.user(ADA)
+    with seeded.db.unit_of_work() as s, pytest.raises(DomainError) as refused:
+        create_project(s, "unregistered LEGACY apps", s.scalar(select(User).where(User.email == ADA)))
+    assert refused.value.code == "exists"

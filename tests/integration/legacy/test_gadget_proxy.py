@@ -47,7 +47,7 @@ def approved(browser: Browser, approval_url: str, allow: bool = True) -> str:
     data += [
         (k, v)
         for k, v in re.findall(
-            r'<input type="hidden" name="(gadget|gadget_scope|gadget_redirect)" value="([^"]*)"', page.text
+            r'<input type="hidden" name="(gadget|gadget_scope|gadget_redirect|gadget_state)" value="([^"]*)"', page.text
         )
     ]
     done = browser.http.post(
@@ -66,7 +66,7 @@ def test_no_handle_gets_an_approval_url_and_the_retry_with_the_handle_reads_the_
     # AUTH5-1
     seeded.user(ADA)
     widget = seeded.client(redirect_uris=[WIDGET])
-    first = proxied(http, widget.client_id)
+    first = proxied(http, widget.client_id, state="s-41")
     assert first.status_code == 200 and first.json()["status"] == "approval_required"
     assert first.headers["access-control-allow-origin"] == ORIGIN
     url = first.json()["oauthApprovalUrl"]
@@ -75,10 +75,13 @@ def test_no_handle_gets_an_approval_url_and_the_retry_with_the_handle_reads_the_
         "gadget": [widget.client_id],
         "scope": ["calendar.readonly"],
         "redirect_uri": [WIDGET],
+        "state": ["s-41"],
     }
     browser = Browser(http, ISSUER)
     sign_in(browser, ADA)
-    handle = parse_qs(approved(browser, url))["gadget_handle"][0]
+    fragment = parse_qs(approved(browser, url))
+    assert fragment["state"] == ["s-41"]  # the widget's redirect page checks it: no handle fixation
+    handle = fragment["gadget_handle"][0]
     again = proxied(http, widget.client_id, handle)
     assert again.status_code == 200 and "events" in again.json()
     # Held sealed: neither the handle nor the token is stored in clear.

@@ -41,8 +41,8 @@ class Captchas:
         self._image = ImageCaptcha(width=240, height=80)
 
     def _text_of(self, challenge_id: str) -> str:
-        """The characters of a challenge: a keyed function of its id, so the picture can be drawn
-        again from the id alone (ClientLogin hands out an image URL), and only we can draw it."""
+        """The characters of a challenge: a keyed function of its id (only we can compute them;
+        a test holding the key can too)."""
         if self.text is not None:
             return self.text()
         digest = int(self.hasher.hash("captcha-text:" + challenge_id), 16)
@@ -52,7 +52,7 @@ class Captchas:
             chars.append(ALPHABET[i])
         return "".join(chars)
 
-    def _store(self, session: Session) -> tuple[str, str]:
+    def _store(self, session: Session, *, with_picture: bool = False) -> tuple[str, str]:
         challenge_id = new_secret(18)
         text = self._text_of(challenge_id)
         session.add(
@@ -60,6 +60,7 @@ class Captchas:
                 id_hash=self.hasher.hash("captcha:" + challenge_id),
                 answer_hash=self.hasher.hash("captcha-answer:" + _normalize(text)),
                 expires_at=now() + self.ttl,
+                picture=self._image.generate(text).getvalue() if with_picture else None,
             )
         )
         return challenge_id, text
@@ -71,16 +72,16 @@ class Captchas:
 
     def issue_id(self, session: Session) -> str:
         """A challenge whose picture is fetched later by id (:meth:`picture`)."""
-        return self._store(session)[0]
+        return self._store(session, with_picture=True)[0]
 
     def picture(self, session: Session, challenge_id: str) -> bytes | None:
-        """The PNG of a live challenge, or None (unknown, answered or expired)."""
+        """The PNG drawn when a challenge was issued by id, while it lives (else None)."""
         if not challenge_id or len(challenge_id) > 64:
             return None
         row = session.get(CaptchaChallenge, self.hasher.hash("captcha:" + challenge_id))
         if row is None or row.expires_at <= now():
             return None
-        return self._image.generate(self._text_of(challenge_id)).getvalue()
+        return row.picture
 
     def solve(self, session: Session, challenge_id: str, answer: str) -> bool:
         """True once for the right answer; the challenge is gone afterwards, whatever was answered."""

@@ -12,7 +12,7 @@ from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.clients.redirect_uris import validate_registration
 from consentry.domain.permissions import Permission
-from consentry.domain.projects.service import Projects
+from consentry.domain.projects.service import RESERVED_NAME, Projects
 from consentry.domain.secrets import Hasher, new_id, new_secret
 from consentry.errors import Conflict, DomainError, InvalidInput, NotFound
 from consentry.storage.tables import Client, Project, ProjectMember, User
@@ -43,7 +43,10 @@ def create_project(
         raise DomainError("invalid_status", "publishing status is testing or production")
     if not name.strip():
         raise DomainError("invalid_name", "a project needs a name")
-    if session.scalar(select(Project).where(Project.name == name)):
+    if (
+        session.scalar(select(Project).where(Project.name == name))
+        or name.casefold() == RESERVED_NAME.casefold()
+    ):
         raise DomainError("exists", f"project {name!r} already exists")
     if user_type == "internal" and owner.org_id is None:
         raise DomainError("invalid_user_type", "internal projects belong to an organization's user")

@@ -28,6 +28,8 @@ from consentry.storage.tables import (
     ConsentGrant,
     ConsentReceipt,
     DeviceCode,
+    GadgetToken,
+    LegacyRequest,
     Project,
     SecurityEvent,
     Token,
@@ -326,6 +328,18 @@ def revoke(
             .values(status="denied")
         )
     )
+    # Legacy requests the user approved but the app has not exchanged yet (an OAuth 1.0a request
+    # token, an AuthSub single-use token) go too, and what the widget proxy holds for the app.
+    session.execute(
+        update(LegacyRequest)
+        .where(
+            LegacyRequest.user_id == user_id,
+            LegacyRequest.client_pk.in_(pks),
+            LegacyRequest.used_at.is_(None),
+        )
+        .values(used_at=at)
+    )
+    session.execute(delete(GadgetToken).where(GadgetToken.user_id == user_id, GadgetToken.client_pk.in_(pks)))
     record(
         session,
         AuditTag.CONSENT_REVOKE,

@@ -1,8 +1,9 @@
 """Legacy access tokens: rows of ``tokens`` (one revocation, one account page) plus their extras.
 
-Stored by keyed hash of ``"<protocol>:<token>"``, never of the token alone: an OAuth 2.0 endpoint
-(Bearer, /introspect, /revoke, /userinfo) hashes the bare token and so can never find a legacy
-one, and a legacy token is presented only in its own scheme, with its signature where the
+Stored by a keyed hash no OAuth 2.0 endpoint computes (:func:`token_key`), and those endpoints'
+lookups skip ``legacy:`` rows as well (storage/repositories/token_sql.py): a legacy token is
+never a bearer token at /introspect, /tokeninfo, /userinfo or /revoke. It is presented only in
+its own scheme, with its signature where the
 protocol needs one (AUTH0-4). At most ``MAX_OUTSTANDING`` live tokens per user, app and protocol
 (AUTH1-12, AUTH3-6): issuing one more revokes the oldest, so an app that loses track of its
 tokens keeps working while the user never holds more than ten (docs/legacy/index.md says so).
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.secrets import Hasher, new_id, new_secret
-from consentry.storage.tables import Client, LegacyCredential, Project, Token, User
+from consentry.storage.tables import Client, ConsentGrant, LegacyCredential, Project, Token, User
 from consentry.storage.tables.base import now
 
 PROTOCOLS = ("oauth1", "authsub", "clientlogin", "gadget")
@@ -30,7 +31,10 @@ def grant_type(protocol: str) -> str:
 
 
 def token_key(hasher: Hasher, protocol: str, token: str) -> str:
-    return hasher.token_key(f"{protocol}:{token}")
+    """The keyed hash of the keyed hash: an OAuth 2.0 endpoint looks up ``hash(T)`` for a token T
+    its caller chooses, and no caller can choose T = ``hash(protocol:token)`` without the key.
+    (A single hash of ``protocol:token`` would be found by presenting that very string.)"""
+    return hasher.hash(hasher.hash(f"{protocol}:{token}"))
 
 
 def _aad(protocol: str, token_key_: str) -> bytes:
@@ -103,6 +107,13 @@ def issue(
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown legacy protocol {protocol}")
     t = now()
+    lapses_at = session.scalar(
+        select(ConsentGrant.lapses_at).where(
+            ConsentGrant.user_id == user_id, ConsentGrant.client_pk == client_pk
+        )
+    )
+    if lapses_at is not None:  # an app in Testing: a token never outlives the grant (VERIFY-11)
+        lifetime = max(1, min(lifetime, lapses_at - t))
     token = prefix + new_secret()
     key = token_key(hasher, protocol, token)
     secret = new_secret(24) if with_secret else None
@@ -131,20 +142,31 @@ def issue(
             source=source[:200],
         )
     )
-    revoked = _keep_within_limit(session, protocol, client_pk, user_id, t)
+    revoked = _keep_within_limit(session, protocol, client_pk, user_id, target[:255], source[:200], t)
     return Issued(token, secret, t + lifetime, revoked)
 
 
-def _keep_within_limit(session: Session, protocol: str, client_pk: int, user_id: int, t: int) -> int:
+def _keep_within_limit(
+    session: Session, protocol: str, client_pk: int, user_id: int, target: str, source: str, t: int
+) -> int:
+    """Revoke the oldest live tokens past ``MAX_OUTSTANDING`` of one (user, app, protocol, target,
+    source): the built-in clients stand for many unregistered apps, told apart by ``target``
+    (AuthSub's host) and ``source`` (ClientLogin's app, OAuth 1.0a's name), so one app's eleventh
+    token never ends another app's. The user's row is locked first (PostgreSQL), so concurrent
+    issues cannot both count ten; SQLite serializes writers already."""
+    session.execute(select(User.id).where(User.id == user_id).with_for_update())
     live = list(
         session.scalars(
             select(Token.id)
+            .join(LegacyCredential, LegacyCredential.token_id == Token.id)
             .where(
                 Token.user_id == user_id,
                 Token.client_pk == client_pk,
                 Token.grant_type == grant_type(protocol),
                 Token.revoked_at.is_(None),
                 Token.expires_at > t,
+                LegacyCredential.target == target,
+                LegacyCredential.source == source,
             )
             .order_by(Token.issued_at.desc(), Token.id.desc())
         )

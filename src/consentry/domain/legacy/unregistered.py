@@ -16,10 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from consentry.domain.projects.service import RESERVED_NAME
 from consentry.domain.scopes.catalogue import Catalogue
-from consentry.storage.tables import Client, Project
+from consentry.errors import Conflict
+from consentry.storage.tables import Client, Project, ProjectMember
 
-PROJECT = "Unregistered legacy apps"
+PROJECT = RESERVED_NAME
 APP_NAME = "Unregistered older apps"
 
 
@@ -41,6 +43,12 @@ TYPES = {Kind.OAUTH1: "oauth1", Kind.AUTHSUB: "authsub", Kind.CLIENTLOGIN: "clie
 
 def _project(session: Session, catalogue: Catalogue) -> Project:
     project = session.scalar(select(Project).where(Project.name == PROJECT))
+    if project is not None and session.scalar(
+        select(ProjectMember.id).where(ProjectMember.project_id == project.id).limit(1)
+    ):
+        # Only the operator's own project (no members) may stand for unregistered apps; the name
+        # is reserved (domain/projects/service.py), so this is a database from before that rule.
+        raise Conflict("reserved_name", f"a developer's project is named {PROJECT!r}: rename it")
     if project is None:
         project = Project(
             name=PROJECT,

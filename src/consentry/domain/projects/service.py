@@ -50,6 +50,11 @@ def brand_of(project: Project) -> dict[str, object]:
     }
 
 
+#: The operator's built-in project for unregistered legacy apps (domain/legacy/unregistered.py):
+#: no developer may create (and so own) a project of that name.
+RESERVED_NAME = "Unregistered legacy apps"
+
+
 class Projects:
     def __init__(self, repo: ConsoleRepository, actor: Actor, catalogue: Catalogue) -> None:
         self.repo = repo
@@ -109,7 +114,7 @@ class Projects:
             raise InvalidInput("invalid_user_type", "user type is external or internal")
         if status not in ("testing", "production"):
             raise InvalidInput("invalid_status", "publishing status is testing or production")
-        if self.repo.project(name) is not None:
+        if self.repo.project(name) is not None or name.casefold() == RESERVED_NAME.casefold():
             raise Conflict("exists", f"project {name!r} already exists")
         email = owner_email or self.actor.email
         owner = self.repo.user(email)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -51,7 +52,7 @@ def parse_data(data: str) -> SignedData:
     if len(parts) != 4 or not all(parts):
         raise SignatureError('data must be "METHOD URL TIMESTAMP NONCE", separated by single spaces')
     method, url, timestamp, nonce = parts
-    if not timestamp.isdigit():
+    if not re.fullmatch(r"[0-9]{1,12}", timestamp):  # not isdigit: "²" passes it, int() does not
         raise SignatureError("the timestamp in data must be seconds since 1970")
     return SignedData(method, url, timestamp, nonce)
 

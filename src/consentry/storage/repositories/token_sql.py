@@ -51,6 +51,8 @@ _TOKEN_SELECT = (
     "FROM tokens t JOIN clients o ON o.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id "
     f"{_USER_JOIN} WHERE "
 )
+#: No LIKE: a literal percent sign would need escaping under psycopg's paramstyle.
+_NOT_LEGACY = "substr(t.grant_type, 1, 7) <> 'legacy:'"
 _CODE_SELECT = (
     "SELECT c.code_hash, c.client_pk, c.redirect_uri, c.scope, c.nonce, c.code_challenge, "
     f"c.code_challenge_method, c.offline, c.auth_time, c.family, c.expires_at, c.used_at, {_USER}, "
@@ -129,8 +131,9 @@ class _Dialect:
         self.client_by_client_id = _CLIENT_SELECT + "c.client_id " + one_of
         self.client_by_pk = _CLIENT_CHECK + "c.id " + one_of
         self.token_by = {
-            "access_token": _TOKEN_SELECT + "t.access_hash " + one_of,
-            "refresh_token": _TOKEN_SELECT + "t.refresh_hash " + one_of,
+            # Legacy tokens (domain/legacy/tokens.py) are never an OAuth 2.0 endpoint's to find.
+            "access_token": _TOKEN_SELECT + f"{_NOT_LEGACY} AND t.access_hash " + one_of,
+            "refresh_token": _TOKEN_SELECT + f"{_NOT_LEGACY} AND t.refresh_hash " + one_of,
         }
         self.code = _CODE_SELECT + one_of
         self.device = _DEVICE_SELECT + one_of

@@ -44,7 +44,8 @@ HANDLE = "x-consentry-gadget-handle"
 DATA = "/data/v1/"
 #: Widgets are web clients: they have registered redirect URIs on their own origin.
 WIDGET_TYPES = ("web",)
-#: How long a widget's token lasts: as the other long-lived legacy tokens.
+MAX_STATE = 200
+#: What of the data API's answer reaches the widget.
 PASSED_HEADERS = ("content-type", "cache-control", "www-authenticate")
 
 
@@ -80,6 +81,16 @@ def _scopes(rt: Runtime, scope: str) -> tuple[str, ...] | str:
     return resolved.scopes
 
 
+def _state_ok(state: str) -> bool:
+    return len(state) <= MAX_STATE and state.isprintable()
+
+
+def _echo(state: str) -> dict[str, str]:
+    """The widget's ``state``, given back with the handle: its redirect page stores a handle only
+    for an approval this browser's widget started (no handle fixation, as OAuth 2.0's state)."""
+    return {"state": state} if state else {}
+
+
 # --- the approval pop-up ------------------------------------------------------------------------
 async def _approval(request: Request, params: dict[str, str], form: object | None) -> Response:
     rt = runtime(request)
@@ -87,6 +98,9 @@ async def _approval(request: Request, params: dict[str, str], form: object | Non
     if client is None:
         return error_page("Unknown widget", "This widget is not registered here. Nothing was shared.", 400)
     redirect_uri = params.get("redirect_uri", "")
+    state = params.get("state", "")
+    if not _state_ok(state):
+        return error_page("Bad request", "The widget sent a state longer than 200 characters.", 400)
     if redirect_uri not in client.redirect_uris:  # exact match, as for OAuth 2.0 (RFC 9700 2.1)
         return error_page(
             "Wrong return address", "The widget asked to return to an address it did not register.", 400
@@ -99,6 +113,7 @@ async def _approval(request: Request, params: dict[str, str], form: object | Non
         "gadget": client.client_id,
         "gadget_scope": params.get("scope", ""),
         "gadget_redirect": redirect_uri,
+        "gadget_state": state,
     }
     envelope = Envelope(rt.ctx.settings.secret_key)
 
@@ -114,10 +129,14 @@ async def _approval(request: Request, params: dict[str, str], form: object | Non
             scopes=granted,
             lifetime=rt.ctx.settings.legacy_token_ttl,
         )
-        return RedirectResponse(redirect_uri + "#" + urlencode({"gadget_handle": handle}), 303)
+        return RedirectResponse(
+            redirect_uri + "#" + urlencode({"gadget_handle": handle, **_echo(state)}), 303
+        )
 
     def denied(db: Session, account: Account) -> Response:
-        return RedirectResponse(redirect_uri + "#" + urlencode({"gadget_error": "access_denied"}), 303)
+        return RedirectResponse(
+            redirect_uri + "#" + urlencode({"gadget_error": "access_denied", **_echo(state)}), 303
+        )
 
     pending = Pending(
         protocol="gadget",
@@ -128,7 +147,12 @@ async def _approval(request: Request, params: dict[str, str], form: object | Non
         here=APPROVE
         + "?"
         + urlencode(
-            {"gadget": client.client_id, "scope": params.get("scope", ""), "redirect_uri": redirect_uri}
+            {
+                "gadget": client.client_id,
+                "scope": params.get("scope", ""),
+                "redirect_uri": redirect_uri,
+                **_echo(state),
+            }
         ),
     )
     return await approve(request, pending, form, allowed, denied)  # type: ignore[arg-type]
@@ -147,7 +171,12 @@ async def approval_answer(request: Request) -> Response:
         value = form.get(name)
         return value if isinstance(value, str) else ""
 
-    params = {"gadget": one("gadget"), "scope": one("gadget_scope"), "redirect_uri": one("gadget_redirect")}
+    params = {
+        "gadget": one("gadget"),
+        "scope": one("gadget_scope"),
+        "redirect_uri": one("gadget_redirect"),
+        "state": one("gadget_state"),
+    }
     return await _approval(request, params, form)
 
 
@@ -187,7 +216,12 @@ async def proxy_preflight(request: Request, gadget: str = "") -> Response:
 
 @router.api_route(PROXY, methods=["GET", "POST"])
 async def proxy(
-    request: Request, gadget: str = "", url: str = "", scope: str = "", redirect_uri: str = ""
+    request: Request,
+    gadget: str = "",
+    url: str = "",
+    scope: str = "",
+    redirect_uri: str = "",
+    state: str = "",
 ) -> Response:
     rt = runtime(request)
     client = await _widget(rt, gadget)
@@ -196,6 +230,8 @@ async def proxy(
     path = _data_path(url)
     if path is None:
         return _error(request, client, 400, "invalid_request", f"url must be a path under {DATA}")
+    if not _state_ok(state):
+        return _error(request, client, 400, "invalid_request", "state is at most 200 printable characters")
     back = redirect_uri or client.redirect_uris[0]
     if back not in client.redirect_uris:
         return _error(
@@ -224,7 +260,7 @@ async def proxy(
         rt.ctx.issuer
         + APPROVE
         + "?"
-        + urlencode({"gadget": client.client_id, "scope": scope, "redirect_uri": back})
+        + urlencode({"gadget": client.client_id, "scope": scope, "redirect_uri": back, **_echo(state)})
     )
     body = {
         "status": "approval_required",

@@ -3,7 +3,7 @@
 One pure-ASGI layer in front of all legacy paths, so no endpoint can forget either: a protocol
 that is switched off answers 404 (what the reference platform answered after its shutdown), and
 every answer, errors included, carries ``Deprecation``, ``Sunset`` and a ``Link`` to the
-migration guide for that protocol.
+migration guide for that protocol; so does a data-API answer to a legacy credential.
 """
 
 from __future__ import annotations
@@ -38,8 +38,27 @@ DEPRECATED_ON = {
 GUIDE = "/help/legacy#"
 
 
+#: Authorization schemes of legacy credentials at the data APIs (web/legacy/data_auth.py).
+SCHEMES = {
+    b"oauth": "oauth1",
+    b"authsub": "authsub",
+    b"googlelogin": "clientlogin",
+    b"clientlogin": "clientlogin",
+}
+
+
 def protocol_of(path: str) -> str | None:
     return next((proto for prefix, proto in PREFIXES if path.startswith(prefix)), None)
+
+
+def _credential_protocol(scope: Scope) -> str | None:
+    """A data-API call made with a legacy credential is a legacy answer too."""
+    if not scope.get("path", "").startswith("/data/"):
+        return None
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return SCHEMES.get(value.split(b" ", 1)[0].strip().lower())
+    return None
 
 
 def notice_headers(settings: Settings, protocol: str) -> list[tuple[bytes, bytes]]:
@@ -60,12 +79,17 @@ class LegacyGateway:
         self.headers = {p: notice_headers(settings, p) for p in DEPRECATED_ON}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        protocol = protocol_of(scope.get("path", "")) if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        protocol = protocol_of(scope.get("path", ""))
+        at_data = protocol is None
+        protocol = protocol or _credential_protocol(scope)
         if protocol is None:
             await self.app(scope, receive, send)
             return
         extra = self.headers[protocol]
-        if not enabled(self.settings, protocol):
+        if not at_data and not enabled(self.settings, protocol):
             body = b"This legacy protocol is turned off on this server. Use OAuth 2.0.\n"
             await send(
                 {

@@ -3,7 +3,8 @@
 OAuth 1.0a request tokens and AuthSub single-use tokens (legacy_requests), what a legacy access
 token has on top of its tokens row (legacy_credentials), signed-request replay guard
 (legacy_nonces), ClientLogin unlocks, the widget proxy's sealed tokens, and the legacy
-registration facts of a client (sealed consumer secret, domain, certificate).
+registration facts of a client (sealed consumer secret, domain, certificate), and the picture of
+a CAPTCHA fetched by URL (drawn once).
 
 Revision ID: 0010
 Revises: 0009
@@ -119,6 +120,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("token_id", name=op.f("pk_legacy_credentials")),
     )
+    with op.batch_alter_table("captcha_challenges", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("picture", sa.LargeBinary(), nullable=True))
+
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.add_column(sa.Column("secret_sealed", sa.LargeBinary(), nullable=True))
         batch_op.add_column(
@@ -128,6 +132,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("captcha_challenges", schema=None) as batch_op:
+        batch_op.drop_column("picture")
+
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.drop_column("certificate")
         batch_op.drop_column("legacy_domain")
