@@ -13,6 +13,7 @@ the code. Only a pause, a screen or a consent writes through a unit of work (``a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from consentry.domain.clients.redirect_uris import display_authority
 from consentry.domain.clients.snapshot import ClientCache
 from consentry.domain.consent import entry, screens
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED
-from consentry.domain.policy.facts import Standing, Subject
+from consentry.domain.policy.facts import OrgPolicy, Standing, Subject
 from consentry.domain.tokens.records import UserRecord
 from consentry.domain.tokens.store import Found, Lookup, TokenStore
 from consentry.domain.tokens.store import Outcome as Committed
@@ -80,9 +81,10 @@ class AuthorizeFlow(FlowSteps):
         found; nothing is written yet."""
         found = await self.store.lookup(self.lookup_for(state, params))
         counted = await self.counted_for(found, params)
+        orgs = await self.org_rules_for(found)
         exchange = Exchange(found)
         with bound(exchange):
-            return self.decide(found, params, chosen_id, flow, passed, counted), exchange
+            return self.decide(found, params, chosen_id, flow, passed, counted, orgs), exchange
 
     async def run(
         self,
@@ -137,10 +139,11 @@ class AuthorizeFlow(FlowSteps):
         flow: str | None,
         passed: frozenset[str] = frozenset(),
         counted: frozenset[int] | None = None,
+        orgs: Mapping[int, OrgPolicy] | None = None,
     ) -> Outcome:
         """The whole decision on prefetched records; call inside ``bound(exchange)``."""
         try:
-            return self._decide(found, params, chosen_id, flow, passed, counted)
+            return self._decide(found, params, chosen_id, flow, passed, counted, orgs or {})
         except ValueError:
             # Authlib refuses to build an error whose description would echo non-ASCII input.
             return page_error("invalid_request", 400, "The app sent a malformed request.")
@@ -153,6 +156,7 @@ class AuthorizeFlow(FlowSteps):
         flow: str | None,
         passed: frozenset[str],
         counted: frozenset[int] | None,
+        orgs: Mapping[int, OrgPolicy],
     ) -> Outcome:
         req = build_request(self.ctx.issuer, params)
         data = req.payload.data
@@ -208,7 +212,7 @@ class AuthorizeFlow(FlowSteps):
             return to_signin("signin", {"email": user.email}, flow, grant)
         requested = (req.scope or "").split()
         have = found.consents.get(user.id, frozenset())
-        plan = self._plan(grant, user, requested, have, prompts, passed, counted)
+        plan = self._plan(grant, user, requested, have, prompts, passed, counted, orgs.get(user.id))
         if plan.refused:
             return self.refusal(plan.decision, grant, req)
         if plan.screen or plan.consent_due:
@@ -240,13 +244,14 @@ class AuthorizeFlow(FlowSteps):
         prompts: set[str],
         passed: frozenset[str],
         counted: frozenset[int] | None,
+        org: OrgPolicy | None = None,
     ) -> entry.Plan:
         cap = self.ctx.settings.unverified_user_cap
         if counted is not None:
             passed = screens.trusted(passed, counted=user.id in counted)
         return entry.plan(
             grant.client.row.app,
-            Subject(user.id, user.email, user.hosted_domain),
+            Subject(user.id, user.email, user.hosted_domain, org),
             requested,
             have,
             classes=self.ctx.catalogue.classes,

@@ -266,4 +266,6 @@ def test_remove_access_takes_back_session_and_pending_single_use_tokens(seed, cl
         access.revoke(db, user_id=user_id, project_id=project_id, actor=ADA, issuer=ISSUER)
     assert client.get(EVENTS, headers={"authorization": quoted(session)}).status_code == 401
     upgrade = client.get("/accounts/AuthSubSessionToken", headers={"authorization": quoted(pending)})
-    assert upgrade.status_code == 403 and upgrade.text.startswith("Token revoked")
+    # Remove access used the pending single-use token up: it is no token any more.
+    assert upgrade.status_code == 401 and upgrade.text.startswith("Token invalid")
+    assert client.get(EVENTS, headers={"authorization": quoted(pending)}).status_code == 401

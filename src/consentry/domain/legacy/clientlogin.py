@@ -36,6 +36,7 @@ from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import tokens
 from consentry.domain.legacy.clientlogin_unlock import take_unlock
 from consentry.domain.legacy.scope_map import LegacyScopes
+from consentry.domain.orgs.policy_facts import org_policy
 from consentry.domain.policy.checks.unverified_app import unapproved
 from consentry.domain.policy.facts import AppFacts, Ask, Moment, Standing, Subject
 from consentry.domain.secrets import Hasher, new_secret
@@ -186,7 +187,12 @@ class ClientLogin:
         counted = risky and user.id in unverified.counted(session, app.project_id, [user.id])
         plan = entry.plan(
             app,
-            Subject(user.id, user.email, user.hosted_domain),
+            Subject(
+                user.id,
+                user.email,
+                user.hosted_domain,
+                org_policy(session, user.hosted_domain, app.project_id, user.id),
+            ),
             list(scopes),
             frozenset(),  # asked as new, so the unverified-app rules (screen, user cap) apply
             classes=classes,

@@ -33,6 +33,8 @@ class Decision:
     redirect: bool = False
     #: The developer should hear of it (a mail through the outbox).
     tell_developer: bool = False
+    #: The user may ask their organization's admins for the app (issue 14): the page offers it.
+    ask_admin: bool = False
 
     @property
     def proceeds(self) -> bool:
@@ -50,6 +52,7 @@ def refuse(
     token_error: str = "invalid_grant",
     redirect: bool = False,
     tell_developer: bool = False,
+    ask_admin: bool = False,
 ) -> Decision:
     return Decision(
         reason_code,
@@ -59,6 +62,7 @@ def refuse(
         token_error=token_error,
         redirect=redirect,
         tell_developer=tell_developer,
+        ask_admin=ask_admin,
     )
 
 

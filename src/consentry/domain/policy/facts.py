@@ -57,12 +57,34 @@ class AppFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class OrgPolicy:
+    """What the admins of the subject's organization decided about this app (issue 14)."""
+
+    #: allow | sign-in-only | block: for apps the admins have not configured.
+    unconfigured: str = "allow"
+    #: trusted | limited | blocked, or None: not configured.
+    access: str | None = None
+    #: Installed for every member by the admins: exempt from verification here (VERIFY-10).
+    installed: bool = False
+    #: APIs only trusted apps may reach (mail, files, chat, meetings, calendar).
+    restricted_apis: frozenset[str] = frozenset()
+    #: The organization's own words on every refusal its rules make.
+    message: str = ""
+    #: The org's own Internal apps need the admins' approval before first use.
+    internal_approval: bool = False
+    #: The admins approved this member's request for this app.
+    approved_request: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Subject:
     """The account the request is for."""
 
     user_id: int
     email: str
     org_domain: str | None = None
+    #: Its organization's rules for the app asking (None: no organization, or nothing loaded).
+    org: OrgPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

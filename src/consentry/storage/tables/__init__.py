@@ -29,6 +29,7 @@ from consentry.storage.tables.legacy import (
 )
 from consentry.storage.tables.mail import MailForwarding, MailLabel, MailMessage, MailSettings
 from consentry.storage.tables.meetings import MeetingParticipant, MeetingSpace
+from consentry.storage.tables.org_policy import AccessRequest, OrgAppAccess, OrgDelegation, ServiceAccountKey
 from consentry.storage.tables.outbox import OutboxMail
 from consentry.storage.tables.rate_limits import RateCounter
 from consentry.storage.tables.sessions import BrowserSession, SessionAccount, TrustedDevice
@@ -43,6 +44,7 @@ from consentry.storage.tables.verification import (
 
 __all__ = [
     "AccessLogEntry",
+    "AccessRequest",
     "AccountLink",
     "AppPassword",
     "AppReport",
@@ -74,6 +76,8 @@ __all__ = [
     "MailSettings",
     "MeetingParticipant",
     "MeetingSpace",
+    "OrgAppAccess",
+    "OrgDelegation",
     "Organization",
     "OutboxMail",
     "Passkey",
@@ -84,6 +88,7 @@ __all__ = [
     "ReviewMessage",
     "SecurityAssessment",
     "SecurityEvent",
+    "ServiceAccountKey",
     "SessionAccount",
     "SigninStep",
     "SigningKey",

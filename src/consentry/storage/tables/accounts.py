@@ -1,6 +1,6 @@
 """Organizations and users."""
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consentry.storage.tables.base import Base, now
@@ -14,6 +14,16 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: Members must use two-step verification to sign in (ACCT-3).
     require_2sv: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Apps the admins have not configured: allow | sign-in-only | block (issue 14).
+    unconfigured: Mapped[str] = mapped_column(String(20), default="allow", server_default="allow")
+    #: APIs (mail, files, chat, meetings, calendar) only trusted apps may reach.
+    restricted_apis: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    #: Shown to members on every refusal the organization's rules make.
+    refusal_message: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: Members need the admins' approval before first using one of the org's Internal apps.
+    internal_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: Bumped by every policy change, so cached facts are never older than one request.
+    policy_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
 

@@ -83,6 +83,8 @@ class Client(Base):
     #: OAuth 1.0a / AuthSub: the registered domain and RSA certificate (PEM) (AUTH1-13, AUTH3-4).
     legacy_domain: Mapped[str] = mapped_column(String(255), default="", server_default="")
     certificate: Mapped[str | None] = mapped_column(Text)
+    #: A service account's address (the key file's ``client_email``, the JWT bearer ``iss``).
+    service_email: Mapped[str | None] = mapped_column(String(320), unique=True)
     #: Public keys for private_key_jwt client authentication (a JWKS document).
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: May introspect tokens of any client (resource servers).

@@ -24,9 +24,10 @@ from starlette.responses import RedirectResponse, Response
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.consent import entry, screens
 from consentry.domain.consent.decide import Who, record_decision
+from consentry.domain.orgs.policy_facts import org_policy
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED, unapproved
 from consentry.domain.policy.decision import Decision
-from consentry.domain.policy.facts import Ask, Moment, Standing, Subject
+from consentry.domain.policy.facts import Ask, Moment, OrgPolicy, Standing, Subject
 from consentry.domain.tokens.store import Lookup
 from consentry.storage.tables import User
 from consentry.storage.tables.base import now
@@ -78,6 +79,11 @@ def _account(rt: Runtime, request: Request, hd: str) -> Account | None:
         return Account(u.id, u.email, u.name or "", u.hosted_domain)
 
 
+def _org_rules(rt: Runtime, account: Account, project_id: int) -> OrgPolicy | None:
+    with rt.ctx.db.unit_of_work() as db:
+        return org_policy(db, account.org_domain, project_id, account.id)
+
+
 def _signin(pending: Pending) -> Response:
     return RedirectResponse("/signin?" + urlencode({"next": pending.here}), status_code=303)
 
@@ -103,13 +109,14 @@ async def approve(
     counted = unverified and account.id in await run_in_threadpool(
         rt.flow.counted, client.app.project_id, [account.id]
     )
+    org = await run_in_threadpool(_org_rules, rt, account, client.app.project_id)
     posted = {str(v) for v in form.getlist("passed")} if form is not None else set()
     passed = screens.trusted(posted, counted=counted)
 
     def plan_for(passed: frozenset[str]) -> entry.Plan:
         return entry.plan(
             client.app,
-            Subject(account.id, account.email, account.org_domain),
+            Subject(account.id, account.email, account.org_domain, org),
             list(pending.scopes),
             frozenset(),  # a legacy request always shows what it asks for: no silent re-approval
             classes=classes,

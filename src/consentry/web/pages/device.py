@@ -22,9 +22,10 @@ from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.consent import entry, screens
 from consentry.domain.consent.decide import Who, record_decision
+from consentry.domain.orgs.policy_facts import org_policy
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED, unapproved
 from consentry.domain.policy.decision import Decision
-from consentry.domain.policy.facts import Ask, Moment, Standing, Subject
+from consentry.domain.policy.facts import Ask, Moment, OrgPolicy, Standing, Subject
 from consentry.domain.tokens import device
 from consentry.domain.tokens.store import Lookup
 from consentry.protocol.oauth2.models import DEVICE_GRANT, may_use_grant
@@ -94,11 +95,12 @@ async def device_submit(request: Request) -> Response:
         rt.flow.counted, client.app.project_id, [asked.user_id]
     )
     passed = screens.trusted({str(v) for v in form.getlist("passed")}, counted=counted)
+    org = await run_in_threadpool(_org_rules, rt, asked, client.app.project_id)
 
     def plan_for(passed: frozenset[str]) -> entry.Plan:
         return entry.plan(
             client.app,
-            Subject(asked.user_id, asked.email, asked.org_domain),
+            Subject(asked.user_id, asked.email, asked.org_domain, org),
             requested,
             frozenset(),  # a device always shows what it asks for: there is no silent re-approval
             classes=rt.ctx.catalogue.classes,
@@ -127,6 +129,11 @@ async def device_submit(request: Request) -> Response:
     if step == "decide" and not plan.screen:
         return await run_in_threadpool(_decide, rt, user_code, asked, client, page, form, csrf, passed)
     return await run_in_threadpool(_present, rt, page, user_code, csrf, passed)
+
+
+def _org_rules(rt: Runtime, asked: Asked, project_id: int) -> OrgPolicy | None:
+    with rt.ctx.db.unit_of_work() as db:
+        return org_policy(db, asked.org_domain, project_id, asked.user_id)
 
 
 def _read(rt: Runtime, state: BrowserState, user_code: str) -> Asked | Response | None:

@@ -27,6 +27,8 @@ def unapproved(app: AppFacts, ask: Ask) -> list[str]:
 def check(g: GateInput) -> Decision:
     if g.ask.moment is not Moment.AUTHORIZE or not g.ask.new_consent or not unapproved(g.app, g.ask):
         return PROCEED
+    if g.subject is not None and g.subject.org is not None and g.subject.org.installed:
+        return PROCEED  # installed by the user's organization: no verification there (VERIFY-10)
     standing = g.ask.standing
     if standing is not None and not standing.counted and g.app.unverified_users >= standing.cap:
         return CAP_REACHED

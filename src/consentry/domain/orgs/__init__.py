@@ -1,0 +1,1 @@
+"""Organizations: what their admins decide about apps, delegation, access requests."""
