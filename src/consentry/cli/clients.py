@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -9,6 +10,8 @@ import typer
 from consentry.cli.output import console, emit
 from consentry.cli.services import JsonOpt, clients_table, services, when
 from consentry.domain.clients.service import RESTORE_DAYS, client_summary
+from consentry.domain.keys.envelope import Envelope
+from consentry.errors import InvalidInput
 from consentry.storage.tables import Client
 
 client_app = typer.Typer(help="OAuth clients.", no_args_is_help=True)
@@ -17,7 +20,7 @@ client_app = typer.Typer(help="OAuth clients.", no_args_is_help=True)
 @client_app.command("create", help="Create a client; a secret is printed once, never stored in clear.")
 def client_create(
     project: str,
-    type_: Annotated[str, typer.Option("--type", help="web, installed, device or service.")],
+    type_: Annotated[str, typer.Option("--type", help="web, installed, device, service or oauth1.")],
     redirect_uri: Annotated[
         list[str] | None, typer.Option("--redirect-uri", help="Exact redirect URI (repeat).")
     ] = None,
@@ -30,9 +33,21 @@ def client_create(
             help="A resource server (e.g. an API using consentry.guard) that may introspect any token."
         ),
     ] = False,
+    domain: Annotated[
+        str | None, typer.Option(help="oauth1: the app's registered domain (example.com).")
+    ] = None,
+    certificate: Annotated[
+        Path | None,
+        typer.Option(help="oauth1: PEM X.509 certificate or RSA public key, for RSA-SHA1 signatures."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
+    if type_ == "oauth1":
+        _create_consumer(project, name, domain, certificate, json_)
+        return
     with services(json_) as sv:
+        if domain is not None or certificate is not None:
+            raise InvalidInput("invalid_option", "--domain and --certificate are for --type oauth1 only")
         new = sv.clients.create(
             sv.projects.get(project),
             type_,
@@ -42,13 +57,46 @@ def client_create(
             id_token_alg=id_token_alg,
             can_introspect=can_introspect,
         )
-        out = {
+        out: dict[str, Any] = {
             "client_id": new.client.client_id,
             "client_secret": new.client_secret,
             "type": type_,
             "redirect_uris": new.client.redirect_uris,
             "name": new.client.name,
             "can_introspect": new.client.can_introspect,
+        }
+    emit(out, json_)
+
+
+def _create_consumer(
+    project: str, name: str | None, domain: str | None, certificate: Path | None, json_: bool
+) -> None:
+    """An OAuth 1.0a consumer: the consumer key is the client_id, the secret is printed once."""
+    with services(json_) as sv:
+        if not domain:
+            raise InvalidInput("invalid_domain", "an oauth1 consumer needs --domain (example.com)")
+        pem = None
+        if certificate is not None:
+            try:
+                pem = certificate.read_text()
+            except (OSError, UnicodeDecodeError):
+                raise InvalidInput("invalid_certificate", f"cannot read {certificate}") from None
+        new = sv.clients.create_consumer(
+            sv.projects.get(project),
+            Envelope(sv.settings.secret_key),
+            domain=domain,
+            name=name,
+            certificate=pem,
+        )
+        out: dict[str, Any] = {
+            "client_id": new.client.client_id,
+            "client_secret": new.client_secret,
+            "type": "oauth1",
+            "redirect_uris": [],
+            "name": new.client.name,
+            "can_introspect": False,
+            "domain": new.client.legacy_domain,
+            "certificate": new.client.certificate is not None,
         }
     emit(out, json_)
 

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from consentry.domain.audit import record
 from consentry.domain.audit.tags import AuditTag, Channel
 from consentry.domain.clients.redirect_uris import validate_registration
+from consentry.domain.keys.envelope import Envelope
+from consentry.domain.legacy import consumers
 from consentry.domain.permissions import Permission
 from consentry.domain.projects.service import RESERVED_NAME, Projects
 from consentry.domain.secrets import Hasher, new_id, new_secret
@@ -130,13 +132,14 @@ def client_summary(client: Client) -> dict[str, object]:
         "name": client.name,
         "type": client.client_type,
         "redirect_uris": list(client.redirect_uris or []),
-        "confidential": client.secret_hash is not None,
+        "confidential": client.secret_hash is not None or client.secret_sealed is not None,
         "access_token_format": client.access_token_format,
         "can_introspect": client.can_introspect,
         "disabled": client.disabled,
         "deleted_at": client.deleted_at,
         "created_at": client.created_at,
         "project": client.project.name,
+        **(consumers.summary(client) if client.client_type == consumers.CLIENT_TYPE else {}),
     }
 
 
@@ -167,6 +170,13 @@ class Clients:
         new = create_client(self.repo, self.hasher, project, client_type, **options)
         self._audit(AuditTag.CLIENT_CREATE, new.client, type=client_type)
         return new
+
+    def create_consumer(self, project: Project, envelope: Envelope, **options: Any) -> NewClient:
+        """An OAuth 1.0a consumer (domain/legacy/consumers.py): its secret is sealed, not hashed."""
+        self.projects.get(project.name, Permission.CLIENT_SECRET)
+        new = consumers.create(self.repo, envelope, project, **options)
+        self._audit(AuditTag.CLIENT_CREATE, new.client, type=consumers.CLIENT_TYPE)
+        return NewClient(new.client, new.consumer_secret)
 
     def rotate_secret(self, client_id: str) -> str:
         """A new secret, shown once; the old one stops working at once (tokens already issued stay)."""

@@ -1,0 +1,64 @@
+"""GetAccessToken's decision: which request token may become an access token, and the token.
+
+The reasons map one to one onto the OAuth Problem Reporting codes the endpoint answers with, so
+an app can tell "the user has not decided yet" (device mode polls on it) from "the user said no".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from consentry.domain.keys.envelope import Envelope
+from consentry.domain.legacy import oauth1_requests as requests
+from consentry.domain.legacy import tokens
+from consentry.domain.secrets import Hasher
+from consentry.domain.tokens.records import UserRecord
+from consentry.storage.tables import User
+
+
+def refusal(pending: requests.Pending) -> tuple[str, str] | None:
+    """Why this request token cannot be exchanged now, as (oauth_problem, advice); None if it can."""
+    if pending.expired and not pending.used:
+        return "token_expired", "the request token is older than one hour: start again"
+    if pending.denied:
+        return "permission_denied", "the user refused access"
+    if pending.used:
+        return "token_used", "this request token was exchanged already"
+    if not pending.approved or pending.user_id is None:
+        return "permission_unknown", "the user has not approved this request token yet"
+    return None
+
+
+def exchange(
+    session: Session,
+    hasher: Hasher,
+    envelope: Envelope,
+    pending: requests.Pending,
+    *,
+    lifetime: int,
+) -> tokens.Issued | None:
+    """Use the approved request token up and issue the long-lived access token bound to the user
+    and the scopes granted (AUTH1-5, AUTH1-6). None if another exchange got there first."""
+    if pending.user_id is None or not requests.use(session, pending.key, approved=True):
+        return None
+    return tokens.issue(
+        session,
+        hasher,
+        envelope,
+        protocol=requests.PROTOCOL,
+        client_pk=pending.client_pk,
+        user_id=pending.user_id,
+        scopes=pending.scopes,
+        lifetime=lifetime,
+        with_secret=True,
+        source=pending.display_name,
+    )
+
+
+def user_record(session: Session, user_id: int) -> UserRecord | None:
+    user = session.get(User, user_id)
+    if user is None or user.disabled:
+        return None
+    return UserRecord(
+        user.id, user.sub, user.email, user.name or "", user.disabled, user.org_id, user.hosted_domain
+    )
