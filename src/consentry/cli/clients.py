@@ -134,7 +134,7 @@ def client_show(client_id: str, json_: JsonOpt = False) -> None:
 @client_app.command("rotate-secret", help="A new secret, printed once; the old one stops working at once.")
 def client_rotate_secret(client_id: str, json_: JsonOpt = False) -> None:
     with services(json_) as sv:
-        secret = sv.clients.rotate_secret(client_id)
+        secret = sv.clients.rotate_secret(client_id, Envelope(sv.settings.secret_key))
     emit({"client_id": client_id, "client_secret": secret}, json_)
 
 

@@ -129,3 +129,13 @@ def test_create_consumer_refusals(url: str, tmp_path: Path) -> None:  # AUTH1-13
     )
     assert web["error"] == "invalid_option"
     assert query(url, "SELECT count(*) FROM clients WHERE client_type = 'oauth1'")[0][0] == 0
+
+
+def test_rotate_a_consumer_secret(url: str) -> None:  # AUTH1-13: a leaked secret is replaced, the key kept
+    out = ok(url, "client", "create", "Old Sync", "--type", "oauth1", "--domain", "sync.example.com")
+    key, first = out["client_id"], out["client_secret"]
+    rotated = ok(url, "client", "rotate-secret", key)
+    second = rotated["client_secret"]
+    assert second and second != first
+    ((sealed,),) = query(url, "SELECT secret_sealed FROM clients WHERE client_id = :k", k=key)
+    assert open_secret(Envelope(SECRET), key, bytes(sealed)) == second

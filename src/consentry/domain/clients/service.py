@@ -178,9 +178,17 @@ class Clients:
         self._audit(AuditTag.CLIENT_CREATE, new.client, type=consumers.CLIENT_TYPE)
         return NewClient(new.client, new.consumer_secret)
 
-    def rotate_secret(self, client_id: str) -> str:
-        """A new secret, shown once; the old one stops working at once (tokens already issued stay)."""
+    def rotate_secret(self, client_id: str, envelope: Envelope | None = None) -> str:
+        """A new secret, shown once; the old one stops working at once (tokens already issued stay).
+        An OAuth 1.0a consumer's is sealed, not hashed (``envelope``): HMAC-SHA1 needs it back."""
         client = self.get(client_id, Permission.CLIENT_SECRET)
+        if client.client_type == consumers.CLIENT_TYPE and envelope is not None:
+            if client.deleted_at is not None:
+                raise Conflict("deleted_client", "restore the client before rotating its secret")
+            secret = new_secret(24)
+            client.secret_sealed = consumers.seal_secret(envelope, client.client_id, secret)
+            self._audit(AuditTag.CLIENT_ROTATE, client)
+            return secret
         if client.secret_hash is None:
             raise InvalidInput("public_client", f"a {client.client_type} client has no secret to rotate")
         if client.deleted_at is not None:

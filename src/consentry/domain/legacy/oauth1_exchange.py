@@ -6,11 +6,14 @@ an app can tell "the user has not decided yet" (device mode polls on it) from "t
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy.orm import Session
 
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import oauth1_requests as requests
 from consentry.domain.legacy import tokens
+from consentry.domain.legacy.unregistered import Kind
 from consentry.domain.secrets import Hasher
 from consentry.domain.tokens.records import UserRecord
 from consentry.storage.tables import User
@@ -51,8 +54,19 @@ def exchange(
         scopes=pending.scopes,
         lifetime=lifetime,
         with_secret=True,
-        source=pending.display_name,
+        source=_source(pending),
     )
+
+
+def _source(pending: requests.Pending) -> str:
+    """What tells apart the apps behind one consumer for the ten-token limit (AUTH1-12): nothing
+    for a registered consumer (it is one app, whatever name it sends), the callback's host and the
+    name for ``anonymous`` (many unregistered apps share it; one's eleventh token must not end
+    another's)."""
+    if pending.consumer_key != Kind.OAUTH1.value:
+        return ""
+    host = urlsplit(pending.callback).hostname or "" if pending.callback not in ("", "oob") else ""
+    return f"{host} {pending.display_name}".strip()[:200]
 
 
 def user_record(session: Session, user_id: int) -> UserRecord | None:

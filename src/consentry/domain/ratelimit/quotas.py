@@ -45,3 +45,10 @@ class AnonymousWriters:
         return self.limiter.first_refusal(
             self.counters(session), [(self.limits.device_client, client_id)], now()
         )
+
+    def code_guess(self, session: Session, address: str) -> Verdict | None:
+        """A short user code typed on a page (OAuth 1.0a device mode): per client address, in the
+        device flow's budget, so live codes cannot be found by trying (RFC 8628 5.1)."""
+        return self.limiter.first_refusal(
+            self.counters(session), [(self.limits.device_address, "code:" + address)], now()
+        )

@@ -56,13 +56,31 @@ def parse(method: str, uri: str, authorization: str | None, body: str = "") -> O
     """
     headers = {"Authorization": authorization} if authorization else {}
     try:
-        return OAuth1Request(method.upper(), uri, body or None, headers)
+        request = OAuth1Request(method.upper(), uri, body or None, headers)
     except OAuth1Error as error:
         raise from_authlib(error) from None
     except ValueError:
         raise Problem(
             "parameter_rejected", "the Authorization header, query or body is not valid OAuth 1.0a"
         ) from None
+    _each_once(request)
+    return request
+
+
+def _each_once(request: OAuth1Request) -> None:
+    """RFC 5849 3.1: each protocol parameter at most once, across header, query and body. Authlib
+    keeps one of the copies; a second reader could pick the other, so neither is allowed."""
+    seen: set[str] = set()
+    pairs = (*request.query_params, *request.body_params, *(request.auth_params or ()))
+    for name, _value in pairs:
+        if name.startswith("oauth_"):
+            if name in seen:
+                raise Problem(
+                    "parameter_rejected",
+                    f"{name} appears more than once: send it once",
+                    rejected=(name,),
+                )
+            seen.add(name)
 
 
 def oauth(request: OAuth1Request, name: str) -> str:

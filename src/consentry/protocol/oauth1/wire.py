@@ -38,7 +38,7 @@ def valid_callback(value: str) -> str:
     """
     if value in ("", OOB):
         return value
-    if len(value) > MAX_CALLBACK or any(c.isspace() for c in value):
+    if len(value) > MAX_CALLBACK or not value.isascii() or not value.isprintable() or " " in value:
         raise rejected("oauth_callback", "oauth_callback is an http(s) URL or oob")
     try:
         parts = urlsplit(value)
@@ -62,6 +62,8 @@ def token_request(request: OAuth1Request) -> TokenRequest:
     scope = (param(request, "scope") or "").strip()
     if not scope:
         raise absent("scope")
+    if not scope.isprintable():
+        raise rejected("scope", "scope is URL prefixes separated by spaces")
     callback = valid_callback(oauth(request, "oauth_callback"))
     device = (param(request, "xoauth_device") or "").lower() in ("1", "true")
     if device and callback not in ("", OOB):

@@ -79,6 +79,10 @@ def _request_token(rt: Runtime, req: OAuth1Request, address: str) -> Response:
     if resolved.unknown:
         raise rejected("scope", "unknown scope: " + " ".join(resolved.unknown))
     consumer = _charge(rt, req, address)
+    if hybrid.wanted(resolved.scopes) and consumer.key == Kind.OAUTH1.value:
+        # An ID token names its audience: "anonymous" is every unregistered app at once, so one
+        # of them could replay a user's ID token to sign in to another (AUTH1-14 needs a consumer).
+        raise rejected("scope", "signing in (openid) needs a registered consumer, not anonymous")
     with rt.ctx.db.unit_of_work() as db:
         glue.first_use(db, rt, req, consumer)
         new = oauth1_requests.create(

@@ -25,6 +25,7 @@ from consentry.domain.consent.disclosure import app_name_of
 from consentry.domain.legacy import oauth1_requests as requests
 from consentry.domain.legacy.unregistered import is_unregistered
 from consentry.protocol.oauth1 import wire
+from consentry.web.client_address import client_address
 from consentry.web.legacy import oauth1_glue as glue
 from consentry.web.legacy.approval import Account, Allowed, Denied, Pending, approve
 from consentry.web.render import error_page, render
@@ -163,7 +164,12 @@ def _signed_in(rt: Runtime, state: BrowserState) -> bool:
         return bool(rt.sessions.accounts(db, state))
 
 
-def _find_code(rt: Runtime, code: str) -> requests.Pending | None:
+def _find_code(rt: Runtime, code: str, address: str) -> requests.Pending | int | None:
+    """The request of a typed code; the seconds to wait when this address typed too many."""
+    with rt.ctx.db.unit_of_work() as db:
+        refused = rt.ctx.quotas.code_guess(db, address)
+    if refused is not None:
+        return max(1, refused.retry_after)
     with rt.ctx.db.unit_of_work() as db:
         return requests.find_by_user_code(db, rt.ctx.hasher, glue.envelope(rt), code)
 
@@ -182,10 +188,20 @@ async def device_page(request: Request) -> Response:
         return render(
             "legacy_oauth1_device.html", csrf=rt.sessions.csrf_token(state), user_code="", error=None
         )
+    if not await run_in_threadpool(_signed_in, rt, state):
+        # Signed in first, then the code is looked up: nobody learns whether a code is live.
+        back = DEVICE + "?" + urlencode({"user_code": code})
+        return RedirectResponse("/signin?" + urlencode({"next": back}), status_code=303)
     step = str(form.get("step", "")) if form is not None else ""
     if form is not None and step == "lookup" and not rt.sessions.check_csrf(state, str(form.get("csrf", ""))):
         return error_page("Session check failed", "Go back and try again.", 403, "csrf")
-    pending = await run_in_threadpool(_find_code, rt, code)
+    pending = await run_in_threadpool(_find_code, rt, code, client_address(request.scope))
+    if isinstance(pending, int):
+        page = error_page(
+            "Too many codes tried", "Too many codes were typed from your network. Wait and try again.", 429
+        )
+        page.headers["Retry-After"] = str(pending)
+        return page
     if pending is None or not pending.device or not pending.open:
         return render(
             "legacy_oauth1_device.html",

@@ -31,7 +31,10 @@ def envelope(rt: Runtime) -> Envelope:
 async def read(rt: Runtime, request: Request) -> OAuth1Request:
     """The request over the public address (issuer + path as sent + query), with its form body."""
     body = ""
-    if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM):
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # RFC 5849 3.4.1.3.1: a form-encoded body is signed whatever the method. Other bodies (JSON at
+    # the data APIs) are not covered by the signature; oauth_body_hash is not supported.
+    if request.method in ("POST", "PUT", "PATCH") and media == FORM:
         raw = await request.body()
         if len(raw) > MAX_BODY:
             raise Problem("parameter_rejected", "the body is too large")
