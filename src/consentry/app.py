@@ -48,6 +48,7 @@ from consentry.storage.token_store import BatchedTokenStore
 from consentry.web import log_redaction, oauth, protocol_openapi, ssf
 from consentry.web.api import clients as clients_api
 from consentry.web.api import events as events_api
+from consentry.web.api import orgs as orgs_api
 from consentry.web.api import projects as projects_api
 from consentry.web.api import review as review_api
 from consentry.web.api import scopes as scopes_api
@@ -63,6 +64,7 @@ from consentry.web.deps import SignInRequired, signin_redirect
 from consentry.web.legacy.gateway import LegacyGateway
 from consentry.web.legacy.routes import ROUTERS as LEGACY_ROUTERS
 from consentry.web.metrics import Metrics
+from consentry.web.org_admin import ROUTERS as ORG_ADMIN_ROUTERS
 from consentry.web.pages import account as account_pages
 from consentry.web.pages import (
     account_app_passwords,
@@ -73,6 +75,7 @@ from consentry.web.pages import (
     app_logo,
     device,
     home,
+    org_requests,
     password_reset,
     picker,
     scopes,
@@ -224,6 +227,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ssf.router)  # /.well-known/ssf-configuration: the security events sent (DATA-4)
     app.include_router(events_api.router)  # a project's events endpoint over JSON
     app.include_router(review_deletions.router)  # overdue deletion requests, for reviewers (DATA-2)
+    for router in ORG_ADMIN_ROUTERS:  # the organization admin console, /admin (issue 14)
+        app.include_router(router)
+    app.include_router(orgs_api.router)  # the same over JSON: /api/v1/orgs/{domain}/...
+    app.include_router(org_requests.router)  # members ask their admins for a refused app
     # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
     app.state.data_guard = Guard(LocalVerifier(rt.token_store, rt.ctx.hasher), realm=DATA_REALM)
     app.state.data_guard.install(app)

@@ -40,6 +40,7 @@ TABLES = {
     "gadget_tokens",
     "outbox_mail",
     "clients",
+    "access_requests",
 }
 
 

@@ -11,6 +11,7 @@ from consentry.cli.output import console, emit
 from consentry.cli.services import JsonOpt, clients_table, services, when
 from consentry.domain.clients.service import RESTORE_DAYS, client_summary
 from consentry.domain.keys.envelope import Envelope
+from consentry.domain.service_accounts.service import ServiceAccounts
 from consentry.errors import InvalidInput
 from consentry.storage.tables import Client
 
@@ -65,6 +66,9 @@ def client_create(
             "name": new.client.name,
             "can_introspect": new.client.can_introspect,
         }
+        if type_ == "service":  # a service account: its first key file, printed once (AUTH2-5)
+            accounts = ServiceAccounts(sv.clients, sv.settings.issuer_url)
+            out["key_file"] = accounts.add_key(new.client.client_id).key_file
     emit(out, json_)
 
 

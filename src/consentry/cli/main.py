@@ -14,11 +14,14 @@ from consentry.cli import (
     events,
     invitations,
     legacy,
+    org_admin,  # noqa: F401  (adds `org apps | app-access | install | unconfigured | restrict | ...`)
+    org_delegation,  # noqa: F401  (adds `org delegate | undelegate | delegations`)
     outbox,
     projects,
     purge,
     review,
     scopes,
+    service_accounts,  # noqa: F401  (adds `client keys | key-add | key-disable | key-delete`)
 )
 from consentry.cli.output import emit
 from consentry.cli.scan import scan_command

@@ -19,6 +19,8 @@ class Permission(StrEnum):
     # --- on the platform ---
     REVIEW = "review"  # the reviewer console
     OPERATE = "operate"  # outbox, suspension, users
+    # --- on an organization (its admins: users.role "admin" of that org) ---
+    ORG_ADMIN = "org:admin"  # the admin console: members, apps, policy, delegation, requests
 
 
 class ProjectRole(StrEnum):
@@ -47,3 +49,11 @@ def granted(platform_role: str, project_role: str | None) -> frozenset[Permissio
     if project_role is not None:
         perms = perms | PROJECT_ROLES.get(ProjectRole(project_role), frozenset())
     return perms
+
+
+def org_granted(platform_role: str, member_of_org: bool) -> frozenset[Permission]:
+    """What a user holds on one organization: its own admins run its admin console (issue 14);
+    nobody else does (the operator acts through the CLI, which needs no permission)."""
+    if member_of_org and platform_role == "admin":
+        return frozenset({Permission.ORG_ADMIN})
+    return frozenset()

@@ -51,13 +51,16 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
     ]
     sessions = {i.session_hash for i in items if i.session_hash}
     consent_clients = {i.client_id for i in items if i.session_hash and i.client_id}
+    bearer = _bearer_reads(conn, items, at)
     with sql.pipelined(conn):
         pending: list[Any] = [submit(keys) if keys else sql.Done({}) for keys, submit in wanted]
         consents_pending: Any = (
             sql.consents_by_session(conn, sessions, consent_clients, at) if consent_clients else sql.Done({})
         )
+        bearer_pending: list[Any] = [submit(keys) if keys else sql.Done({}) for keys, submit in bearer]
         results = [p.result() for p in pending]
         consents = consents_pending.result()
+        issuers, service_keys, subjects, delegated, replayed = [p.result() for p in bearer_pending]
     clients, access, refresh, codes, devices, accounts, used = results
     tokens = {"access_token": access, "refresh_token": refresh}
     out = []
@@ -70,15 +73,52 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
                     found_tokens[kind] = hit
         out.append(
             Found(
-                client=clients.get(i.client_id) if i.client_id else None,
+                # A JWT bearer assertion names no client_id: its service account is the client.
+                client=clients.get(i.client_id) if i.client_id else issuers.get(i.service_email or ""),
                 tokens=found_tokens,
                 code=codes.get(i.code_hash) if i.code_hash else None,
                 device=devices.get(i.device_hash) if i.device_hash else None,
                 accounts=tuple(accounts.get(i.session_hash, ())) if i.session_hash else (),
                 **_consents(consents.get((i.session_hash, i.client_id), {}) if i.session_hash else {}),
                 nonce_used=bool(i.nonce and i.client_id and (i.client_id, i.nonce) in used),
+                **_bearer_found(i, service_keys, subjects, delegated, replayed),
             )
         )
+    return out
+
+
+def _bearer_reads(
+    conn: Connection, items: Sequence[Lookup], at: int
+) -> list[tuple[set[Any], Callable[[set[Any]], Any]]]:
+    """The JWT bearer grant's reads (RFC 7523), in the same pipeline; nothing when no one asks."""
+    issuers = {i.service_email for i in items if i.service_email}
+    subjects = {i.subject_email for i in items if i.subject_email and i.service_email}
+    return [
+        (issuers, lambda k: sql.clients_by_service_email(conn, k)),
+        (issuers, lambda k: sql.service_keys(conn, k)),
+        (subjects, lambda k: sql.users_by_email(conn, k)),
+        (subjects, lambda k: sql.delegations(conn, issuers, k)),
+        ({i.assertion_key for i in items if i.assertion_key}, lambda k: sql.used_assertions(conn, k, at)),
+    ]
+
+
+def _bearer_found(
+    i: Lookup,
+    service_keys: dict[str, Any],
+    subjects: dict[str, Any],
+    delegated: dict[tuple[str, str], frozenset[str]],
+    replayed: set[str],
+) -> dict[str, Any]:
+    """Found's JWT bearer fields for one lookup (the service account itself is its ``client``)."""
+    if not i.service_email:
+        return {}
+    out: dict[str, Any] = {
+        "service_keys": tuple(service_keys.get(i.service_email, ())),
+        "assertion_used": bool(i.assertion_key and i.assertion_key in replayed),
+    }
+    if i.subject_email:
+        out["subject"] = subjects.get(i.subject_email)
+        out["delegated"] = delegated.get((i.service_email, i.subject_email))
     return out
 
 
@@ -243,6 +283,8 @@ class BatchedTokenStore:
         unstorable.check(want.client_id)
         unstorable.check(want.nonce)
         unstorable.check(want.session_hash)
+        unstorable.check(want.service_email)
+        unstorable.check(want.subject_email)
         return await self.reader.submit(want)
 
     async def commit(self, changes: Changes) -> Outcome:

@@ -27,6 +27,7 @@ from consentry.storage.tables import Interaction
 from consentry.web.authorize_outcome import Outcome, error_outcome, first_param, page_error
 from consentry.web.consent_view import Page, disclose, shown
 from consentry.web.flow_store import FlowStore, Paused
+from consentry.web.render import ask_admins_url
 from consentry.web.session import BrowserState, Sessions
 
 
@@ -171,6 +172,7 @@ class FlowSteps:
             out.context["reason"] = decision.reason_code
             client = grant.client.row
             out.context["title"] = refusal_title(decision, client.app.app_name or client.name)
+            out.context["ask_url"] = ask_admins_url(client.project_id, decision.ask_admin)
         if decision.tell_developer:
             out = replace(out, notice=decision, project_id=grant.client.row.project_id)
         return out

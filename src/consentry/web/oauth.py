@@ -58,6 +58,7 @@ def outcome_response(rt: Runtime, state: BrowserState, out: Outcome, request: Re
             ctx.get("status", 400),
             ctx.get("error"),
             ctx.get("reason"),
+            ctx.get("ask_url"),
         )
         if "retry_after" in ctx:
             resp.headers["Retry-After"] = str(ctx["retry_after"])

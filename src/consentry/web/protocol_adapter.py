@@ -28,6 +28,7 @@ from consentry.domain.tokens.store import Found, Lookup, Outcome, TokenStore
 from consentry.protocol.oauth2.endpoints import lookup_order
 from consentry.protocol.oauth2.errors import Answer, authlib_error, error, from_exception
 from consentry.protocol.oauth2.exchange import Exchange, bound
+from consentry.protocol.oauth2.grants import jwt_bearer
 from consentry.protocol.oauth2.rate_limited import TooManyRequestsError
 from consentry.protocol.oauth2.request_checks import request_error
 from consentry.protocol.oidc import userinfo as oidc
@@ -209,6 +210,9 @@ class ProtocolAdapter:
             device := form.get("device_code")
         ):
             want = Lookup(client_id=want.client_id, device_hash=self.hasher.hash(device))
+        elif grant_type == jwt_bearer.GRANT_TYPE:
+            # The service account the assertion names is the client (RFC 7523): no client_id.
+            want = jwt_bearer.lookup(form.get("assertion"), self.hasher)
         cacheable = grant_type == "client_credentials" and "client_assertion" not in form
         answer, _ = await self._run(oreq, want, self.server.create_token_response, cacheable=cacheable)
         return answer

@@ -47,7 +47,8 @@ def approved(browser: Browser, approval_url: str, allow: bool = True) -> str:
     data += [
         (k, v)
         for k, v in re.findall(
-            r'<input type="hidden" name="(gadget|gadget_scope|gadget_redirect|gadget_state)" value="([^"]*)"', page.text
+            r'<input type="hidden" name="(gadget|gadget_scope|gadget_redirect|gadget_state)" value="([^"]*)"',
+            page.text,
         )
     ]
     done = browser.http.post(

@@ -97,3 +97,7 @@ class AuditTag(StrEnum):
     SERVICE_KEY_DELETE = "project:client:key:delete"
     ORG_DELEGATE = "org:delegation:set"
     ORG_UNDELEGATE = "org:delegation:remove"
+    ORG_APP_ACCESS = "org:app:access"
+    ORG_APP_INSTALL = "org:app:install"
+    ORG_POLICY = "org:policy:update"
+    ORG_MEMBER_ROLE = "org:member:role"

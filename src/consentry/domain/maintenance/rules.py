@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, inspect
+from sqlalchemy import ColumnElement, and_, inspect, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from consentry.storage.tables import (
+    AccessRequest,
     AccountLink,
     AuthorizationCode,
     BrowserSession,
@@ -119,6 +120,20 @@ def _old_sent_mail(c: Cutoffs) -> ColumnElement[bool]:
     return OutboxMail.sent_at < c.before - SENT_MAIL_KEPT
 
 
+#: Members' requests for apps (issue 14) are kept this long after they were denied or lapsed, for
+#: the admins' queue and the member's own list; an approved one stays, since it is what lets the
+#: member past the organization's rules (domain/orgs/policy_facts.py).
+ACCESS_REQUEST_KEPT = 90 * 86400
+
+
+def _old_access_requests(c: Cutoffs) -> ColumnElement[bool]:
+    before = c.before - ACCESS_REQUEST_KEPT
+    return or_(
+        and_(AccessRequest.status == "denied", AccessRequest.decided_at < before),
+        and_(AccessRequest.status == "pending", AccessRequest.expires_at < before),
+    )
+
+
 #: Tokens first (the biggest table), then the short-lived flow state. Only tokens and browser
 #: sessions keep many live rows (days to months), so only they need an index for their rule
 #: (migration 0003); the others hold minutes of rows plus the grace.
@@ -154,6 +169,7 @@ RULES: tuple[Rule, ...] = (
     Rule(GadgetToken, _expired(GadgetToken.expires_at), GadgetToken.expires_at),
     Rule(OutboxMail, _old_sent_mail, OutboxMail.sent_at),  # ix_outbox_mail_sent_at
     Rule(Client, _deleted_clients),  # few rows: no index
+    Rule(AccessRequest, _old_access_requests, AccessRequest.expires_at),  # ix_access_requests_expires_at
 )
 
 #: Every table purge may delete from, in report order.

@@ -10,6 +10,7 @@ delegated tokens the new entry no longer covers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -27,7 +28,7 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _CATALOGUE = Catalogue("https://issuer.invalid")
 
 
-def scope_names(scopes: list[str]) -> list[str]:
+def scope_names(scopes: Sequence[str]) -> list[str]:
     """Catalogue names for scopes given by name or URI; unknown ones are refused, by name."""
     names: list[str] = []
     unknown: list[str] = []
@@ -48,7 +49,7 @@ def scope_names(scopes: list[str]) -> list[str]:
 
 
 def delegate(
-    session: Session, *, org_domain: str, client_id: str, scopes: list[str], actor: str, channel: Channel
+    session: Session, *, org_domain: str, client_id: str, scopes: Sequence[str], actor: str, channel: Channel
 ) -> OrgDelegation:
     """Let the service account ``client_id`` act for ``org_domain``'s users in exactly ``scopes``
     (replacing an earlier entry's scopes)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from consentry.domain.orgs.policy_facts import policies
@@ -40,7 +40,11 @@ def enforce(session: Session, org_id: int, catalogue: Catalogue) -> Enforced:
     live = (
         select(Token.user_id, Client.project_id, Token.scope)
         .join(Client, Client.id == Token.client_pk)
-        .where(Token.user_id.in_(members), Token.revoked_at.is_(None), Token.expires_at > t)
+        .where(
+            Token.user_id.in_(members),
+            Token.revoked_at.is_(None),
+            or_(Token.expires_at > t, Token.refresh_expires_at > t),  # a refresh token outlives its access
+        )
     )
     for uid, pid, scope in session.execute(live):
         if uid is not None:

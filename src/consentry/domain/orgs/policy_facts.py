@@ -43,22 +43,23 @@ def policies(
             )
         )
     }
-    approved = set(
-        session.scalars(
-            select(AccessRequest.user_id).where(
-                AccessRequest.org_id.in_(org_ids),
-                AccessRequest.project_id == project_id,
-                AccessRequest.user_id.in_([uid for uid, _ in wanted]),
-                AccessRequest.status == "approved",  # pending ones lapse; an approval stands
-            )
+    # An approval stands until the admins change the app's access again (a later block wins).
+    approvals = session.execute(
+        select(AccessRequest.user_id, AccessRequest.decided_at).where(
+            AccessRequest.org_id.in_(org_ids),
+            AccessRequest.project_id == project_id,
+            AccessRequest.user_id.in_([uid for uid, _ in wanted]),
+            AccessRequest.status == "approved",  # pending ones lapse; an approval stands
         )
-    )
+    ).all()
     out: dict[int, OrgPolicy] = {}
     for uid, domain in wanted:
         org = orgs.get(domain or "")
         if org is None:
             continue
         row = access.get(org.id)
+        since = row.updated_at if row is not None else 0
+        approved = any(u == uid and (at or 0) >= since for u, at in approvals)
         out[uid] = OrgPolicy(
             unconfigured=org.unconfigured or "allow",
             access=row.access if row is not None else None,
@@ -66,6 +67,6 @@ def policies(
             restricted_apis=frozenset(org.restricted_apis or ()),
             message=org.refusal_message or "",
             internal_approval=bool(org.internal_approval),
-            approved_request=uid in approved,
+            approved_request=approved,
         )
     return out

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from consentry.domain.clients.snapshot import ClientSnapshot
-from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord
+from consentry.domain.service_accounts.records import ServiceKeyRecord
+from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
 
 TOKEN_KINDS = ("access_token", "refresh_token")
 
@@ -51,6 +52,12 @@ class Lookup:
     session_hash: str | None = None
     #: Whether a code of ``client_id`` already carried this nonce (OpenID replay check).
     nonce: str | None = None
+    #: JWT bearer grant (RFC 7523): the service account an assertion's ``iss`` names (it becomes
+    #: ``Found.client``), with its keys; the user its ``sub`` names, with the delegation of that
+    #: user's organization to it; whether its replay key (``Hasher.hash``) was used before.
+    service_email: str | None = None
+    subject_email: str | None = None
+    assertion_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,12 @@ class Found:
     #: When a grant in ``consents`` lapses by itself (apps in Testing), by user id.
     consent_lapses: dict[int, int] = field(default_factory=dict)
     nonce_used: bool = False
+    #: JWT bearer grant: the service account's keys, the subject, the scope names its
+    #: organization delegated to the service account (None: no delegation), a replayed assertion.
+    service_keys: tuple[ServiceKeyRecord, ...] = ()
+    subject: UserRecord | None = None
+    delegated: frozenset[str] | None = None
+    assertion_used: bool = False
 
     def account(self, user_id: int | None) -> AccountRecord | None:
         """The session's account of this user, if it is signed in here."""

@@ -22,6 +22,7 @@ from consentry.protocol.oauth2.endpoints import IntrospectionEndpoint, Revocatio
 from consentry.protocol.oauth2.grants.authorization_code import AuthorizationCodeGrant, S256Only
 from consentry.protocol.oauth2.grants.client_credentials import ClientCredentialsGrant
 from consentry.protocol.oauth2.grants.device_code import DeviceAuthorizationEndpoint, DeviceCodeGrant
+from consentry.protocol.oauth2.grants.jwt_bearer import JWTBearerGrant
 from consentry.protocol.oauth2.grants.refresh_token import RefreshTokenGrant
 from consentry.protocol.oauth2.models import ClientModel
 from consentry.protocol.oauth2.policy import TokenGate
@@ -41,6 +42,7 @@ class ConsentryServer(AuthorizationServer):
         self.register_grant(RefreshTokenGrant, [gate])
         self.register_grant(ClientCredentialsGrant, [gate])
         self.register_grant(DeviceCodeGrant, [gate])
+        self.register_grant(JWTBearerGrant, [gate])  # service accounts (RFC 7523, AUTH2-5)
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(DeviceAuthorizationEndpoint)

@@ -62,6 +62,7 @@ def metadata(issuer: str, catalogue: Catalogue, settings: Settings | None = None
             "refresh_token",
             "client_credentials",
             "urn:ietf:params:oauth:grant-type:device_code",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",  # service accounts (RFC 7523, AUTH2-5)
         ],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],

@@ -79,6 +79,19 @@ _NONCE_SELECT = (
     "SELECT c.client_id, a.nonce FROM authorization_codes a JOIN clients c ON c.id = a.client_pk "
     "WHERE a.nonce "
 )
+# --- the JWT bearer grant (RFC 7523): a service account by its address, its keys, the subject
+# and the delegation of the subject's organization to the service account ------------------------
+_ISSUER_SELECT = "SELECT c.service_email, " + _CLIENT_SELECT.removeprefix("SELECT ") + "c.service_email "
+_SERVICE_KEY_SELECT = (
+    "SELECT c.service_email, k.kid, k.public_jwk, k.disabled_at FROM service_account_keys k "
+    "JOIN clients c ON c.id = k.client_pk WHERE c.service_email "
+)
+_SUBJECT_SELECT = f"SELECT {_USER} FROM users u {_USER_JOIN} WHERE u.email "
+_DELEGATION_SELECT = (
+    "SELECT c.service_email, u.email, d.scopes FROM org_delegations d "
+    "JOIN clients c ON c.id = d.client_pk JOIN users u ON u.org_id = d.org_id WHERE c.service_email "
+)
+_USED_ASSERTION_SELECT = "SELECT jti_hash FROM used_assertions WHERE jti_hash "
 
 
 def _pg_array(table: Table, column: str) -> str:
@@ -140,6 +153,11 @@ class _Dialect:
         self.accounts = _ACCOUNT_SELECT + one_of
         self.consents = _CONSENT_SELECT + one_of + " AND c.client_id " + one_of
         self.nonces = _NONCE_SELECT + one_of
+        self.issuers = _ISSUER_SELECT + one_of
+        self.service_keys = _SERVICE_KEY_SELECT + one_of
+        self.subjects = _SUBJECT_SELECT + one_of
+        self.delegations = _DELEGATION_SELECT + one_of + " AND u.email " + one_of
+        self.used_assertions = _USED_ASSERTION_SELECT + one_of + f" AND expires_at > {p}"
         self.claim_refresh = (
             f"UPDATE tokens SET rotated_at = {p} WHERE rotated_at IS NULL AND revoked_at IS NULL "
             f"AND id {one_of} RETURNING id"

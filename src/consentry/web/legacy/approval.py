@@ -33,7 +33,7 @@ from consentry.storage.tables import User
 from consentry.storage.tables.base import now
 from consentry.web import consent_view
 from consentry.web.authorize_outcome import accounts_for_hd
-from consentry.web.render import error_page, render
+from consentry.web.render import ask_admins_url, error_page, render
 from consentry.web.runtime import Runtime, runtime
 
 
@@ -232,5 +232,10 @@ async def _refuse(rt: Runtime, client: ClientSnapshot, decision: Decision) -> Re
     if decision.tell_developer:
         await run_in_threadpool(rt.flow.notify, client.app.project_id, decision)
     return error_page(
-        "This app can't be used", decision.explanation, 403, decision.error, decision.reason_code
+        "This app can't be used",
+        decision.explanation,
+        403,
+        decision.error,
+        decision.reason_code,
+        ask_admins_url(client.app.project_id, decision.ask_admin),
     )

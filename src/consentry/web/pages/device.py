@@ -32,7 +32,7 @@ from consentry.protocol.oauth2.models import DEVICE_GRANT, may_use_grant
 from consentry.storage.tables import Client
 from consentry.storage.tables.base import now
 from consentry.web import consent_view
-from consentry.web.render import error_page, render
+from consentry.web.render import ask_admins_url, error_page, render
 from consentry.web.runtime import Runtime, runtime
 from consentry.web.session import BrowserState
 
@@ -248,12 +248,24 @@ async def _refuse(
     rt: Runtime, user_code: str, asked: Asked, client: ClientSnapshot, decision: Decision
 ) -> Response:
     """The gate refused: the device learns the error code, the user reads why."""
-    await _deny(rt, user_code, asked, f"{decision.error}:{decision.reason_code}")
+    await _deny(rt, user_code, asked, _refusal(decision))
     if decision.tell_developer:
         await run_in_threadpool(rt.flow.notify, client.app.project_id, decision)
     return error_page(
-        "This app can't be used", decision.explanation, 403, decision.error, decision.reason_code
+        "This app can't be used",
+        decision.explanation,
+        403,
+        decision.error,
+        decision.reason_code,
+        ask_admins_url(client.app.project_id, decision.ask_admin),
     )
+
+
+def _refusal(decision: Decision) -> str:
+    """ "error:reason" for the device's poll (device_codes.refusal, 40 characters): the error alone
+    when the reason is the same word (``admin_policy_enforced``)."""
+    error = decision.error or "access_denied"
+    return error if error == decision.reason_code else f"{error}:{decision.reason_code}"[:40]
 
 
 def _switch_url(user_code: str) -> str:

@@ -59,7 +59,7 @@ def test_the_orgs_own_message_is_the_explanation_and_the_user_may_ask() -> None:
     assert (d.reason_code, d.explanation, d.error, d.ask_admin) == (
         "admin_policy_enforced",
         "Ask IT first.",
-        "access_denied",
+        "admin_policy_enforced",
         True,
     )
 

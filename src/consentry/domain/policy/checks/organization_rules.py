@@ -27,7 +27,8 @@ def _refused(org: OrgPolicy, domain: str | None, why: str) -> Decision:
     words = (
         org.message.strip() or f"Your organization ({domain or 'its admins'}) does not allow this app. {why}"
     )
-    return refuse(CODE, words, "access_denied", token_error="unauthorized_client", ask_admin=True)
+    # PLATFORM_RULES §2: the error itself is admin_policy_enforced (device flow: HTTP 400).
+    return refuse(CODE, words, CODE, token_error=CODE, ask_admin=True)
 
 
 def _api(scope: str) -> str:
