@@ -13,10 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from tests.browser.console_helpers import DESKTOP, PHONE, screenshot_dir
 from tests.browser.helpers import authorize_url, path_of, query_of, scope_uri, sign_in
+from tests.integration.service_accounts.support import JWT_BEARER, service_account
 from tests.support.browserless import pkce_pair
 
 if TYPE_CHECKING:
@@ -81,7 +83,7 @@ def test_admin_blocks_member_asks_admin_approves(
     seeder.user("lee@corp.example", org=ORG)
     client = seeder.client("web", redirect_uris=[app_callback.url], project="Project Planner")
     other = seeder.client("web", project="Notes", verified=False)
-    service = seeder.client("service", project="Nightly reports")
+    service = service_account(seeder, project="Nightly reports")  # with its key file
     cal = scope_uri(base, "calendar.readonly")
     shots = screenshot_dir(tmp_path)
     errors: list[str] = []
@@ -181,6 +183,17 @@ def test_admin_blocks_member_asks_admin_approves(
             admin.get_by_role("button", name="Save delegation").click()
         entry = admin.locator(f"tr[data-client='{service.client_id}']")
         assert "calendar.readonly" in entry.inner_text() and "mail.readonly" in entry.inner_text()
+        # The service account now acts for the member: a JWT bearer grant with sub, then a data call.
+        token_url = base + "/token"
+        assertion = service.assertion(token_url, scope=cal, sub=MEMBER)
+        got = httpx.post(token_url, data={"grant_type": JWT_BEARER, "assertion": assertion}, timeout=10)
+        assert got.status_code == 200, got.text
+        events = httpx.get(
+            base + "/data/v1/calendar/events",
+            headers={"authorization": f"Bearer {got.json()['access_token']}"},
+            timeout=10,
+        )
+        assert events.status_code == 200 and "events" in events.json()
         for name, path in (
             ("overview", "/admin"),
             ("members", "/admin/members"),
