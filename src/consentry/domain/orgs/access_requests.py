@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from consentry.domain.audit import record
@@ -154,62 +154,48 @@ def decide(
     return row
 
 
-def listing(session: Session, org_id: int, *, status: str = "pending") -> list[RequestRow]:
-    """Newest first; ``status`` pending (open only), approved, denied, lapsed or all."""
-    t = now()
-    q = (
+def _rows() -> Select[AccessRequest, str, str, str]:
+    """Requests with the member's address and the app's name, newest first."""
+    return (
         select(AccessRequest, User.email, Project.app_name, Project.name)
         .join(User, User.id == AccessRequest.user_id)
         .join(Project, Project.id == AccessRequest.project_id)
-        .where(AccessRequest.org_id == org_id)
         .order_by(AccessRequest.created_at.desc(), AccessRequest.id.desc())
     )
+
+
+def _read(session: Session, q: Select[AccessRequest, str, str, str]) -> list[RequestRow]:
+    return [
+        RequestRow(
+            r.id,
+            email,
+            app_name or name,
+            r.project_id,
+            r.reason,
+            r.status,
+            r.created_at,
+            r.expires_at,
+            r.decided_at,
+            r.decided_by,
+            r.answer,
+        )
+        for r, email, app_name, name in session.execute(q)
+    ]
+
+
+def listing(session: Session, org_id: int, *, status: str = "pending") -> list[RequestRow]:
+    """Newest first; ``status`` pending (open only), approved, denied, lapsed or all."""
+    t = now()
+    q = _rows().where(AccessRequest.org_id == org_id)
     if status == "pending":
         q = q.where(AccessRequest.status == "pending", AccessRequest.expires_at > t)
     elif status == "lapsed":
         q = q.where(AccessRequest.status == "pending", AccessRequest.expires_at <= t)
     elif status in DECISIONS:
         q = q.where(AccessRequest.status == status)
-    return [
-        RequestRow(
-            r.id,
-            email,
-            app_name or name,
-            r.project_id,
-            r.reason,
-            r.status,
-            r.created_at,
-            r.expires_at,
-            r.decided_at,
-            r.decided_by,
-            r.answer,
-        )
-        for r, email, app_name, name in session.execute(q)
-    ]
+    return _read(session, q)
 
 
 def mine(session: Session, user_id: int) -> list[RequestRow]:
     """The member's own requests, newest first (shown on their organization page)."""
-    q = (
-        select(AccessRequest, User.email, Project.app_name, Project.name)
-        .join(User, User.id == AccessRequest.user_id)
-        .join(Project, Project.id == AccessRequest.project_id)
-        .where(AccessRequest.user_id == user_id)
-        .order_by(AccessRequest.created_at.desc())
-    )
-    return [
-        RequestRow(
-            r.id,
-            email,
-            app_name or name,
-            r.project_id,
-            r.reason,
-            r.status,
-            r.created_at,
-            r.expires_at,
-            r.decided_at,
-            r.decided_by,
-            r.answer,
-        )
-        for r, email, app_name, name in session.execute(q)
-    ]
+    return _read(session, _rows().where(AccessRequest.user_id == user_id))
