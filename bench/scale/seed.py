@@ -102,6 +102,11 @@ def client_layout(project_id: int, t: int) -> Layout:
             "disabled": False,
             "deleted_at": None,
             "created_at": t,
+            # No legacy consumer, no service account: plain client-credentials clients.
+            "secret_sealed": None,
+            "legacy_domain": "",
+            "certificate": None,
+            "service_email": None,
         },
     )
 

@@ -17,6 +17,7 @@ import pytest
 from consentry.app import create_app
 from consentry.web.body_limit import BodyLimit
 from consentry.web.body_rules import RouteTable
+from tests.support.loops import own_loop
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 JSON = {"content-type": "application/json"}
@@ -101,7 +102,7 @@ def _call(app: Any, path: str, headers: list[tuple[bytes, bytes]], receive: Rece
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), 5))  # fail, not hang, without a timeout
+    own_loop(lambda: asyncio.wait_for(app(scope, receive, send), 5))  # fail, not hang, without a timeout
     return sent
 
 
@@ -201,7 +202,7 @@ def test_only_the_read_timeout_becomes_a_408_other_cancellations_stay_cancellati
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(main())
+    own_loop(main)
     assert sent == []
 
 

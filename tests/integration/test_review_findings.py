@@ -14,6 +14,7 @@ from consentry.storage.tables import Client, Interaction
 from tests.conftest import ISSUER
 from tests.support.browserless import pkce_pair
 from tests.support.flows import PASSWORD, auth_params, tokens_for
+from tests.support.loops import own_loop
 
 MAIL = f"{ISSUER}/auth/mail.readonly"
 
@@ -80,7 +81,7 @@ def test_an_assertion_naming_an_unencodable_client_fails_only_itself(seed, app, 
             return_exceptions=True,
         )
 
-    bad, good = asyncio.run(both())
+    bad, good = own_loop(both)
     assert isinstance(bad, DomainError)
     assert good.client is not None and good.client.client_id == svc.client_id  # type: ignore[union-attr]
 

@@ -12,6 +12,7 @@ from consentry.storage.tables import Client, Token
 from consentry.storage.tables.base import now
 from tests.conftest import ISSUER, SECRET
 from tests.support.flows import tokens_for
+from tests.support.loops import own_loop
 
 MAIL = f"{ISSUER}/auth/mail.readonly"
 CC = {"grant_type": "client_credentials"}
@@ -25,7 +26,7 @@ def _gather(app, *requests):  # type: ignore[no-untyped-def]
         async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as http:
             return list(await asyncio.gather(*(http.post(path, **kw) for path, kw in requests)))
 
-    return asyncio.run(run())
+    return own_loop(run)
 
 
 def test_concurrent_token_requests_share_one_commit(seed, app):  # issue 4: group commit

@@ -44,6 +44,7 @@ from consentry.storage.tables import (
 from consentry.storage.tables.base import now
 from consentry.storage.token_store import BatchedTokenStore
 from tests.support.databases import SECRET
+from tests.support.loops import own_loop
 from tests.support.seed import SeededClient, Seeder
 
 hasher = Hasher(SECRET)
@@ -59,7 +60,7 @@ def lookup(store: BatchedTokenStore, *wants: Lookup) -> list[Found]:
     async def run() -> list[Found]:
         return list(await asyncio.gather(*(store.lookup(w) for w in wants)))
 
-    return asyncio.run(run())
+    return own_loop(run)
 
 
 def commit(store: BatchedTokenStore, *changes: Changes) -> list[Outcome]:
@@ -68,7 +69,7 @@ def commit(store: BatchedTokenStore, *changes: Changes) -> list[Outcome]:
     async def run() -> list[Outcome]:
         return list(await asyncio.gather(*(store.commit(c) for c in changes)))
 
-    return asyncio.run(run())
+    return own_loop(run)
 
 
 def user_id(seed: Seeder, email: str) -> int:
