@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,9 @@ from tests.support.databases import SECRET, PostgresTemplates, SqliteTemplates
 from tests.support.live import LiveServer, start_server
 from tests.support.postgres import PostgresServer, drop_database
 from tests.support.seed import Seeder
+from tests.support.suite_env import SUITE
+
+os.environ.update(SUITE)  # before anything hashes a password (tests/support/suite_env.py)
 
 pytest_plugins = ["tests.support.postgres"]  # noqa: the module is also imported below
 ISSUER = "http://testserver.local"

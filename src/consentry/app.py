@@ -48,6 +48,7 @@ from consentry.storage.token_store import BatchedTokenStore
 from consentry.web import log_redaction, oauth, protocol_openapi, ssf
 from consentry.web.api import clients as clients_api
 from consentry.web.api import events as events_api
+from consentry.web.api import incidents as incidents_api
 from consentry.web.api import orgs as orgs_api
 from consentry.web.api import projects as projects_api
 from consentry.web.api import review as review_api
@@ -56,6 +57,7 @@ from consentry.web.api import verification as verification_api
 from consentry.web.authorize_flow import AuthorizeFlow
 from consentry.web.body_limit import BodyLimit
 from consentry.web.body_rules import RouteTable
+from consentry.web.console import incidents as console_incidents
 from consentry.web.console import pages as console_pages
 from consentry.web.data import ROUTERS as DATA_ROUTERS
 from consentry.web.data.operation import REALM as DATA_REALM
@@ -89,6 +91,7 @@ from consentry.web.pages import signup as signup_pages
 from consentry.web.protocol_adapter import ProtocolAdapter
 from consentry.web.render import error_page
 from consentry.web.review import deletions as review_deletions
+from consentry.web.review import incidents as review_incidents
 from consentry.web.review import pages as review_pages
 from consentry.web.review import reports as review_reports
 from consentry.web.runtime import Runtime
@@ -231,6 +234,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(orgs_api.router)  # the same over JSON: /api/v1/orgs/{domain}/...
     app.include_router(org_requests.router)  # members ask their admins for a refused app
+    # security incidents (SEC-6): the project's console section, the reviewers' pages, the JSON API
+    app.include_router(console_incidents.router)
+    app.include_router(review_incidents.router)
+    app.include_router(incidents_api.router)
+    app.include_router(incidents_api.review_router)
     # The sample data APIs are guarded by consentry.guard itself, with an in-process verifier.
     app.state.data_guard = Guard(LocalVerifier(rt.token_store, rt.ctx.hasher), realm=DATA_REALM)
     app.state.data_guard.install(app)

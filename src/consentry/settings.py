@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/consentry.db"
     smtp_url: str = "smtp://127.0.0.1:1025"
 
+    #: argon2id cost of human passwords (domain/accounts/passwords.py): "standard", or "fast" for
+    #: test suites only (refused in production).
+    password_hash_cost: Literal["standard", "fast"] = "standard"
+
     # --- secrets ----------------------------------------------------------
     #: Root secret: keys for token hashes, CSRF, and the local keyring derive from it.
     secret_key: str = DEV_SECRET_KEY
@@ -61,6 +65,9 @@ class Settings(BaseSettings):
     events_timeout: float = Field(default=5.0, gt=0, le=60)
     #: Days after which an unacknowledged deletion request is flagged to reviewers (DATA-2).
     deletion_overdue_days: int = Field(default=30, ge=1)
+    #: SEC-6: who receives the projects' security-incident reports, at once, through the outbox;
+    #: empty: ``security@<issuer host>`` (:attr:`security_contact_address`).
+    security_contact: str = ""
 
     # --- sign-in protection (docs/operators.md, "Sign-in protection") ------
     #: Sign-in attempts per account within ``login_window`` before browsers the account has not
@@ -120,6 +127,8 @@ class Settings(BaseSettings):
                 raise ValueError("CONSENTRY_SECRET_KEY must be set to 32+ random characters in production")
             if not self.issuer.startswith("https://"):
                 raise ValueError("CONSENTRY_ISSUER must be https in production")
+            if self.password_hash_cost != "standard":
+                raise ValueError("CONSENTRY_PASSWORD_HASH_COST=fast is for test suites; never in production")
         elif self.secret_key == DEV_SECRET_KEY and self.environment == "development":
             log.warning("Using the development secret key; never do this in production")
         return self
@@ -127,6 +136,15 @@ class Settings(BaseSettings):
     @cached_property
     def issuer_url(self) -> str:
         return self.issuer.rstrip("/")
+
+    @cached_property
+    def security_contact_address(self) -> str:
+        """CONSENTRY_SECURITY_CONTACT, else ``security@<issuer host>`` (a one-label host such as
+        ``localhost`` gets ``.localdomain``, so the address still passes the outbox's check)."""
+        if self.security_contact.strip():
+            return self.security_contact.strip().lower()
+        host = (urlsplit(self.issuer).hostname or "localhost").lower()
+        return f"security@{host}" if "." in host else f"security@{host}.localdomain"
 
     @cached_property
     def secure_cookies(self) -> bool:
@@ -210,6 +228,17 @@ class Settings(BaseSettings):
                     if not port.isdigit() or not 0 < int(port) < 65536:
                         raise ValueError(f"bad port in CONSENTRY_DNS_NAMESERVERS entry {part!r}")
                 ipaddress.ip_address(host.strip("[]"))
+        return value
+
+    @field_validator("security_contact")
+    @classmethod
+    def _security_contact_is_an_address(cls, value: str) -> str:
+        from consentry.domain.accounts.emails import is_email_address
+
+        if value.strip() and not is_email_address(value.strip().lower()):
+            raise ValueError(
+                "CONSENTRY_SECURITY_CONTACT must be one email address, e.g. security@example.com"
+            )
         return value
 
     @field_validator("mail_from")

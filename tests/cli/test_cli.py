@@ -28,8 +28,10 @@ from starlette.testclient import TestClient
 
 from consentry.app import create_app
 from consentry.settings import Settings
+from tests.support.cli_fork import run_consentry
 from tests.support.live import free_port
 from tests.support.postgres import PostgresServer, create_database, drop_database
+from tests.support.suite_env import without_consentry_settings
 
 ISSUER = "http://cli.consentry.test"
 SECRET = "cli-test-secret-key-0123456789abcdefghijklmn"
@@ -48,6 +50,7 @@ COMMANDS = (
     "purge",
     "review",
     "outbox",
+    "incident",
 )
 
 
@@ -65,7 +68,7 @@ class Result:
 
 
 def cli_env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")}
+    env = without_consentry_settings()
     env.update(
         CONSENTRY_DATABASE_URL=database_url,
         CONSENTRY_ISSUER=ISSUER,
@@ -81,15 +84,9 @@ def cli_env(database_url: str) -> dict[str, str]:
 def consentry(
     database_url: str, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> Result:
-    proc = subprocess.run(
-        [CONSENTRY, *args],
-        env={**cli_env(database_url), **(env or {})},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """The command in a fresh process of its own (forked from a pre-imported helper, see
+    tests/support/cli_fork.py); ``test_the_installed_script_runs`` spawns the console script itself."""
+    proc = run_consentry(list(args), {**cli_env(database_url), **(env or {})}, stdin or "")
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -163,6 +160,37 @@ def test_help_lists_every_command() -> None:
         assert command in r.stdout, f"{command} missing from consentry --help:\n{r.stdout}"
     serve = consentry("sqlite://", "serve", "--help")
     assert serve.code == 0 and "--workers" in serve.stdout and "--port" in serve.stdout, serve.stdout
+
+
+def test_the_installed_script_runs(sqlite_url: str) -> None:
+    # The console script itself, spawned as an operator's shell does (the other tests fork it).
+    proc = subprocess.run(
+        [CONSENTRY, "db", "upgrade", "--json"],
+        env=cli_env(sqlite_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"database": sqlite_url, "revision": "head"}
+    bad = subprocess.run(
+        [CONSENTRY, "project", "show", "no-such-project", "--json"],
+        env=cli_env(sqlite_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2 and json.loads(bad.stdout)["error"] == "not_found", bad.stdout
+    assert "Traceback" not in bad.stderr
+
+
+def test_an_error_repeating_what_was_typed_prints_it_literally(sqlite_url: str) -> None:
+    # Rich markup in a name must not crash the text output nor restyle it.
+    r = consentry(sqlite_url, "project", "show", "x[/y] [link=http://evil.example]z")
+    assert r.code == 2, r.stderr
+    assert "x[/y] [link=http://evil.example]z" in r.stderr and "Traceback" not in r.stderr
 
 
 # --- db upgrade and demo ----------------------------------------------------------------------------

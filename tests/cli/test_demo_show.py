@@ -22,6 +22,7 @@ from consentry.cli.main import app
 from tests.conftest import ISSUER
 from tests.support.browserless import Browser, pkce_pair
 from tests.support.databases import SECRET
+from tests.support.suite_env import SUITE
 
 DEMO_PASSWORDS = {
     "alice@example.com": "alice-demo-password",
@@ -41,6 +42,7 @@ class Run:
 def run(database_url: str, *args: str, stdin: str = "", **env: str) -> Run:
     """``consentry ARGS`` in process (test_cli.py runs ``demo`` through the console script)."""
     full: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CONSENTRY_")}
+    full.update(SUITE)
     full.update(
         CONSENTRY_DATABASE_URL=database_url,
         CONSENTRY_ISSUER=ISSUER,
@@ -159,7 +161,11 @@ def test_demo_show_prints_working_credentials_again(
 
 def test_demo_is_refused_in_production(database_url: str) -> None:
     # ISSUE-11 cli: published passwords and a derivable client secret never reach production
-    production = {"CONSENTRY_ENVIRONMENT": "production", "CONSENTRY_ISSUER": "https://id.example.test"}
+    production = {
+        "CONSENTRY_ENVIRONMENT": "production",
+        "CONSENTRY_ISSUER": "https://id.example.test",
+        "CONSENTRY_PASSWORD_HASH_COST": "standard",
+    }
     for args in ((), ("--show",)):
         code, err = demo_json(database_url, *args, **production)
         assert code != 0 and err["error"] == "refused_in_production", err

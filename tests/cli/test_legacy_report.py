@@ -6,7 +6,6 @@ Tokens are issued through the real ClientLogin endpoint, then the command reads 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +18,13 @@ from tests.conftest import ISSUER
 from tests.integration.legacy.clientlogin_steps import login
 from tests.support.databases import SECRET
 from tests.support.seed import Seeder
+from tests.support.suite_env import without_consentry_settings
 
 CONSENTRY = str(Path(sys.executable).with_name("consentry"))
 
 
 def run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")}
+    env = without_consentry_settings()
     env.update(
         CONSENTRY_DATABASE_URL=database_url,
         CONSENTRY_ISSUER=ISSUER,

@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from tests.conftest import ISSUER
 from tests.support.databases import SECRET
 from tests.support.seed import Seeder
+from tests.support.suite_env import without_consentry_settings
 
 CONSENTRY = str(Path(sys.executable).with_name("consentry"))
 TABLES = {
@@ -45,7 +46,7 @@ TABLES = {
 
 
 def run(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")}
+    env = without_consentry_settings()
     env.update(
         CONSENTRY_DATABASE_URL=database_url,
         CONSENTRY_ISSUER=ISSUER,

@@ -7,7 +7,6 @@ stdout must be exactly one JSON object, whatever the exit code.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +14,15 @@ from typing import Any
 
 import pytest
 
+from tests.support.suite_env import without_consentry_settings
+
 CONSENTRY = str(Path(sys.executable).with_name("consentry"))
 APPS = Path(__file__).resolve().parents[1] / "fixtures" / "scan"
 ISSUER = "http://cli.consentry.test"
 
 
 def consentry(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")}
+    env = without_consentry_settings()
     env.update(
         CONSENTRY_ISSUER=ISSUER, CONSENTRY_ENVIRONMENT="test", COLUMNS="200", NO_COLOR="1", TERM="dumb"
     )

@@ -29,6 +29,7 @@ from tests.conftest import ISSUER
 from tests.support.browserless import Browser, pkce_pair
 from tests.support.databases import SECRET
 from tests.support.flows import PASSWORD, auth_params, tokens_for
+from tests.support.suite_env import SUITE, without_consentry_settings
 
 CONSENTRY = str(Path(sys.executable).with_name("consentry"))
 MAIL = f"{ISSUER}/auth/mail.readonly"
@@ -60,6 +61,7 @@ class Run:
 
 def cli_env(database_url: str) -> dict[str, str | None]:
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CONSENTRY_")}
+    env.update(SUITE)
     env.update(
         CONSENTRY_DATABASE_URL=database_url,
         CONSENTRY_ISSUER=ISSUER,
@@ -337,7 +339,7 @@ def test_console_script(sqlite_templates: Any) -> None:
     # ISSUE-11 cli: the installed `consentry` script: one JSON object, non-zero exit, no traceback
     url = sqlite_templates.fresh()
     env = {k: v for k, v in cli_env(url).items() if v is not None}
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTRY_")}
+    base = without_consentry_settings()
     for args, stdin, error in (
         (("show", "nobody@acme.test"), "", "not_found"),
         (("set-password", "nobody@acme.test", "--password-stdin"), "long-enough-pw\n", "not_found"),

@@ -9,10 +9,8 @@ rest of the suite keeps its own Hypothesis settings.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 
 pytest.register_assert_rewrite(
@@ -45,21 +43,3 @@ if PROFILE not in ("ci", "long"):
 FUZZ = settings.get_profile(f"security-{PROFILE}")
 #: How much longer than the CI profile this run is (the OpenAPI fuzzer scales its own budget by it).
 SCALE = max(1, FUZZ.max_examples // 20)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cheap_password_hashing() -> Iterator[None]:
-    """argon2id with minimal cost: the suite tests who may sign in, not how slow hashing is.
-
-    Every seeded user and sign-in (and every sign-in with an unknown email, which is checked
-    against a dummy hash) otherwise costs ~0.3 s of CPU, which would bound how much the fuzzers
-    can try. Hashes made here verify through the same code path (argon2 reads its parameters from
-    the hash). Module-scoped, so the module-scoped fuzz worlds are seeded with it too.
-    """
-    from consentry.domain.accounts import passwords
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(passwords, "_hasher", cheap)
-        mp.setattr(passwords, "_DUMMY", cheap.hash("not-a-real-password"))
-        yield

@@ -97,6 +97,8 @@ def _operations(schema: Any) -> list[Any]:
     return operations
 
 
+# SEC-7 OWASP A04:2021 Insecure Design: CWE-209: no input makes an API answer with a server error or a
+#   traceback.
 def test_fuzz_openapi_no_server_errors(api: Api) -> None:
     """Issue 9: every operation of /api/v1 and /data/v1, positive and negative inputs: schemathesis's
     ``not_a_server_error`` holds and no body carries a traceback. Failures are collected across all

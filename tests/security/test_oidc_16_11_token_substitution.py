@@ -22,6 +22,8 @@ def _userinfo(client: TestClient, token: str) -> httpx.Response:
     return client.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
 
 
+# SEC-7 OWASP A01:2021 Broken Access Control: CWE-639: another project's client can neither read nor revoke a
+#   user's tokens.
 def test_16_11_tokens_are_accepted_only_as_what_they_are_and_by_whom_they_were_issued_to(
     seed: Seeder, browser: Browser, client: TestClient
 ) -> None:

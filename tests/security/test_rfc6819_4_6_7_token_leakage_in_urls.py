@@ -34,6 +34,7 @@ def test_4_6_7_tokeninfo_takes_tokens_only_in_the_body(
         assert ok.status_code == 200 and ok.json()["aud"] == c.client_id, (name, ok.text)
 
 
+# SEC-7 OWASP A04:2021 Insecure Design: CWE-598: no endpoint takes a token or a secret from the query string.
 def test_4_6_7_no_endpoint_takes_a_token_or_secret_from_the_query(
     seed: Seeder, browser: Browser, client: TestClient
 ) -> None:

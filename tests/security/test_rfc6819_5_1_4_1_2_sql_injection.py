@@ -28,6 +28,8 @@ PAYLOADS = [
 ]
 
 
+# SEC-7 OWASP A03:2021 Injection: CWE-89: SQL payloads in every looked-up parameter find nothing, change
+#   nothing.
 def test_5_1_4_1_2_injection_payloads_find_nothing_and_change_nothing(
     seed: Seeder, browser: Browser, client: TestClient
 ) -> None:

@@ -29,6 +29,7 @@ from tests.support.seed import Seeder
 ROUTE = {"client_assertion": ""}  # empty: no second authentication method beside Basic
 
 
+# SEC-7 OWASP A01:2021 Broken Access Control: CWE-285: no request gets a token for more than the user granted.
 def test_5_1_5_1_scope_cannot_be_widened(seed: Seeder, browser: Browser, client: TestClient) -> None:
     """RFC 6749 §6, RFC 6819 §5.1.5.1 and §4.2.2: the user ticks only mail of mail+calendar, so the
     token has only mail. A refresh naming a wider scope is ``invalid_scope`` on both paths of the

@@ -20,6 +20,7 @@ from tests.support.seed import Seeder
 EVIL = "https://evil.example/phish"
 
 
+# SEC-7 OWASP A01:2021 Broken Access Control: CWE-601: errors never redirect to an unregistered address.
 def test_4_11_2_the_authorization_server_is_no_open_redirector(
     seed: Seeder, browser: Browser, client: TestClient
 ) -> None:

@@ -19,6 +19,8 @@ from tests.support.seed import Seeder
 ROUTE = {"client_assertion": ""}  # empty: no second authentication method beside Basic
 
 
+# SEC-7 OWASP A07:2021 Identification and Authentication Failures: CWE-294: a replayed refresh token revokes
+#   the whole grant.
 def test_4_14_2_sender_constraint_rotation_and_replay_revokes_the_whole_grant(
     seed: Seeder, browser: Browser, client: TestClient
 ) -> None:

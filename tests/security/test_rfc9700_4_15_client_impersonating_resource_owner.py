@@ -14,6 +14,8 @@ from tests.security.support import CAL, USER
 from tests.support.seed import Seeder
 
 
+# SEC-7 OWASP A07:2021 Identification and Authentication Failures: CWE-287: clients authenticate with their
+#   own secret; a client token is no user.
 def test_4_15_clients_prove_who_they_are_and_their_tokens_never_stand_for_a_user(
     seed: Seeder, client: TestClient
 ) -> None:

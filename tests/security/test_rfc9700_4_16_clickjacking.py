@@ -50,6 +50,8 @@ def _get_paths(app: Any) -> list[str]:
     return [*sorted(paths), "/docs/operators", "/no-such-page"]
 
 
+# SEC-7 OWASP A05:2021 Security Misconfiguration: CWE-1021: every page sends the anti-framing security
+#   headers.
 def test_4_16_every_html_page_refuses_to_be_framed(seed: Seeder, browser: Browser, app: Any) -> None:
     """RFC 9700 §4.16: each GET route (signed out and signed in), the consent page, the account
     chooser, the device approval page, sign-in with a wrong password and the error pages."""

@@ -68,6 +68,8 @@ def _authorize(browser: Browser, client_id: str, redirect_uri: str, **extra: str
     return browser.get(ISSUER + "/authorize?" + urlencode(params))
 
 
+# SEC-7 OWASP A01:2021 Broken Access Control: CWE-601: the code goes only to the exact registered redirect
+#   URI.
 def test_4_1_redirect_uri_pattern_tricks_and_path_traversal_get_a_page_not_a_redirect(
     seed: Seeder, browser: Browser
 ) -> None:

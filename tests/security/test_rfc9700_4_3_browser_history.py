@@ -18,6 +18,7 @@ from tests.support.flows import auth_params, exchange
 from tests.support.seed import Seeder
 
 
+# SEC-7 OWASP A04:2021 Insecure Design: CWE-525: the flow's pages and the token response are never cached.
 def test_4_3_history_holds_only_a_short_lived_single_use_code_and_nothing_is_cached(
     seed: Seeder, browser: Browser, client: TestClient
 ) -> None:

@@ -17,6 +17,8 @@ from tests.support.flows import exchange
 from tests.support.seed import Seeder
 
 
+# SEC-7 OWASP A07:2021 Identification and Authentication Failures: CWE-294: a stolen code cannot be redeemed
+#   in another context.
 def test_4_5_an_injected_code_is_refused_and_changes_nothing(
     seed: Seeder, browser: Browser, client: TestClient
 ) -> None:

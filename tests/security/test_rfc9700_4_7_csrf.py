@@ -43,6 +43,8 @@ def test_4_7_1_state_comes_back_unchanged_and_public_clients_must_use_pkce(
     assert "code" not in q
 
 
+# SEC-7 OWASP A01:2021 Broken Access Control: CWE-352: cross-site posts of the consent and sign-in forms are
+#   refused.
 def test_4_7_the_servers_forms_need_the_sessions_csrf_token_and_flows_stay_in_their_browser(
     seed: Seeder, browser: Browser, client: TestClient, app: Any
 ) -> None:

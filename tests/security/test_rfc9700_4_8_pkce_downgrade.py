@@ -15,6 +15,8 @@ from tests.support.flows import PASSWORD, auth_params, exchange
 from tests.support.seed import Seeder
 
 
+# SEC-7 OWASP A02:2021 Cryptographic Failures: CWE-327: PKCE only with SHA-256; 'plain' and unknown methods
+#   are refused.
 def test_4_8_pkce_cannot_be_downgraded(seed: Seeder, browser: Browser, client: TestClient) -> None:
     """RFC 9700 §4.8.2, §2.1.1: ``plain`` (the verifier travels with the request), a missing method
     (RFC 7636 would default to plain) and unknown methods are ``invalid_request`` for public and

@@ -20,6 +20,8 @@ from tests.support.seed import Seeder
 COOKIE = "consentry_sid"
 
 
+# SEC-7 OWASP A07:2021 Identification and Authentication Failures: CWE-384: signing in replaces the session
+#   id; a planted one is worthless.
 def test_session_fixation_sign_in_replaces_the_session_cookie(
     seed: Seeder, client: TestClient, app: Any
 ) -> None:

@@ -28,6 +28,7 @@ def _no_raw_payload(html: str, where: str) -> None:
         assert raw not in html, f"{where}: unescaped {raw!r}"
 
 
+# SEC-7 OWASP A03:2021 Injection: CWE-79: names and reflected parameters are escaped on every page.
 def test_cwe_79_names_and_reflected_parameters_are_escaped(seed: Seeder, browser: Browser) -> None:
     """CWE-79: the consent page shows the hostile client and project names escaped
     (``&lt;script&gt;``), the sign-in page escapes a hostile ``login_hint``, the device page a

@@ -12,6 +12,7 @@ from consentry.cli import (
     clients,
     demo,
     events,
+    incidents,
     invitations,
     legacy,
     org_admin,  # noqa: F401  (adds `org apps | app-access | install | unconfigured | restrict | ...`)
@@ -43,6 +44,7 @@ app.add_typer(clients.client_app, name="client")
 app.add_typer(review.review_app, name="review")
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(events.events_app, name="events")
+app.add_typer(incidents.incident_app, name="incident")
 app.add_typer(legacy.legacy_app, name="legacy")
 app.command("demo", help="Load demo data: an organization, users, a project with three clients.")(demo.demo)
 app.add_typer(scopes.scopes_app, name="scopes")

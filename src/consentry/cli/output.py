@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -34,5 +35,5 @@ def fail(code: str, message: str, as_json: bool, *, exit_code: int | None = None
     if as_json:
         typer.echo(json.dumps({"error": code, "message": message}))
     else:
-        err_console.print(f"[red]error:[/red] {message}")
+        err_console.print(f"[red]error:[/red] {escape(message)}")  # messages repeat what was typed
     raise typer.Exit(exit_code if exit_code is not None else (1 if code in SERVER_SIDE else 2))

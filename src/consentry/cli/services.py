@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from consentry.cli.context import unit_of_work
+from consentry.domain import times
 from consentry.domain.actor import Actor
 from consentry.domain.clients.service import Clients
 from consentry.domain.projects.service import Projects
@@ -55,7 +55,8 @@ def services(as_json: bool) -> Iterator[Services]:
 
 
 def when(ts: int | None) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ") if ts else "-"
+    """A stored time in a table; "-" when unset (the shell's tables keep every cell filled)."""
+    return times.when(ts, "-")
 
 
 def short(uri: str) -> str:

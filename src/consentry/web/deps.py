@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from consentry.domain.actor import Actor
 from consentry.domain.audit.tags import Channel
 from consentry.domain.clients.service import Clients
+from consentry.domain.incidents.service import Incidents
 from consentry.domain.permissions import Permission
 from consentry.domain.projects.service import Projects
 from consentry.domain.scopes.catalogue import Catalogue
@@ -30,6 +31,7 @@ from consentry.domain.verification.review import Review
 from consentry.domain.verification.service import Verification
 from consentry.errors import DomainError, Forbidden
 from consentry.storage.repositories.console import SqlConsole
+from consentry.storage.repositories.incidents import SqlIncidents
 from consentry.storage.tables import Project, User
 from consentry.storage.tables.base import now
 from consentry.web.runtime import runtime
@@ -135,14 +137,22 @@ class Console:
     clients: Clients
     verification: Verification
     review: Review
+    incidents: Incidents
 
 
 def _console(request: Request, db: UnitOfWork, current: CurrentUser) -> Console:
     rt = runtime(request)
     projects = Projects(SqlConsole(db, rt.ctx.issuer), current.actor, Catalogue(rt.ctx.issuer))
     verification = Verification(projects)
+    settings = rt.ctx.settings
+    incidents = Incidents(
+        projects,
+        SqlIncidents(db, settings.issuer_url),
+        security_contact=settings.security_contact_address,
+        issuer=settings.issuer_url,
+    )
     return Console(
-        current, db, projects, Clients(projects, rt.ctx.hasher), verification, Review(verification)
+        current, db, projects, Clients(projects, rt.ctx.hasher), verification, Review(verification), incidents
     )
 
 

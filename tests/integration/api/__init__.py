@@ -10,13 +10,10 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
-from argon2 import PasswordHasher
 from PIL import Image
 from sqlalchemy import text
 from starlette.testclient import TestClient
@@ -38,17 +35,6 @@ TABLES = (
     "audit_events",
     "outbox_mail",
 )
-
-
-@pytest.fixture
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """argon2id at minimal cost: these tests sign in often, and test who may act, not hashing."""
-    from consentry.domain.accounts import passwords
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", cheap)
-    monkeypatch.setattr(passwords, "_DUMMY", cheap.hash("not-a-real-password"))
-    yield
 
 
 @dataclass

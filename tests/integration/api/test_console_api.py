@@ -18,7 +18,6 @@ from tests.conftest import ISSUER
 from tests.integration.api import (
     Api,
     b64,
-    cheap_passwords,  # noqa: F401 (a fixture)
     error,
     fake_checkers,
     loaded,
@@ -28,8 +27,6 @@ from tests.integration.api import (
     snapshot,
 )
 from tests.support.seed import Seeder
-
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 OWNER, EDITOR, VIEWER, STRANGER = (f"{who}@example.com" for who in ("owner", "editor", "viewer", "stranger"))
 NAME = "Acme Mail"

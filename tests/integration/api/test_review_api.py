@@ -18,7 +18,6 @@ from tests.integration.api import (
     Api,
     FakeCheckers,
     b64,
-    cheap_passwords,  # noqa: F401 (a fixture)
     error,
     fake_checkers,
     loaded,
@@ -28,8 +27,6 @@ from tests.integration.api import (
     snapshot,
 )
 from tests.support.seed import Seeder
-
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 DEV, REVIEWER, OTHER = "dev@example.com", "reviewer@example.com", "other@example.com"
 P = "/api/v1/projects/inbox-zen"

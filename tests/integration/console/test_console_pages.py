@@ -712,7 +712,12 @@ def test_a_fourth_documentation_link_is_refused_and_changes_nothing(
     [
         ({"doc_links": "javascript:alert(1)"}, "unsupported_scheme", "javascript: links are not allowed"),
         ({"video_url": "https://192.168.1.5/video"}, "ip_address_host", "not an IP address"),
-        ({"app_type": "files.sync"}, "invalid_app_type", "Pick one of the listed use cases"),
+        (
+            {"app_type": "files.sync"},
+            "invalid_app_type",
+            "'files.sync' is not an approved use case of the APIs this app asks for. Pick one of the "
+            "listed use cases (mail.backup, mail.client, mail.productivity, mail.reporting)",
+        ),
     ],
 )
 def test_bad_submission_values_are_refused(

@@ -19,6 +19,7 @@ from tests.conftest import ISSUER
 from tests.integration.events.helpers import BOB, World, events
 from tests.integration.events.receiver import set_receiver, verify
 from tests.support.databases import SECRET
+from tests.support.suite_env import SUITE
 
 RISC = "https://schemas.openid.net/secevent/risc/event-type/"
 
@@ -27,6 +28,8 @@ RISC = "https://schemas.openid.net/secevent/risc/event-type/"
 def operator_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     for name in [n for n in os.environ if n.startswith("CONSENTRY_")]:
         monkeypatch.delenv(name)
+    for name, value in SUITE.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CONSENTRY_DATABASE_URL", database_url)
     monkeypatch.setenv("CONSENTRY_ISSUER", ISSUER)
     monkeypatch.setenv("CONSENTRY_SECRET_KEY", SECRET)

@@ -23,6 +23,7 @@ from consentry.domain.mail.outbox import enqueue
 from consentry.storage.db import Database
 from tests.support.databases import SECRET
 from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.suite_env import SUITE
 
 ISSUER = "https://auth.example.com"
 
@@ -37,6 +38,8 @@ def server() -> Iterator[SmtpServer]:
 def operator_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     for name in [n for n in os.environ if n.startswith("CONSENTRY_")]:
         monkeypatch.delenv(name)
+    for name, value in SUITE.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CONSENTRY_DATABASE_URL", database_url)
     monkeypatch.setenv("CONSENTRY_ISSUER", ISSUER)
     monkeypatch.setenv("CONSENTRY_SECRET_KEY", SECRET)

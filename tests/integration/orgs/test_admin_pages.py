@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from html import unescape
 
-import pytest
-
-from tests.integration.api import cheap_passwords  # noqa: F401 (a fixture)
 from tests.integration.orgs import (
     ADMIN,
     CAL,
@@ -28,8 +25,6 @@ from tests.integration.orgs import (
 from tests.integration.policy.helpers import set_project
 from tests.integration.service_accounts.support import service_account
 from tests.support.flows import tokens_for
-
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 def test_apps_list_scopes_by_class_verification_and_users(seed, app, browser, client):  # AUTH0-5

@@ -5,9 +5,6 @@ data call fails; what the rules still allow, and other people's tokens, are left
 
 from __future__ import annotations
 
-import pytest
-
-from tests.integration.api import cheap_passwords  # noqa: F401 (a fixture)
 from tests.integration.orgs import (
     CAL,
     FILE,
@@ -23,8 +20,6 @@ from tests.integration.orgs import (
 )
 from tests.integration.policy.helpers import grants
 from tests.support.flows import tokens_for
-
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 
 def _refresh(client, c, refresh_token):  # type: ignore[no-untyped-def]

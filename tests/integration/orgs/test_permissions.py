@@ -6,9 +6,7 @@ organization never loses its last admin.
 
 from __future__ import annotations
 
-import pytest
-
-from tests.integration.api import cheap_passwords, sign_in  # noqa: F401 (a fixture)
+from tests.integration.api import sign_in
 from tests.integration.orgs import (
     ADMIN,
     MEMBER,
@@ -23,7 +21,6 @@ from tests.integration.orgs import (
 )
 from tests.support.browserless import CSRF_RE, form_value
 
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 PAGES = ("/admin", "/admin/members", "/admin/apps", "/admin/policy", "/admin/delegation", "/admin/requests")
 
 

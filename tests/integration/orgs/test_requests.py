@@ -8,9 +8,6 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
-
-from tests.integration.api import cheap_passwords  # noqa: F401 (a fixture)
 from tests.integration.orgs import (
     ADMIN,
     CAL,
@@ -30,7 +27,6 @@ from tests.integration.orgs import (
 )
 from tests.support.browserless import CSRF_RE, form_value
 
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 DAY = 86400
 REASON = "Our client shares their project plans through it."
 

@@ -5,10 +5,7 @@ AUTH0-5, VERIFY-10): the admin sets it through ``/api/v1/orgs/{domain}``, a memb
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import ISSUER
-from tests.integration.api import cheap_passwords  # noqa: F401 (a fixture)
 from tests.integration.orgs import (
     ADMIN,
     CAL,
@@ -31,7 +28,6 @@ from tests.integration.policy.helpers import set_project
 from tests.support.browserless import CSRF_RE, form_value
 from tests.support.flows import PASSWORD, get_code
 
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 

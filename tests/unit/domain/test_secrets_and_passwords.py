@@ -1,6 +1,9 @@
 """Keyed hashes for machine secrets, argon2id for passwords (SEC-3)."""
 
-from consentry.domain.accounts.passwords import hash_password, verify_password
+import pytest
+
+from consentry.domain.accounts import passwords
+from consentry.domain.accounts.passwords import COST_ENV, hash_password, verify_password
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.secrets import Hasher, new_secret
 
@@ -23,8 +26,24 @@ def test_passwords_are_argon2id():  # SEC-3
     assert not verify_password(h, "wrong") and not verify_password(None, "anything")
 
 
+@pytest.mark.parametrize(("cost", "params"), [("standard", "m=65536,t=3,p=4"), ("fast", "m=1024,t=1,p=1")])
+def test_password_cost_comes_from_the_setting(
+    monkeypatch: pytest.MonkeyPatch, cost: str, params: str
+) -> None:
+    # SEC-3: production hashes at argon2-cffi's default cost; a hash of either cost verifies under the other.
+    monkeypatch.setenv(COST_ENV, cost)
+    passwords._hasher.cache_clear()
+    try:
+        h = hash_password("hunter2hunter2")
+        assert h.startswith(f"$argon2id$v=19${params}$")
+        monkeypatch.setenv(COST_ENV, "fast" if cost == "standard" else "standard")
+        passwords._hasher.cache_clear()
+        assert verify_password(h, "hunter2hunter2") and not verify_password(h, "hunter2hunter3")
+    finally:
+        passwords._hasher.cache_clear()
+
+
 def test_envelope_binds_associated_data():  # SEC-2 SEC-4
-    import pytest
     from cryptography.exceptions import InvalidTag
 
     env = Envelope("root" * 10)

@@ -101,3 +101,10 @@ class AuditTag(StrEnum):
     ORG_APP_INSTALL = "org:app:install"
     ORG_POLICY = "org:policy:update"
     ORG_MEMBER_ROLE = "org:member:role"
+    # --- security incidents (SEC-6): reported by the project, tracked by the platform ---
+    INCIDENT_REPORT = "project:incident:report"
+    INCIDENT_UPDATE = "project:incident:update"
+    INCIDENT_ACKNOWLEDGE = "review:incident:acknowledge"
+    INCIDENT_NOTE = "review:incident:note"
+    INCIDENT_RESOLVE = "review:incident:resolve"
+    INCIDENT_CLOSE = "review:incident:close"

@@ -18,7 +18,7 @@ from consentry.domain.verification.domain_ownership import ProofResult, new_chal
 from consentry.domain.verification.exceptions import ExemptionFacts, exemptions
 from consentry.domain.verification.states import OPEN, Action, ReviewState, transition
 from consentry.domain.verification.status import Assessment, ProjectFacts, VerificationStatus, evaluate
-from consentry.domain.verification.use_cases import choices
+from consentry.domain.verification.use_cases import choices, refusal
 from consentry.errors import Conflict, InvalidInput, LimitReached, NotFound
 from consentry.storage.tables import (
     DomainProof,
@@ -197,7 +197,7 @@ class Verification:
         )
         allowed = choices({info.api for s in risky if (info := self.catalogue.get(s)) is not None})
         if answers.app_type and answers.app_type not in allowed:
-            raise InvalidInput("invalid_app_type", "pick one of the listed use cases, or leave it blank")
+            raise InvalidInput("invalid_app_type", refusal(answers.app_type, allowed))
         for text in (answers.transfers, answers.human_access):
             if len(text) > MAX_TEXT:
                 raise InvalidInput("too_long", f"answers are at most {MAX_TEXT} characters")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from consentry.domain.actor import Actor
-from consentry.domain.audit import record
+from consentry.storage.repositories.effects import AuditAndMail
 from consentry.storage.tables import (
     AuthorizationCode,
     Client,
@@ -26,10 +23,8 @@ from consentry.storage.tables import (
     VerificationRequest,
 )
 
-log = logging.getLogger(__name__)
 
-
-class SqlConsole:
+class SqlConsole(AuditAndMail):
     def __init__(self, session: Session, issuer: str | None = None) -> None:
         self.session = session
         self.issuer = issuer
@@ -176,18 +171,3 @@ class SqlConsole:
             .values(status="denied", refusal="access_denied:app_suspended")
         )
         return tuple(int(getattr(r, "rowcount", 0) or 0) for r in (tokens, codes, devices))  # type: ignore[return-value]
-
-    def audit(self, tag: str, actor: Actor, data: dict[str, Any]) -> None:
-        record(self.session, tag, actor=actor.email, data=data, channel=actor.channel)
-
-    def mail(self, recipients: list[str], subject: str, body: str, reason: str, data: dict[str, Any]) -> None:
-        from consentry.domain.mail.outbox import enqueue
-        from consentry.errors import DomainError
-
-        if not recipients:
-            return
-        try:
-            enqueue(self.session, recipients, subject, body, reason=reason, data=data, issuer=self.issuer)
-        except DomainError as err:
-            # Contacts were checked when entered; one that no longer parses must not undo the change.
-            log.warning("no mail for %s: %s", reason, err.message)

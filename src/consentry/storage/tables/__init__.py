@@ -19,6 +19,7 @@ from consentry.storage.tables.consent import (
 from consentry.storage.tables.credentials import AppPassword, Passkey, RecoveryCode, TotpFactor
 from consentry.storage.tables.files import FilePermission, FilePick, StoredFile
 from consentry.storage.tables.flows import DeviceCode, Interaction, UsedAssertion
+from consentry.storage.tables.incidents import IncidentNote, SecurityIncident
 from consentry.storage.tables.keys import SigningKey
 from consentry.storage.tables.legacy import (
     ClientLoginUnlock,
@@ -66,6 +67,7 @@ __all__ = [
     "FilePermission",
     "FilePick",
     "GadgetToken",
+    "IncidentNote",
     "Interaction",
     "LegacyCredential",
     "LegacyNonce",
@@ -88,6 +90,7 @@ __all__ = [
     "ReviewMessage",
     "SecurityAssessment",
     "SecurityEvent",
+    "SecurityIncident",
     "ServiceAccountKey",
     "SessionAccount",
     "SigninStep",

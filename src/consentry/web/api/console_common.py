@@ -21,7 +21,7 @@ from consentry.domain.scopes.advisor import narrower_alternatives
 from consentry.domain.scopes.catalogue import VERIFICATION
 from consentry.domain.verification.domain_ownership import file_url, txt_record
 from consentry.domain.verification.service import MAX_DOC_LINKS, VIDEO_CHECKLIST
-from consentry.domain.verification.use_cases import choices
+from consentry.domain.verification.use_cases import choices, disallowed, reviewers_decide
 from consentry.errors import InvalidInput
 from consentry.storage.tables import Client, DomainProof, Project, VerificationRequest
 from consentry.web.api import models as m
@@ -207,6 +207,7 @@ def verification_out(access: ProjectAccess) -> m.VerificationOut:
     by_class = console.projects.scopes_by_class(project)
     risky = [info for s in (*by_class["sensitive"], *by_class["restricted"]) if (info := catalogue.get(s))]
     row = console.projects.repo.latest_request(project.id)
+    apis = {s.api for s in risky}
     return m.VerificationOut(
         status=status_out(console, project),
         request=request_out(console, row) if row is not None else None,
@@ -220,7 +221,9 @@ def verification_out(access: ProjectAccess) -> m.VerificationOut:
             )
             for s in risky
         ],
-        app_type_choices=choices({s.api for s in risky}),
+        app_type_choices=choices(apis),
+        disallowed_uses={api: list(uses) for api, uses in disallowed(apis).items()},
+        reviewers_decide=reviewers_decide(apis),
         video_checklist=list(VIDEO_CHECKLIST),
         max_doc_links=MAX_DOC_LINKS,
     )

@@ -336,6 +336,12 @@ class VerificationOut(BaseModel):
     request: RequestOut | None
     scopes: list[RiskyScope] = Field(description="The declared scopes a submission must justify")
     app_type_choices: dict[str, str]
+    disallowed_uses: dict[str, list[str]] = Field(
+        description="Per API asked: the uses no review approves (USE-2..5)"
+    )
+    reviewers_decide: list[str] = Field(
+        description="APIs asked that have no list of approved uses (calendar): the reviewers decide"
+    )
     video_checklist: list[str]
     max_doc_links: int
 

@@ -7,7 +7,6 @@ with the message beside it and the user's input kept, under the error's own stat
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from consentry.domain.permissions import Permission
+from consentry.domain.times import when
 from consentry.domain.verification.status import VerificationStatus
 from consentry.errors import DomainError, InvalidInput, http_status
 from consentry.web.deps import ProjectAccess
@@ -125,13 +125,6 @@ class Can:
             submit=access.can(Permission.PROJECT_SUBMIT),
             secrets=access.can(Permission.CLIENT_SECRET),
         )
-
-
-def when(timestamp: int | None) -> str:
-    """A stored time (Unix seconds) as people read it; the console shows UTC."""
-    if not timestamp:
-        return ""
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def status_of(access: ProjectAccess) -> VerificationStatus:

@@ -80,6 +80,7 @@ def _overview(access: ProjectAccess, **context: Any) -> HTMLResponse:
         catalogue=catalogue,
         exemptions_explained=EXEMPTIONS,
         clients=access.console.clients.list(project),
+        open_incidents=access.console.incidents.open_count(project.name),
         **context,
     )
 

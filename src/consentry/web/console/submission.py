@@ -19,7 +19,7 @@ from consentry.domain.scopes.advisor import narrower_alternatives
 from consentry.domain.verification.service import MAX_DOC_LINKS, VIDEO_CHECKLIST, Submission
 from consentry.domain.verification.states import EXPLAINED as STATES
 from consentry.domain.verification.states import OPEN, ReviewState
-from consentry.domain.verification.use_cases import choices
+from consentry.domain.verification.use_cases import choices, disallowed, reviewers_decide
 from consentry.errors import DomainError, InvalidInput, LimitReached
 from consentry.storage.tables import VerificationRequest
 from consentry.web.console.checkers import CheckersDep
@@ -74,6 +74,7 @@ def _show(access: ProjectAccess, typed: dict[str, Any] | None = None, **context:
     ]
     latest = projects.repo.latest_request(project.id)
     locked = latest is not None and ReviewState(latest.state) in OPEN
+    apis = {info.api for info, _ in scopes}
     return page(
         access,
         "verification.html",
@@ -83,7 +84,9 @@ def _show(access: ProjectAccess, typed: dict[str, Any] | None = None, **context:
         latest=latest,
         locked=locked,
         state_explained=STATES[ReviewState(latest.state)] if latest else "",
-        app_types=choices({info.api for info, _ in scopes}),
+        app_types=choices(apis),
+        disallowed_uses=disallowed(apis),
+        reviewers_decide=reviewers_decide(apis),
         checklist=VIDEO_CHECKLIST,
         max_links=MAX_DOC_LINKS,
         scan_report=latest.scan_report if latest is not None and latest.state == ReviewState.DRAFT else None,
