@@ -29,12 +29,15 @@ from consentry.domain.tokens.store import (
     RefreshClaim,
 )
 from consentry.storage.tables import (
+    AccessRequest,
     AuditEvent,
     AuthorizationCode,
     BrowserSession,
     Client,
     ConsentGrant,
     DeviceCode,
+    Organization,
+    OrgAppAccess,
     Project,
     SessionAccount,
     Token,
@@ -409,6 +412,71 @@ def test_lookup_session_accounts_and_their_consents(seed):
         assert gone.accounts == ()
 
 
+def test_lookup_session_members_organization_rules(seed):
+    # ISSUE-10 token store / AUTH2-4: /authorize reads each signed-in member's organization rules for
+    # the app in the same batched lookup (no query of its own); an approval counts only if it is
+    # newer than the admins' last change of the app's access; accounts outside an organization have none.
+    with closing(BatchedTokenStore(seed.db)) as store:
+        web = seed.client("web")
+        seed.user("ann@acme.test", org="acme.test")
+        seed.user("ben@acme.test", org="acme.test")
+        seed.user("solo@example.org")
+        ann, ben, solo = (user_id(seed, e) for e in ("ann@acme.test", "ben@acme.test", "solo@example.org"))
+        live = hasher.hash("org-session")
+        t = now()
+        with seed.db.unit_of_work() as s:
+            org = s.scalar(select(Organization).where(Organization.domain == "acme.test"))
+            assert org is not None
+            org.unconfigured, org.restricted_apis, org.refusal_message = "block", ["mail"], "Ask IT"
+            project_id = s.get(Client, web.pk).project_id
+            s.add(BrowserSession(id_hash=live, expires_at=t + 3600))
+            s.flush()
+            for uid in (ann, ben, solo):
+                s.add(SessionAccount(session_hash=live, user_id=uid, authenticated_at=t - 5))
+            s.add(
+                OrgAppAccess(
+                    org_id=org.id,
+                    project_id=project_id,
+                    access="blocked",
+                    installed=False,
+                    updated_at=t - 100,
+                )
+            )
+            s.add(
+                AccessRequest(
+                    org_id=org.id,
+                    user_id=ann,
+                    project_id=project_id,
+                    status="approved",
+                    expires_at=t + 9,
+                    decided_at=t - 50,
+                )
+            )
+            s.add(
+                AccessRequest(
+                    org_id=org.id,
+                    user_id=ben,
+                    project_id=project_id,
+                    status="approved",
+                    expires_at=t + 9,
+                    decided_at=t - 500,
+                )
+            )
+        [found] = lookup(store, Lookup(client_id=web.client_id, session_hash=live))
+        assert set(found.org_rules) == {ann, ben}
+        rules = found.org_rules[ann]
+        assert (rules.unconfigured, rules.access, rules.installed, rules.message) == (
+            "block",
+            "blocked",
+            False,
+            "Ask IT",
+        )
+        assert rules.restricted_apis == frozenset({"mail"}) and rules.approved_request is True
+        assert found.org_rules[ben].approved_request is False  # approved before the app was blocked
+        [no_client] = lookup(store, Lookup(session_hash=live))
+        assert no_client.org_rules == {}
+
+
 def test_lookup_used_nonce(seed):
     # ISSUE-10 token store: a nonce is "used" only if a code of the same client already carried it.
     with closing(BatchedTokenStore(seed.db)) as store:
@@ -459,6 +527,28 @@ def test_committed_token_rows_are_found_by_lookup(seed):
         assert (
             stored is not None and stored.refresh_hash == hasher.token_key(refresh) and stored.user_id == uid
         )
+
+
+def test_committed_rows_keep_every_value_exactly(seed):
+    # ISSUE-10 token store: a batch's rows travel as one document on PostgreSQL; quotes, backslashes,
+    # non-ASCII text, booleans, NULLs and 64-bit times must land exactly as given, on both engines.
+    with closing(BatchedTokenStore(seed.db)) as store:
+        web = seed.client("web")
+        seed.user("gus@example.org")
+        uid = user_id(seed, "gus@example.org")
+        _access, _refresh, row = token_row(web.pk, uid, new_family())
+        row["scope"] = 'openid "quoted" back\\slash caf\u00e9 \u65e5\u672c \U0001f510'
+        row["expires_at"] = 2**62
+        code, code_values = code_row(web, uid, new_family(), nonce='n\\"\u00e9')
+        code_values["offline"] = True
+        assert commit(store, Changes(tokens=[row], codes=[code_values])) == [Outcome.COMMITTED]
+        with seed.db.unit_of_work() as s:
+            stored = s.scalar(select(Token).where(Token.access_hash == row["access_hash"]))
+            assert stored is not None
+            assert (stored.scope, stored.expires_at, stored.rotated_at) == (row["scope"], 2**62, None)
+            stored_code = s.get(AuthorizationCode, hasher.hash(code))
+            assert stored_code is not None
+            assert (stored_code.nonce, stored_code.offline) == ('n\\"\u00e9', True)
 
 
 def test_committed_code_and_device_code_rows(seed):

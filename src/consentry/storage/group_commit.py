@@ -22,6 +22,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -34,6 +35,12 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 #: Runs one batch inside an open transaction; returns one result per item, in order.
 Handler = Callable[[Connection, Sequence[Item]], Sequence[Any]]
+#: Wraps a batch from BEGIN to COMMIT when both run in one place (PostgreSQL's pipeline mode).
+Around = Callable[[Connection], AbstractContextManager[Any]]
+
+
+def _nothing(_conn: Connection) -> AbstractContextManager[Any]:
+    return nullcontext()
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -49,12 +56,14 @@ class GroupCommit(Generic[Item, Result]):
         on_connect: Callable[[Connection], None] | None = None,
         commit_in_thread: bool = False,
         batch_in_thread: bool = False,
+        around: Around = _nothing,
     ) -> None:
         self._engine = engine
         self._handler = handler
         self.name = name
         self._idle = idle
         self._on_connect = on_connect
+        self._around = around
         self._conn: Connection | None = None
         self._last_used = 0.0
         #: Loops with an idle-release timer pending (a loop that ended with one pending is dropped).
@@ -103,12 +112,16 @@ class GroupCommit(Generic[Item, Result]):
             return
         try:
             conn = self._connection()
-            transaction = conn.begin()
-            results: Sequence[Any] = self._handler(conn, items)
             if not self._in_thread:
-                transaction.commit()
+                with self._around(conn):
+                    transaction = conn.begin()
+                    results: Sequence[Any] = self._handler(conn, items)
+                    transaction.commit()
                 end_write(conn)
             else:
+                with self._around(conn):
+                    transaction = conn.begin()
+                    results = self._handler(conn, items)
                 done = loop.run_in_executor(self._executor(), transaction.commit)
                 self._committing = True
                 done.add_done_callback(lambda f: self._committed(loop, batch, results, _outcome(f)[1]))
@@ -125,7 +138,7 @@ class GroupCommit(Generic[Item, Result]):
 
     def _whole_batch(self, items: list[Item]) -> Sequence[Any]:
         conn = self._connection()
-        with conn.begin():
+        with self._around(conn), conn.begin():
             return self._handler(conn, items)
 
     def _committed(

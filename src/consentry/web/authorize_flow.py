@@ -81,7 +81,7 @@ class AuthorizeFlow(FlowSteps):
         found; nothing is written yet."""
         found = await self.store.lookup(self.lookup_for(state, params))
         counted = await self.counted_for(found, params)
-        orgs = await self.org_rules_for(found)
+        orgs = found.org_rules
         exchange = Exchange(found)
         with bound(exchange):
             return self.decide(found, params, chosen_id, flow, passed, counted, orgs), exchange

@@ -14,10 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.consent import notices, unverified
 from consentry.domain.consent.decide import Recorded, Who, record_decision
-from consentry.domain.orgs.policy_facts import policies as org_policies
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED, unapproved
 from consentry.domain.policy.decision import Decision
-from consentry.domain.policy.facts import Ask, Moment, OrgPolicy
+from consentry.domain.policy.facts import Ask, Moment
 from consentry.domain.tokens.records import UserRecord
 from consentry.domain.tokens.store import Found
 from consentry.protocol.oauth2.context import ProtocolContext
@@ -125,20 +124,6 @@ class FlowSteps:
                 protocol="oauth2",
                 testing_ttl=self.ctx.settings.testing_refresh_token_ttl,
             )
-
-    async def org_rules_for(self, found: Found) -> dict[int, OrgPolicy]:
-        """The organization rules for the app, per signed-in member of an organization (issue 14);
-        read only when one of the browser's accounts belongs to one."""
-        client = found.client
-        members = [(a.user.id, a.user.hosted_domain) for a in found.accounts if a.user.hosted_domain]
-        if client is None or not members:
-            return {}
-
-        def work() -> dict[int, OrgPolicy]:
-            with self.ctx.db.unit_of_work() as db:
-                return org_policies(db, members, client.project_id)
-
-        return await run_in_threadpool(work)
 
     async def counted_for(self, found: Found, params: list[tuple[str, str]]) -> frozenset[int] | None:
         """Who among the session's accounts was counted toward the app's unverified-user cap; read

@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from gc import collect as collect_garbage
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from consentry.storage.db import Database
 from consentry.storage.group_commit import GroupCommit
+from consentry.storage.repositories.token_batches import pipelined
 
 T = TypeVar("T")
 Item = tuple[str, int]
@@ -502,3 +504,58 @@ def test_the_idle_release_still_happens_on_a_later_event_loop(
 
     assert run(first_loop) == "a=1"
     assert run(second_loop) == 0
+
+
+# --- a batch wrapped from BEGIN to COMMIT (PostgreSQL's pipeline mode) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "commit_inside"), [("on_loop", True), ("batch_in_thread", True), ("commit_in_thread", False)]
+)
+def test_around_wraps_each_batch_from_begin_to_commit(
+    db: Database,
+    observer: Engine,
+    make_gc: Callable[..., GroupCommit[Item, str]],
+    mode: str,
+    commit_inside: bool,
+) -> None:
+    # ISSUE-10 group commit: what wraps a batch is entered before its BEGIN and left after its
+    # COMMIT, so a pipeline sends the COMMIT with the batch's last statements; a COMMIT handed to
+    # the committer thread comes after it.
+    seen: list[tuple[str, Any]] = []
+    batch = items("w", 3)
+
+    @contextmanager
+    def around(conn: Connection) -> Iterator[None]:
+        seen.append(("enter", conn.in_transaction()))
+        yield
+        seen.append(("exit", committed(observer, keys(batch))))
+
+    gc = make_gc(Probe(), around=around, **MODES[mode])
+
+    async def scenario() -> list[str]:
+        return list(await asyncio.gather(*(gc.submit(i) for i in batch)))
+
+    assert run(scenario) == answers(batch)
+    assert seen == [("enter", False), ("exit", keys(batch) if commit_inside else set())]
+
+
+@pytest.mark.parametrize("mode", ["on_loop", "batch_in_thread"])
+def test_a_pipelined_batch_commits_and_a_failing_one_fails_alone(
+    db: Database, observer: Engine, make_gc: Callable[..., GroupCommit[Item, str]], mode: str
+) -> None:
+    # ISSUE-10 group commit: in PostgreSQL's pipeline mode (nothing on SQLite) a batch's error
+    # surfaces at its sync, fails that batch only, and the next batch gets a fresh connection.
+    gc = make_gc(Probe(), around=pipelined, **MODES[mode])
+    good, bad, after = items("p", 3), [("p0", 9)], items("q", 2)
+
+    async def scenario() -> list[Any]:
+        first = await asyncio.gather(*(gc.submit(i) for i in good))
+        failed = await asyncio.gather(*(gc.submit(i) for i in bad), return_exceptions=True)
+        last = await asyncio.gather(*(gc.submit(i) for i in after))
+        return [first, failed, last]
+
+    first, failed, last = run(scenario)
+    assert first == answers(good) and last == answers(after)
+    assert isinstance(failed[0], sa.exc.IntegrityError)
+    assert committed(observer, keys(good, after, bad)) == keys(good, after)

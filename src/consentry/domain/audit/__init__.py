@@ -25,14 +25,26 @@ def record(
 
     ``channel`` (web, api, cli, system) is stored with the data, so one tag covers every way in.
     """
+    previous = session.scalar(select(AuditEvent.chain).order_by(AuditEvent.id.desc()).limit(1)) or ""
+    session.add(AuditEvent(**entry(previous, tag, actor=actor, data=data, channel=channel)))
+
+
+def entry(
+    previous: str,
+    tag: str,
+    *,
+    actor: str = "",
+    data: dict[str, Any] | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """The row of an event appended after the one whose chain is ``previous`` ("" for the first);
+    the token store appends its events in its own batched writes with it."""
     if channel is not None:
         data = {**(data or {}), "channel": str(channel)}
-    tag = str(tag)
-    previous = session.scalar(select(AuditEvent.chain).order_by(AuditEvent.id.desc()).limit(1)) or ""
-    at = now()
+    tag, at = str(tag), now()
     payload = json.dumps({"tag": tag, "actor": actor, "data": data or {}, "at": at}, sort_keys=True)
     chain = hashlib.sha256((previous + payload).encode()).hexdigest()
-    session.add(AuditEvent(tag=tag, actor=actor, data=data or {}, at=at, chain=chain))
+    return {"tag": tag, "actor": actor, "data": data or {}, "at": at, "chain": chain}
 
 
 def verify_chain(session: Session) -> bool:

@@ -1,7 +1,9 @@
 """Loading an organization's rules for one app, as the policy gate's ``OrgPolicy`` facts.
 
 Read fresh on every authorization (a few indexed rows, and only for members of an organization),
-so an admin's change takes effect on the next request in every server process. Tokens already
+so an admin's change takes effect on the next request in every server process. ``/authorize``
+reads the same rows in the token store's batched lookup (``Found.org_rules``); both build the
+facts with :func:`member_policy`. Tokens already
 issued are dealt with when the change is made (domain/orgs/enforcement.py).
 """
 
@@ -14,6 +16,30 @@ from sqlalchemy.orm import Session
 
 from consentry.domain.policy.facts import OrgPolicy
 from consentry.storage.tables import AccessRequest, Organization, OrgAppAccess
+
+
+def member_policy(
+    *,
+    unconfigured: str | None,
+    restricted_apis: Iterable[str] | None,
+    message: str | None,
+    internal_approval: bool | None,
+    access: str | None,
+    installed: bool | None,
+    access_changed_at: int | None,
+    approved_at: int | None,
+) -> OrgPolicy:
+    """One member's facts from the org's stored rules for the app (``access`` None: no rule for
+    it). An approved request stands until the admins change the app's access again."""
+    return OrgPolicy(
+        unconfigured=unconfigured or "allow",
+        access=access,
+        installed=bool(installed),
+        restricted_apis=frozenset(restricted_apis or ()),
+        message=message or "",
+        internal_approval=bool(internal_approval),
+        approved_request=approved_at is not None and approved_at >= (access_changed_at or 0),
+    )
 
 
 def org_policy(session: Session, org_domain: str | None, project_id: int, user_id: int) -> OrgPolicy | None:
@@ -58,15 +84,14 @@ def policies(
         if org is None:
             continue
         row = access.get(org.id)
-        since = row.updated_at if row is not None else 0
-        approved = any(u == uid and (at or 0) >= since for u, at in approvals)
-        out[uid] = OrgPolicy(
-            unconfigured=org.unconfigured or "allow",
+        out[uid] = member_policy(
+            unconfigured=org.unconfigured,
+            restricted_apis=org.restricted_apis,
+            message=org.refusal_message,
+            internal_approval=org.internal_approval,
             access=row.access if row is not None else None,
-            installed=bool(row is not None and row.installed),
-            restricted_apis=frozenset(org.restricted_apis or ()),
-            message=org.refusal_message or "",
-            internal_approval=bool(org.internal_approval),
-            approved_request=approved,
+            installed=row is not None and row.installed,
+            access_changed_at=row.updated_at if row is not None else None,
+            approved_at=max((at or 0 for u, at in approvals if u == uid), default=None),
         )
     return out

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from consentry.domain.clients.snapshot import ClientSnapshot
+from consentry.domain.policy.facts import OrgPolicy
 from consentry.domain.service_accounts.records import ServiceKeyRecord
 from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
 
@@ -74,6 +75,9 @@ class Found:
     #: When a grant in ``consents`` lapses by itself (apps in Testing), by user id.
     consent_lapses: dict[int, int] = field(default_factory=dict)
     nonce_used: bool = False
+    #: The rules of each signed-in account's organization for ``client_id``'s app, by user id
+    #: (members of an organization only; domain/orgs/policy_facts.py).
+    org_rules: dict[int, OrgPolicy] = field(default_factory=dict)
     #: JWT bearer grant: the service account's keys, the subject, the scope names its
     #: organization delegated to the service account (None: no delegation), a replayed assertion.
     service_keys: tuple[ServiceKeyRecord, ...] = ()

@@ -20,8 +20,10 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
+from consentry.domain import audit
 from consentry.domain.clients.snapshot import ClientSnapshot
-from consentry.domain.policy.facts import AppFacts
+from consentry.domain.orgs.policy_facts import member_policy
+from consentry.domain.policy.facts import AppFacts, OrgPolicy
 from consentry.domain.service_accounts.records import ServiceKeyRecord
 from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
 from consentry.storage.db import begin_write
@@ -221,6 +223,30 @@ def consents_by_session(
     return Pending(conn, d.consents, (d.keys(hashes), d.keys(client_ids)), convert)
 
 
+def org_rules_by_session(
+    conn: Connection, hashes: Iterable[str], client_ids: Iterable[str]
+) -> Pending[dict[tuple[str, str], dict[int, OrgPolicy]]]:
+    """(session, client_id) -> each signed-in member's organization rules for that client's app."""
+
+    def convert(rows: list[Any]) -> dict[tuple[str, str], dict[int, OrgPolicy]]:
+        out: dict[tuple[str, str], dict[int, OrgPolicy]] = {}
+        for session_hash, client_id, user_id, *r in rows:
+            out.setdefault((session_hash, client_id), {})[user_id] = member_policy(
+                unconfigured=r[0],
+                restricted_apis=_json(r[1]),
+                message=r[2],
+                internal_approval=bool(r[3]),
+                access=r[4],
+                installed=bool(r[5]),
+                access_changed_at=r[6],
+                approved_at=r[7],
+            )
+        return out
+
+    d = dialect(conn)
+    return Pending(conn, d.org_rules, (d.keys(client_ids), d.keys(hashes)), convert)
+
+
 def used_nonces(conn: Connection, nonces: Iterable[str]) -> Pending[set[tuple[str, str]]]:
     """(client_id, nonce) pairs some authorization code already carried."""
     d = dialect(conn)
@@ -342,3 +368,22 @@ def insert_tokens(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def insert_codes(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     dialect(conn).insert_codes.run(conn, rows)
+
+
+def insert_device_codes(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    dialect(conn).insert_devices.run(conn, rows)
+
+
+def append_audit(conn: Connection, events: Sequence[tuple[str, str, dict[str, Any]]], channel: str) -> None:
+    """(tag, actor, data) events appended to the hash-chained audit log, in order."""
+    if not events:
+        return
+    d = dialect(conn)
+    begin_write(conn)  # the last link is read under the write turn, so no one appends in between
+    previous = Pending(conn, d.last_chain, (), lambda rs: str(rs[0][0]) if rs else "").result()
+    rows = []
+    for tag, actor, data in events:
+        row = audit.entry(previous, tag, actor=actor, data=data, channel=channel)
+        rows.append(row)
+        previous = row["chain"]
+    d.insert_audit.run(conn, rows)
