@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from consentry.domain.audit import record as audit_record
 from consentry.domain.audit import verify_chain
 from consentry.domain.secrets import Hasher, new_family, new_secret, new_token
 from consentry.domain.tokens import codes
@@ -412,6 +413,13 @@ def test_lookup_session_accounts_and_their_consents(seed):
         assert gone.accounts == ()
 
 
+def seed_project_of(seed: Seeder, client_pk: int) -> int:
+    with seed.db.unit_of_work() as s:
+        client = s.get(Client, client_pk)
+        assert client is not None
+        return client.project_id
+
+
 def test_lookup_session_members_organization_rules(seed):
     # ISSUE-10 token store / AUTH2-4: /authorize reads each signed-in member's organization rules for
     # the app in the same batched lookup (no query of its own); an approval counts only if it is
@@ -462,6 +470,23 @@ def test_lookup_session_members_organization_rules(seed):
                     decided_at=t - 500,
                 )
             )
+        other_project = seed_project_of(seed, seed.client("web").pk)
+        with seed.db.unit_of_work() as s:
+            s.add(
+                AccessRequest(
+                    org_id=org.id, user_id=ben, project_id=project_id, status="pending", expires_at=t + 9
+                )
+            )
+            s.add(
+                AccessRequest(
+                    org_id=org.id,
+                    user_id=ben,
+                    project_id=other_project,
+                    status="approved",
+                    expires_at=t + 9,
+                    decided_at=t,
+                )
+            )
         [found] = lookup(store, Lookup(client_id=web.client_id, session_hash=live))
         assert set(found.org_rules) == {ann, ben}
         rules = found.org_rules[ann]
@@ -472,7 +497,8 @@ def test_lookup_session_members_organization_rules(seed):
             "Ask IT",
         )
         assert rules.restricted_apis == frozenset({"mail"}) and rules.approved_request is True
-        assert found.org_rules[ben].approved_request is False  # approved before the app was blocked
+        # approved before the app was blocked; a newer pending one and another app's approval don't count
+        assert found.org_rules[ben].approved_request is False
         [no_client] = lookup(store, Lookup(session_hash=live))
         assert no_client.org_rules == {}
 
@@ -607,11 +633,15 @@ def test_audit_entries_land_in_audit_events(seed):
             AuditEntry("oauth:token:issued", {"client_id": "a"}, actor="alice@example.org"),
             AuditEntry("oauth:token:revoked", {"family": "f1"}),
         ]
+        with seed.db.unit_of_work() as s:  # the batch must chain to a link it did not write itself
+            audit_record(s, "test:chain:start", actor="setup")
         before = count(seed, AuditEvent)
         assert (
             commit(store, Changes(audit=entries[:1]), Changes(audit=entries[1:])) == [Outcome.COMMITTED] * 2
         )
-        events = audit_tags(seed)[before:]
+        with seed.db.unit_of_work() as s:  # and what comes after it, to the batch's last link
+            audit_record(s, "test:chain:end", actor="setup")
+        events = audit_tags(seed)[before:-1]
         assert sorted(events) == sorted(
             [
                 ("oauth:token:issued", "alice@example.org", {"client_id": "a", "channel": "protocol"}),

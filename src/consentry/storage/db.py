@@ -86,6 +86,12 @@ def _serialize_writers(engine: Engine, lock: threading.Lock) -> None:
     event.listen(engine.pool, "invalidate", done)
 
 
+#: PostgreSQL: the transaction-scoped lock under which the audit log's last link is read and the
+#: next one appended, so writers in every process keep one linear chain (READ COMMITTED would let
+#: two of them chain to the same link). The key spells "consaudt".
+AUDIT_APPEND_LOCK = "SELECT pg_advisory_xact_lock(7165066974005126260)"
+
+
 def begin_write(conn: Connection) -> None:
     """Take the process's SQLite write turn before a write (no-op elsewhere, or when already held).
 

@@ -113,11 +113,9 @@ class GroupCommit(Generic[Item, Result]):
         try:
             conn = self._connection()
             if not self._in_thread:
-                with self._around(conn):
-                    transaction = conn.begin()
-                    results: Sequence[Any] = self._handler(conn, items)
-                    transaction.commit()
-                end_write(conn)
+                results: Sequence[Any] = self._committed_batch(conn, items)
+                if self._conn is conn:  # not discarded after its commit
+                    end_write(conn)
             else:
                 with self._around(conn):
                     transaction = conn.begin()
@@ -137,9 +135,25 @@ class GroupCommit(Generic[Item, Result]):
         return self._committer
 
     def _whole_batch(self, items: list[Item]) -> Sequence[Any]:
-        conn = self._connection()
-        with self._around(conn), conn.begin():
-            return self._handler(conn, items)
+        return self._committed_batch(self._connection(), items)
+
+    def _committed_batch(self, conn: Connection, items: Sequence[Item]) -> Sequence[Any]:
+        """BEGIN, the handler, COMMIT, all inside ``around``. Once COMMIT has succeeded the batch
+        stands: a failure leaving ``around`` afterwards (a pipeline's last sync) only costs the
+        connection, never the answers, or a caller would retry what was done (a refresh token
+        presented again is reuse, and revokes its whole family)."""
+        committed: Sequence[Any] | None = None
+        try:
+            with self._around(conn):
+                with conn.begin():
+                    results = self._handler(conn, items)
+                committed = results
+        except Exception:
+            if committed is None:
+                raise
+            log.warning("%s: leaving a committed batch failed", self.name, exc_info=True)
+            self._discard_connection()
+        return committed
 
     def _committed(
         self,

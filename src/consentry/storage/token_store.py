@@ -252,8 +252,8 @@ class BatchedTokenStore:
         # SQLite work is CPU in this process: run it on the loop, only the fsync in a thread.
         # PostgreSQL work is round trips to another process: the loop must not wait on them, so
         # its batches run in a thread, pipelined from BEGIN to COMMIT (they wait on the server only
-        # where they need an answer: two round trips for a batch of client credentials instead of
-        # four, which halves a batch's time when the server is across a network). Measured in
+        # where they need an answer: BEGIN travels with the first statement and the INSERTs with
+        # the COMMIT, each saving a network latency when the server is elsewhere). Measured in
         # bench/run with PostgreSQL on the server's own core: batches on the loop lost to the
         # thread (code round trips 0.69-0.84x of oidc-provider against 0.95-1.09x).
         networked = db.engine.dialect.name != "sqlite"

@@ -363,7 +363,9 @@ class AuthorizeFlow(FlowSteps):
         prompts = set((req.payload.data.get("prompt") or "").split())
         have = found.consents.get(user.id, frozenset())
         counted = await self.counted_for(found, paused.params)
-        plan = self._plan(grant, user, requested, have, prompts, paused.passed, counted)
+        plan = self._plan(
+            grant, user, requested, have, prompts, paused.passed, counted, found.org_rules.get(user.id)
+        )
         if plan.refused:  # the app was suspended, the user removed from its testers, ...
             await run_in_threadpool(self.flows.finish, flow)
             return await self.complete(

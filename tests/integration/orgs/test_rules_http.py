@@ -49,6 +49,20 @@ def test_blocked_app_is_refused_with_the_organizations_message(seed, app, browse
     assert reaches_consent(start(browser, c, OUTSIDER, f"openid {CAL}"))
 
 
+def test_a_block_set_while_the_consent_page_is_open_refuses_the_consent(seed, app, browser):  # AUTH0-5
+    # The consent POST decides again with the organization's rules as they are now.
+    people(seed)
+    c = seed.client("web")
+    api = admin_api(app)
+    set_message(api)
+    page = start(browser, c, MEMBER, f"openid {CAL}")
+    assert reaches_consent(page)
+    assert api.put(f"{ORG_API}/apps/{c.client_id}/access", {"access": "blocked"}).status_code == 200
+    answer = browser.consent(page, ["openid", CAL])
+    assert_org_refusal(answer)
+    assert "location" not in answer.headers
+
+
 def test_without_a_message_the_refusal_says_the_organization_refuses(seed, app, browser):  # AUTH0-5
     people(seed)
     c = seed.client("web")

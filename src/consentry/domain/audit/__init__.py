@@ -6,9 +6,10 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from consentry.storage.db import AUDIT_APPEND_LOCK
 from consentry.storage.tables import AuditEvent
 from consentry.storage.tables.base import now
 
@@ -25,6 +26,8 @@ def record(
 
     ``channel`` (web, api, cli, system) is stored with the data, so one tag covers every way in.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(AUDIT_APPEND_LOCK))
     previous = session.scalar(select(AuditEvent.chain).order_by(AuditEvent.id.desc()).limit(1)) or ""
     session.add(AuditEvent(**entry(previous, tag, actor=actor, data=data, channel=channel)))
 

@@ -26,7 +26,7 @@ from consentry.domain.orgs.policy_facts import member_policy
 from consentry.domain.policy.facts import AppFacts, OrgPolicy
 from consentry.domain.service_accounts.records import ServiceKeyRecord
 from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
-from consentry.storage.db import begin_write
+from consentry.storage.db import AUDIT_APPEND_LOCK, begin_write
 from consentry.storage.repositories.token_sql import dialect
 
 T = TypeVar("T")
@@ -379,7 +379,11 @@ def append_audit(conn: Connection, events: Sequence[tuple[str, str, dict[str, An
     if not events:
         return
     d = dialect(conn)
-    begin_write(conn)  # the last link is read under the write turn, so no one appends in between
+    begin_write(conn)  # SQLite: the process's write turn; PostgreSQL: the audit log's append lock
+    if not d.sqlite:
+        lock = conn.connection.cursor()
+        lock.execute(AUDIT_APPEND_LOCK)
+        lock.close()
     previous = Pending(conn, d.last_chain, (), lambda rs: str(rs[0][0]) if rs else "").result()
     rows = []
     for tag, actor, data in events:

@@ -134,7 +134,8 @@ class _Insert:
             # Names come from the table definition, never from input.
             self.sql = (
                 f"INSERT INTO {table.name} ({names}) "
-                f"SELECT {names} FROM json_populate_recordset(NULL::{table.name}, %s::json)"
+                f"SELECT {names} FROM json_populate_recordset(NULL::{table.name}, %s::json) "
+                "WITH ORDINALITY AS r ORDER BY r.ordinality"  # ids in the document's order
             )
         self.sqlite = sqlite
 
