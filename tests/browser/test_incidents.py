@@ -11,7 +11,6 @@ violation among them), script error or unexpected failed load fails the test.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,6 +20,7 @@ from consentry.settings import Settings
 from consentry.storage.tables import Project, ProjectMember, User
 from tests.browser.console_helpers import PageErrors, project_url, screenshot_dir, sign_in_to_console
 from tests.browser.helpers import path_of, sign_in
+from tests.browser.test_security_events import shoot  # the console pages' screenshots and checks
 from tests.support.databases import SECRET
 from tests.support.live import LiveServer, free_port, start_server
 from tests.support.seed import Seeder
@@ -61,23 +61,6 @@ def server(database_url: str, mail_server: SmtpServer) -> Iterator[tuple[LiveSer
     yield live, seeder
     live.stop()
     seeder.close()
-
-
-def shoot(page: Page, directory: Path, name: str, max_width: str) -> list[Path]:
-    """Full-page PNGs at both widths; the stylesheet applied and nothing wider than the screen."""
-    page.wait_for_load_state("load")
-    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == max_width, page.url
-    shots = []
-    for label, viewport in (("desktop", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {label} screen"
-        shots.append(path)
-    page.set_viewport_size(DESKTOP)
-    return shots
 
 
 def world(seeder: Seeder) -> None:
