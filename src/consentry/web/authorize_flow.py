@@ -24,9 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from consentry.domain.accounts.freshness import SIGNED_IN, must_sign_in_again, parse_max_age
 from consentry.domain.clients.redirect_uris import display_authority
 from consentry.domain.clients.snapshot import ClientCache
-from consentry.domain.consent import entry, screens
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED
-from consentry.domain.policy.facts import OrgPolicy, Standing, Subject
+from consentry.domain.policy.facts import OrgPolicy
 from consentry.domain.tokens.records import UserRecord
 from consentry.domain.tokens.store import Found, Lookup, TokenStore
 from consentry.domain.tokens.store import Outcome as Committed
@@ -234,32 +233,6 @@ class AuthorizeFlow(FlowSteps):
                 context={"redirect_host": display_authority(redirect_uri)},
             )
         return self.issue(found, req, grant, user, requested, have, found.consent_lapses.get(user.id))
-
-    def _plan(
-        self,
-        grant: Any,
-        user: UserRecord,
-        requested: list[str],
-        have: frozenset[str],
-        prompts: set[str],
-        passed: frozenset[str],
-        counted: frozenset[int] | None,
-        org: OrgPolicy | None = None,
-    ) -> entry.Plan:
-        cap = self.ctx.settings.unverified_user_cap
-        if counted is not None:
-            passed = screens.trusted(passed, counted=user.id in counted)
-        return entry.plan(
-            grant.client.row.app,
-            Subject(user.id, user.email, user.hosted_domain, org),
-            requested,
-            have,
-            classes=self.ctx.catalogue.classes,
-            now=now(),
-            prompts=prompts,
-            passed=passed,
-            standing=None if counted is None else Standing(cap, user.id in counted),
-        )
 
     def _redirect_error(self, req: StarletteOAuth2Request, cls: type[OAuth2Error]) -> OAuth2Error:
         client = self.server.query_client(req.payload.client_id or "")

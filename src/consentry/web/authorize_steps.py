@@ -12,17 +12,18 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from consentry.domain.clients.snapshot import ClientSnapshot
-from consentry.domain.consent import notices, unverified
+from consentry.domain.consent import entry, notices, screens, unverified
 from consentry.domain.consent.decide import Recorded, Who, record_decision
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED, unapproved
 from consentry.domain.policy.decision import Decision
-from consentry.domain.policy.facts import Ask, Moment
+from consentry.domain.policy.facts import Ask, Moment, OrgPolicy, Standing, Subject
 from consentry.domain.tokens.records import UserRecord
 from consentry.domain.tokens.store import Found
 from consentry.protocol.oauth2.context import ProtocolContext
 from consentry.protocol.oauth2.policy import PolicyRefusal, on_the_wire
 from consentry.protocol.starlette import StarletteOAuth2Request
 from consentry.storage.tables import Interaction
+from consentry.storage.tables.base import now
 from consentry.web.authorize_outcome import Outcome, error_outcome, first_param, page_error
 from consentry.web.consent_view import Page, disclose, shown
 from consentry.web.flow_store import FlowStore, Paused
@@ -124,6 +125,33 @@ class FlowSteps:
                 protocol="oauth2",
                 testing_ttl=self.ctx.settings.testing_refresh_token_ttl,
             )
+
+    def _plan(
+        self,
+        grant: Any,
+        user: UserRecord,
+        requested: list[str],
+        have: frozenset[str],
+        prompts: set[str],
+        passed: frozenset[str],
+        counted: frozenset[int] | None,
+        org: OrgPolicy | None = None,
+    ) -> entry.Plan:
+        """The gate's plan for one signed-in account: what to ask, which screen, or a refusal."""
+        cap = self.ctx.settings.unverified_user_cap
+        if counted is not None:
+            passed = screens.trusted(passed, counted=user.id in counted)
+        return entry.plan(
+            grant.client.row.app,
+            Subject(user.id, user.email, user.hosted_domain, org),
+            requested,
+            have,
+            classes=self.ctx.catalogue.classes,
+            now=now(),
+            prompts=prompts,
+            passed=passed,
+            standing=None if counted is None else Standing(cap, user.id in counted),
+        )
 
     async def counted_for(self, found: Found, params: list[tuple[str, str]]) -> frozenset[int] | None:
         """Who among the session's accounts was counted toward the app's unverified-user cap; read
