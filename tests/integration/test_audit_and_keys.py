@@ -1,10 +1,17 @@
 """Audit chain and signing-key rotation."""
 
-from sqlalchemy import select
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from sqlalchemy import func, select
+
+from consentry.domain import audit
 from consentry.domain.audit import record, verify_chain
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import SETTLE_SECONDS, rotate
+from consentry.storage.db import Database
+from consentry.storage.repositories.token_batches import append_audit
 from consentry.storage.tables import AuditEvent, SigningKey
 from tests.conftest import SECRET
 
@@ -38,3 +45,40 @@ def test_rotation_keeps_old_keys_published_and_signs_with_new(seed, client, app)
             row.created_at -= SETTLE_SECONDS + 1
     keys.refresh()
     assert {keys.signing_key(a).kid for a in ("RS256", "ES256")} == set(new)
+
+
+def test_appenders_in_separate_processes_keep_one_linear_chain(seed, monkeypatch):
+    """Two writers, each with its own engine (so neither process's own write lock helps), append
+    at once through both paths: the ORM's ``record`` and the token store's batched ``append_audit``.
+    Each appender pauses between reading the last link and writing the next one, which without
+    the append lock made both chain to the same link."""
+    slow_entry = audit.entry
+
+    def entry(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        time.sleep(0.01)
+        return slow_entry(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "entry", entry)
+    processes = [Database(seed.settings.database_url) for _ in range(2)]
+
+    def with_orm(db: Database, n: int) -> None:
+        for i in range(4):
+            with db.unit_of_work() as s:
+                record(s, "test:thing:create", data={"writer": n, "i": i})
+
+    def batched(db: Database, n: int) -> None:
+        for i in range(4):
+            with db.engine.connect() as conn, conn.begin():
+                append_audit(conn, [("test:thing:update", "", {"writer": n, "i": i})], "system")
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            done = [pool.submit(way, db, n) for n, db in enumerate(processes) for way in (with_orm, batched)]
+            for future in done:
+                future.result()
+        with seed.db.unit_of_work() as s:
+            assert s.scalar(select(func.count()).select_from(AuditEvent)) == 16
+            assert verify_chain(s)
+    finally:
+        for db in processes:
+            db.engine.dispose()

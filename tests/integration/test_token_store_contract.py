@@ -29,6 +29,7 @@ from consentry.domain.tokens.store import (
     Outcome,
     RefreshClaim,
 )
+from consentry.storage.repositories.token_batches import insert_tokens
 from consentry.storage.tables import (
     AccessRequest,
     AuditEvent,
@@ -575,6 +576,16 @@ def test_committed_rows_keep_every_value_exactly(seed):
             stored_code = s.get(AuthorizationCode, hasher.hash(code))
             assert stored_code is not None
             assert (stored_code.nonce, stored_code.offline) == ('n\\"\u00e9', True)
+
+
+def test_a_row_naming_no_column_fails_its_batch_loudly(seed):
+    # A misspelt key would otherwise leave its column to the default, and its value unstored.
+    web = seed.client("web")
+    _access, _refresh, row = token_row(web.pk, None, new_family())
+    row["acess_hash"] = row.pop("access_hash")
+    no_column = pytest.raises(KeyError, match="tokens has no column \\['acess_hash'\\]")
+    with seed.db.engine.connect() as conn, conn.begin(), no_column:
+        insert_tokens(conn, [row])
 
 
 def test_committed_code_and_device_code_rows(seed):

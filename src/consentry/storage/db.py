@@ -86,10 +86,16 @@ def _serialize_writers(engine: Engine, lock: threading.Lock) -> None:
     event.listen(engine.pool, "invalidate", done)
 
 
-#: PostgreSQL: the transaction-scoped lock under which the audit log's last link is read and the
-#: next one appended, so writers in every process keep one linear chain (READ COMMITTED would let
-#: two of them chain to the same link). The key spells "consaudt".
-AUDIT_APPEND_LOCK = "SELECT pg_advisory_xact_lock(7165066974005126260)"
+#: The lock under which the audit log's last link is read and the next one appended, held to the
+#: end of the transaction, so writers in every process keep one linear chain. Without it two of
+#: them can chain to the same link: READ COMMITTED on PostgreSQL, and on SQLite the read runs
+#: before the driver's deferred BEGIN. PostgreSQL: an advisory lock (the key spells "consaudt").
+#: SQLite: a write that changes nothing but takes the database's write lock first, so the read
+#: that follows sees the last committed link and no other process can append until COMMIT.
+AUDIT_APPEND_LOCK = {
+    "postgresql": "SELECT pg_advisory_xact_lock(7165066974005126260)",
+    "sqlite": "UPDATE audit_events SET id = id WHERE 0",
+}
 
 
 def begin_write(conn: Connection) -> None:

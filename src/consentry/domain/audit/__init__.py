@@ -26,8 +26,7 @@ def record(
 
     ``channel`` (web, api, cli, system) is stored with the data, so one tag covers every way in.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(AUDIT_APPEND_LOCK))
+    session.execute(text(AUDIT_APPEND_LOCK[session.get_bind().dialect.name]))
     previous = session.scalar(select(AuditEvent.chain).order_by(AuditEvent.id.desc()).limit(1)) or ""
     session.add(AuditEvent(**entry(previous, tag, actor=actor, data=data, channel=channel)))
 

@@ -379,11 +379,10 @@ def append_audit(conn: Connection, events: Sequence[tuple[str, str, dict[str, An
     if not events:
         return
     d = dialect(conn)
-    begin_write(conn)  # SQLite: the process's write turn; PostgreSQL: the audit log's append lock
-    if not d.sqlite:
-        lock = conn.connection.cursor()
-        lock.execute(AUDIT_APPEND_LOCK)
-        lock.close()
+    begin_write(conn)  # SQLite: the process's write turn, before the lock below (raw cursor)
+    lock = conn.connection.cursor()
+    lock.execute(AUDIT_APPEND_LOCK[conn.dialect.name])
+    lock.close()
     previous = Pending(conn, d.last_chain, (), lambda rs: str(rs[0][0]) if rs else "").result()
     rows = []
     for tag, actor, data in events:

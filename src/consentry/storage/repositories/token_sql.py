@@ -109,7 +109,8 @@ _USED_ASSERTION_SELECT = "SELECT jti_hash FROM used_assertions WHERE jti_hash "
 class _Insert:
     """A many-row INSERT for one table: ``executemany`` on SQLite, one JSON document on PostgreSQL.
 
-    A column a row leaves out gets its table default, as the ORM would give it. Raw statements,
+    A column a row leaves out gets its table default, as the ORM would give it; a key that names no
+    column is a caller's bug and fails the batch, rather than a value silently not stored. Raw statements,
     not SQLAlchemy's: a batch on PostgreSQL runs in pipeline mode, where SQLAlchemy's results
     (and the ORM's INSERT ... RETURNING of new ids) cannot be read before the pipeline syncs.
     """
@@ -120,6 +121,7 @@ class _Insert:
             c.name: getattr(c.default, "arg", None) for c in table.c if c.name in columns and c.default
         }
         self.json_columns = {c.name for c in table.c if isinstance(c.type, JSON)} if sqlite else set()
+        self.table, self.columns = table.name, frozenset(columns)
         if sqlite:
             compiled = insert(table).compile(dialect=conn.dialect, column_keys=columns)
             self.sql = compiled.string
@@ -142,6 +144,9 @@ class _Insert:
     def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
+        for row in rows:
+            if not self.columns.issuperset(row):
+                raise KeyError(f"{self.table} has no column {sorted(set(row) - self.columns)}")
         begin_write(conn)
         cursor = conn.connection.cursor()
         try:
