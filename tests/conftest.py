@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from consentry.app import create_app
 from consentry.settings import Settings
+from tests.support import route_cache, scratch
 from tests.support.browserless import Browser
 from tests.support.databases import SECRET, PostgresTemplates, SqliteTemplates
 from tests.support.live import LiveServer, start_server
@@ -18,6 +19,8 @@ from tests.support.seed import Seeder
 from tests.support.suite_env import SUITE
 
 os.environ.update(SUITE)  # before anything hashes a password (tests/support/suite_env.py)
+route_cache.install()  # FastAPI analyses each route once per process, not once per test's app
+scratch.use_for_temp_files()  # databases and files of tests in memory when there is room
 
 pytest_plugins = ["tests.support.postgres"]  # noqa: the module is also imported below
 ISSUER = "http://testserver.local"

@@ -31,6 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from tests.support import scratch
+
 ENV_URL = "CONSENTRY_TEST_POSTGRES_URL"
 ENV_ALLOW_MISSING = "CONSENTRY_ALLOW_NO_POSTGRES"
 PG_USER = "postgres"
@@ -133,9 +135,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _scratch_dir() -> str | None:
+    """Memory when there is room (durability is off anyway; see tests/support/scratch.py), else
+    /tmp as root (where the postgres user can reach it), else the usual temp dir."""
+    shm = scratch.in_memory()
+    if shm is not None:
+        return str(shm)
+    return "/tmp" if _as_root() else None
+
+
 def _make_workdir() -> Path:
     """Private 0700 dir; as root it must belong to the postgres user, who creates the cluster inside."""
-    workdir = Path(tempfile.mkdtemp(prefix="consentry-pg-", dir="/tmp" if _as_root() else None))
+    workdir = Path(tempfile.mkdtemp(prefix="consentry-pg-", dir=_scratch_dir()))
     if _as_root():
         user = _ensure_pg_user()
         os.chown(workdir, user.pw_uid, user.pw_gid)
@@ -188,6 +199,7 @@ def _start_once(bindir: Path) -> PostgresServer:
             "fsync": "off",
             "synchronous_commit": "off",
             "full_page_writes": "off",
+            "autovacuum": "off",  # short-lived databases; its workers only compete with the tests
             "max_connections": "200",
         }
         # Appending keeps the file's owner (postgres); later settings win over initdb's defaults.
