@@ -24,43 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: The helper: reads one JSON request per line, answers one line with the child's exit status.
-_ZYGOTE = r"""
+_ZYGOTE = rf"""
 import json, os, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
 import consentry.cli.main as cli
+from tests.support.forked_child import become, run_and_exit
 
 for line in sys.stdin:
     req = json.loads(line)
     pid = os.fork()
     if pid == 0:
-        code = 1
-        try:
-            os.setsid()
-            os.environ.clear()
-            os.environ.update(req["env"])
-            os.chdir(req["cwd"])
-            for fd, path, mode in ((0, req["stdin"], os.O_RDONLY), (1, req["stdout"], os.O_WRONLY),
-                                   (2, req["stderr"], os.O_WRONLY)):
-                os.dup2(os.open(path, mode), fd)
-            sys.stdin = open(0, closefd=False)
-            sys.argv = ["consentry", *req["args"]]
-            try:
-                cli.app(args=req["args"], prog_name="consentry")
-                code = 0
-            except SystemExit as exit_:
-                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-            except BaseException:
-                import traceback
-                traceback.print_exc()
-                code = 1
-        finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
-    print(json.dumps({"pid": pid}), flush=True)
+        become(req["env"], req["cwd"], req["stdin"], req["stdout"], req["stderr"])
+        sys.argv = ["consentry", *req["args"]]
+        run_and_exit(lambda: cli.app(args=req["args"], prog_name="consentry"))
+    print(json.dumps({{"pid": pid}}), flush=True)
     _, status = os.waitpid(pid, 0)
-    print(json.dumps({"code": os.waitstatus_to_exitcode(status)}), flush=True)
+    print(json.dumps({{"code": os.waitstatus_to_exitcode(status)}}), flush=True)
 """
 
 

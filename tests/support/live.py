@@ -12,6 +12,8 @@ from typing import IO
 
 import httpx
 
+from tests.support.server_fork import ForkedServer, can_fork, fork_uvicorn
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -22,7 +24,7 @@ def free_port() -> int:
 @dataclass
 class LiveServer:
     url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | ForkedServer
 
     def stop(self) -> None:
         self.process.terminate()
@@ -42,7 +44,8 @@ def start_server(
     log_level: str = "warning",
     output: IO[bytes] | None = None,
 ) -> LiveServer:
-    """uvicorn on one process; with ``workers``, ``consentry serve --workers N`` (what operators run,
+    """uvicorn on one process (forked from a helper that imported the app: tests/support/server_fork.py);
+    with ``workers``, ``consentry serve --workers N`` (what operators run,
     which also prepares the shared metrics directory). ``log_level="info"`` turns on uvicorn's access
     log (plain uvicorn only); ``output`` receives the server's stdout and stderr."""
     port = port or free_port()
@@ -54,13 +57,20 @@ def start_server(
         "CONSENTRY_ENVIRONMENT": "test",
         **(env or {}),
     }
+    proc: subprocess.Popen[bytes] | ForkedServer
     if workers is None:
-        command = ["-m", "uvicorn", "consentry.app:create_app", "--factory", "--log-level", log_level]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
+        args = ["consentry.app:create_app", "--factory", "--log-level", log_level]
+        args += ["--host", "127.0.0.1", "--port", str(port)]
+        if can_fork(output):  # the usual case: forked from a helper that imported the app already
+            proc = fork_uvicorn(args, child_env, output)
+        else:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", *args], env=child_env, stdout=output, stderr=output
+            )
     else:
         command = ["-c", "from consentry.cli.main import app; app()", "serve", "--workers", str(workers)]
         command += ["--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen([sys.executable, *command], env=child_env, stdout=output, stderr=output)
+        proc = subprocess.Popen([sys.executable, *command], env=child_env, stdout=output, stderr=output)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
