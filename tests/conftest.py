@@ -22,7 +22,7 @@ os.environ.update(SUITE)  # before anything hashes a password (tests/support/sui
 route_cache.install()  # FastAPI analyses each route once per process, not once per test's app
 scratch.use_for_temp_files()  # databases and files of tests in memory when there is room
 
-pytest_plugins = ["tests.support.postgres"]  # noqa: the module is also imported below
+pytest_plugins = ["tests.support.postgres"]  # also imported above, for its names
 ISSUER = "http://testserver.local"
 
 
@@ -40,12 +40,15 @@ def pg_templates(postgres_server: PostgresServer) -> PostgresTemplates:
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Every test that uses the database runs on both engines (storage contract, DESIGN.md)."""
     if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_templates").fresh()
+        templates: SqliteTemplates = request.getfixturevalue("sqlite_templates")
+        url = templates.fresh()
+        yield url
+        templates.remove(url)  # scratch space may be memory (tests/support/scratch.py)
         return
-    templates: PostgresTemplates = request.getfixturevalue("pg_templates")
-    name, url = templates.fresh()
+    pg: PostgresTemplates = request.getfixturevalue("pg_templates")
+    name, url = pg.fresh()
     yield url
-    drop_database(templates.server, name)
+    drop_database(pg.server, name)
 
 
 @pytest.fixture

@@ -34,9 +34,11 @@ for line in sys.stdin:
     req = json.loads(line)
     pid = os.fork()
     if pid == 0:
-        become(req["env"], req["cwd"], req["stdin"], req["stdout"], req["stderr"])
-        sys.argv = ["consentry", *req["args"]]
-        run_and_exit(lambda: cli.app(args=req["args"], prog_name="consentry"))
+        def command():
+            become(req["env"], req["cwd"], req["stdin"], req["stdout"], req["stderr"])
+            sys.argv = ["consentry", *req["args"]]
+            cli.app(args=req["args"], prog_name="consentry")
+        run_and_exit(command)
     print(json.dumps({{"pid": pid}}), flush=True)
     _, status = os.waitpid(pid, 0)
     print(json.dumps({{"code": os.waitstatus_to_exitcode(status)}}), flush=True)

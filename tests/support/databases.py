@@ -38,6 +38,12 @@ class SqliteTemplates:
         shutil.copyfile(self.template, target)
         return f"sqlite:///{target}"
 
+    def remove(self, url: str) -> None:
+        """A copy's files, once its test is over (a server killed mid-test may have left them)."""
+        path = url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(path + suffix).unlink(missing_ok=True)
+
 
 class PostgresTemplates:
     def __init__(self, server: PostgresServer) -> None:

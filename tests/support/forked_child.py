@@ -8,27 +8,51 @@ directory, and its own stdin, stdout and stderr.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
 
 def become(env: dict[str, str], cwd: str, stdin: str | None, stdout: str | None, stderr: str | None) -> None:
-    """Files by path (appended to); None leaves stdout or stderr as inherited, stdin empty."""
+    """Files by path (appended to); None leaves stdout or stderr as inherited, stdin empty.
+
+    The child also ends when the helper does (``PR_SET_PDEATHSIG``), so nothing it started outlives
+    a test run that was interrupted: the helper ends when the tests close its pipe.
+    """
     os.setsid()
+    _end_with_parent()
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
-    os.dup2(os.open(stdin or os.devnull, os.O_RDONLY), 0)
-    for fd, path in ((1, stdout), (2, stderr)):
+    for fd, path, mode in (
+        (0, stdin or os.devnull, os.O_RDONLY),
+        (1, stdout, os.O_WRONLY | os.O_APPEND),
+        (2, stderr, os.O_WRONLY | os.O_APPEND),
+    ):
         if path is not None:
-            os.dup2(os.open(path, os.O_WRONLY | os.O_APPEND), fd)
+            opened = os.open(path, mode)
+            os.dup2(opened, fd)
+            os.close(opened)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - fd 0 stays open for the process's life
 
 
+def _end_with_parent() -> None:
+    """SIGTERM when the helper exits (Linux); elsewhere, children are left to the tests to stop."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def run_and_exit(main: Callable[[], object]) -> None:
-    """Run ``main`` as a program would, then leave with its exit status (never returns)."""
+    """Run ``main`` (the child's setup and its program) as a program would, then leave with its exit
+    status: never returns, so a child whose setup fails never runs on in the helper's loop."""
     code = 1
     try:
         main()

@@ -74,7 +74,8 @@ def start_server(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
+            status = f" with {proc.returncode}" if isinstance(proc, subprocess.Popen) else ""
+            raise RuntimeError(f"server exited during start-up{status}; see its output")
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 return LiveServer(url, proc)

@@ -15,11 +15,11 @@ import atexit
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import IO
 
@@ -36,46 +36,62 @@ for line in sys.stdin:
     req = json.loads(line)
     pid = os.fork()
     if pid == 0:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        become(req["env"], req["cwd"], None, req["output"], req["output"])
-        if not req["output"]:
-            os.dup2(2, 1)  # not the pipe to the tests: that one carries this helper's answers
-        sys.argv = ["uvicorn", *req["args"]]
-        run_and_exit(lambda: uvicorn.main.main(args=req["args"], prog_name="uvicorn"))
+        def server():
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            become(req["env"], req["cwd"], None, req["output"], req["output"])
+            if not req["output"]:
+                os.dup2(2, 1)  # not the pipe to the tests: that one carries this helper's answers
+            sys.argv = ["uvicorn", *req["args"]]
+            uvicorn.main.main(args=req["args"], prog_name="uvicorn")
+        run_and_exit(server)
     print(json.dumps({{"pid": pid}}), flush=True)
 """
 
 
 class ForkedServer:
-    """A forked server, watched by pid (its exit status stays with the helper that reaped it)."""
+    """A forked server, watched through a pidfd: the helper reaps its children at once, so a bare
+    pid could be reused by another process before the tests look at it again. How it ended stays
+    with the helper: ``returncode`` is 0 once it has ended, whatever the cause."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        try:
+            self._fd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # ended (and reaped) before it could be watched
+            self._fd, self.returncode = None, 0
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0  # ended; how is known only to the helper
+        if self.returncode is None and self._fd is not None:
+            readable, _, _ = select.select([self._fd], [], [], 0)
+            if readable:  # a pidfd becomes readable when its process ends
+                self._ended()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while (code := self.poll()) is None:
-            if deadline is not None and time.monotonic() > deadline:
+        if self.returncode is None and self._fd is not None:
+            readable, _, _ = select.select([self._fd], [], [], timeout)
+            if not readable:
                 raise subprocess.TimeoutExpired(f"server {self.pid}", timeout or 0)
-            time.sleep(0.02)
-        return code
+            self._ended()
+        return 0
 
     def terminate(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGTERM)
+        self._signal(signal.SIGTERM)
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGKILL)
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: int) -> None:
+        if self.returncode is None and self._fd is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._fd, sig)
+
+    def _ended(self) -> None:
+        self.returncode = 0
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class _Helper:
