@@ -69,7 +69,7 @@ def serve(
     emit({"serving": f"http://{host}:{port}", "workers": n}, json_)
     prepare_metrics_dir()  # before any worker imports prometheus-client: counts summed over workers
     uvicorn.run(
-        "consentry.cli.served:create_served_app",  # create_app, its start-up heap frozen
+        "consentry.cli.served:create_served_app",  # create_app, routes analysed, start-up heap frozen
         factory=True,
         host=host,
         port=port,
