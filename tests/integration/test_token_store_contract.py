@@ -438,6 +438,18 @@ def test_lookup_session_members_organization_rules(seed):
             assert org is not None
             org.unconfigured, org.restricted_apis, org.refusal_message = "block", ["mail"], "Ask IT"
             project_id = s.get(Client, web.pk).project_id
+            org_id = org.id
+
+            def approved(user: int, project: int, decided_at: int) -> AccessRequest:
+                return AccessRequest(
+                    org_id=org_id,
+                    user_id=user,
+                    project_id=project,
+                    status="approved",
+                    expires_at=t + 9,
+                    decided_at=decided_at,
+                )
+
             s.add(BrowserSession(id_hash=live, expires_at=t + 3600))
             s.flush()
             for uid in (ann, ben, solo):
@@ -451,26 +463,8 @@ def test_lookup_session_members_organization_rules(seed):
                     updated_at=t - 100,
                 )
             )
-            s.add(
-                AccessRequest(
-                    org_id=org.id,
-                    user_id=ann,
-                    project_id=project_id,
-                    status="approved",
-                    expires_at=t + 9,
-                    decided_at=t - 50,
-                )
-            )
-            s.add(
-                AccessRequest(
-                    org_id=org.id,
-                    user_id=ben,
-                    project_id=project_id,
-                    status="approved",
-                    expires_at=t + 9,
-                    decided_at=t - 500,
-                )
-            )
+            s.add(approved(ann, project_id, decided_at=t - 50))
+            s.add(approved(ben, project_id, decided_at=t - 500))
         other_project = seed_project_of(seed, seed.client("web").pk)
         with seed.db.unit_of_work() as s:
             s.add(
@@ -478,16 +472,7 @@ def test_lookup_session_members_organization_rules(seed):
                     org_id=org.id, user_id=ben, project_id=project_id, status="pending", expires_at=t + 9
                 )
             )
-            s.add(
-                AccessRequest(
-                    org_id=org.id,
-                    user_id=ben,
-                    project_id=other_project,
-                    status="approved",
-                    expires_at=t + 9,
-                    decided_at=t,
-                )
-            )
+            s.add(approved(ben, other_project, decided_at=t))
         [found] = lookup(store, Lookup(client_id=web.client_id, session_hash=live))
         assert set(found.org_rules) == {ann, ben}
         rules = found.org_rules[ann]
