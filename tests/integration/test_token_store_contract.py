@@ -573,6 +573,25 @@ def test_a_row_naming_no_column_fails_its_batch_loudly(seed):
         insert_tokens(conn, [row])
 
 
+def test_complete_and_partial_rows_share_a_batch(seed):
+    # ISSUE-10: a row naming every column is stored as it is, a row leaving some out gets the
+    # table's defaults, in the same statement, on both engines.
+    web = seed.client("web")
+    _access, _refresh, complete = token_row(web.pk, None, new_family())
+    _partial_access, _partial_refresh, partial = token_row(web.pk, None, new_family())
+    complete["scope"] = "email"
+    for left_out in ("scope", "token_format", "jti", "revoked_at"):
+        partial.pop(left_out)
+    with seed.db.engine.connect() as conn, conn.begin():
+        insert_tokens(conn, [complete, partial])
+    with seed.db.unit_of_work() as s:
+        stored = {t.access_hash: t for t in s.query(Token).filter(Token.client_pk == web.pk)}
+    whole, filled = stored[complete["access_hash"]], stored[partial["access_hash"]]
+    assert (whole.scope, whole.family) == ("email", complete["family"])
+    assert (filled.scope, filled.token_format, filled.jti, filled.revoked_at) == ("", "opaque", None, None)
+    assert filled.family == partial["family"]
+
+
 def test_committed_code_and_device_code_rows(seed):
     # ISSUE-10 token store: code rows and device code rows written by a commit are stored and found.
     with closing(BatchedTokenStore(seed.db)) as store:
