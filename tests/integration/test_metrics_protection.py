@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from starlette.testclient import TestClient
 from consentry.app import create_app
 from consentry.cli.metrics_dir import MULTIPROC_ENV, prepare_metrics_dir
 from consentry.settings import Settings
+from consentry.web.metrics import FLUSH_EVERY
 from tests.conftest import ISSUER
 from tests.support.databases import SECRET
 from tests.support.live import start_server
@@ -125,7 +127,9 @@ def test_two_workers_count_into_one_total(database_url, tmp_path):  # ISSUE-9.13
                 if len(list(multiproc.glob("counter_*.db"))) >= 2:
                     break
         assert len(list(multiproc.glob("counter_*.db"))) == 2, "both workers must have served requests"
-        # Whichever worker answers a scrape, it shows every worker's counts and none of the last run's.
+        # Whichever worker answers a scrape, it shows every worker's counts and none of the last run's,
+        # once each worker has added its counts (every FLUSH_EVERY seconds).
+        time.sleep(FLUSH_EVERY + 0.5)
         assert {_count(server.url) for _ in range(10)} == {float(sent)}
     finally:
         server.stop()

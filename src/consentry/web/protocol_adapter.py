@@ -363,5 +363,9 @@ def _constant(answer: Answer) -> Callable[[], Awaitable[Answer]]:
     return constant
 
 
+#: One encoder for every answer: ``json.dumps`` with separators builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def _json(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
+    return _ENCODER.encode(payload).encode()

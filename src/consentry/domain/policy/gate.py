@@ -52,12 +52,16 @@ ORDER: tuple[Rule, ...] = (
 )
 
 
+#: Each moment's checks, in order: the gate runs on every token request, so not filtered each time.
+CHECKS: dict[Moment, tuple[Check, ...]] = {
+    moment: tuple(rule.check for rule in ORDER if moment in rule.moments) for moment in Moment
+}
+
+
 def evaluate(g: GateInput) -> Decision:
     """The first check that does not proceed decides; if none objects, proceed."""
-    for rule in ORDER:
-        if g.ask.moment not in rule.moments:
-            continue
-        decision = rule.check(g)
+    for check in CHECKS[g.ask.moment]:
+        decision = check(g)
         if not decision.proceeds:
             return decision
     return PROCEED

@@ -14,8 +14,6 @@ attribute of the request; there is no other mode: outside :func:`bound`, :func:`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -42,11 +40,22 @@ def current() -> Exchange:
     return exchange
 
 
-@contextmanager
-def bound(exchange: Exchange) -> Iterator[Exchange]:
-    token = _current.set(exchange)
-    try:
-        with database_forbidden():
-            yield exchange
-    finally:
-        _current.reset(token)
+class bound:
+    """``with bound(exchange):`` Authlib's hooks see ``exchange`` and the database is forbidden."""
+
+    __slots__ = ("_exchange", "_forbidden", "_token")
+
+    def __init__(self, exchange: Exchange) -> None:
+        self._exchange = exchange
+        self._forbidden = database_forbidden()
+
+    def __enter__(self) -> Exchange:
+        self._token = _current.set(self._exchange)
+        self._forbidden.__enter__()
+        return self._exchange
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            self._forbidden.__exit__()
+        finally:
+            _current.reset(self._token)
