@@ -146,47 +146,59 @@ _CLAIMS: _Claims = [
 def write_batch(
     conn: Connection, items: Sequence[Changes], refresh_limit: int = REFRESH_LIMIT
 ) -> list[Outcome]:
-    """Decide every claim first, then write what the winners carry, all in one transaction."""
+    """Decide every claim first, then write what the winners carry, all in one transaction.
+
+    A batch is mostly requests that only insert tokens (client credentials at c=32: 16-32 of
+    them), so the per-request work here is kept to what such a request needs: a client's
+    fingerprint is compared once per snapshot, claims are looked for only among the requests that
+    carry one, and the rarer writes only for the requests that have some."""
     at = now()
     outcomes = [Outcome.COMMITTED] * len(items)
     pks = {c.client.id for c in items if c.client is not None}
     current = sql.clients_by_pk(conn, pks).result() if pks else {}
+    unchanged: dict[int, bool] = {}  # id() of a snapshot, alive in ``items`` for the whole batch
     for n, c in enumerate(items):
-        if c.client is not None:
-            seen = current.get(c.client.id)
-            if seen is None or seen.fingerprint != c.client.fingerprint:
-                outcomes[n] = Outcome.CLIENT_CHANGED
-    for n, c in enumerate(items):
+        snapshot = c.client
+        if snapshot is None:
+            continue
+        same = unchanged.get(id(snapshot))
+        if same is None:
+            seen = current.get(snapshot.id)
+            same = unchanged[id(snapshot)] = seen is not None and seen.fingerprint == snapshot.fingerprint
+        if not same:
+            outcomes[n] = Outcome.CLIENT_CHANGED
+    claiming = [
+        n
+        for n, c in enumerate(items)
+        if c.claim_refresh is not None
+        or c.claim_code is not None
+        or c.claim_device is not None
+        or c.claim_assertion is not None
+    ]
+    for n in claiming:
         # An assertion first: a replayed client assertion must not burn the code it carries.
-        if outcomes[n] is Outcome.COMMITTED and c.claim_assertion is not None:
-            a = c.claim_assertion
-            if not sql.claim_assertion(conn, a.jti_hash, a.expires_at).result():
-                outcomes[n] = Outcome.ASSERTION_REPLAYED
-    for key, claim, lost in _CLAIMS:
-        _claim(items, outcomes, key, partial(_claimed, claim, conn, at), lost)
+        a = items[n].claim_assertion
+        live = outcomes[n] is Outcome.COMMITTED and a is not None
+        if live and a is not None and not sql.claim_assertion(conn, a.jti_hash, a.expires_at).result():
+            outcomes[n] = Outcome.ASSERTION_REPLAYED
+    if claiming:
+        for key, claim, lost in _CLAIMS:
+            _claim(items, claiming, outcomes, key, partial(_claimed, claim, conn, at), lost)
     tokens: list[dict[str, Any]] = []
-    codes: list[dict[str, Any]] = []
-    device_codes: list[dict[str, Any]] = []
-    polls: list[tuple[int, int, str]] = []
-    families: list[str] = []
-    audit: list[tuple[str, str, dict[str, Any]]] = []
+    rest = _Rest()
     for c, outcome in zip(items, outcomes, strict=True):
-        if outcome is Outcome.REFRESH_REUSED and c.claim_refresh is not None:
+        if outcome is Outcome.COMMITTED:
+            tokens += c.tokens
+            if c.codes or c.device_codes or c.device_polls or c.revoke_families or c.audit:
+                rest.add(c)
+        elif outcome is Outcome.REFRESH_REUSED and c.claim_refresh is not None:
             # RFC 9700 4.14.2: the rotated token came back, so the whole grant chain is revoked.
-            families.append(c.claim_refresh.family)
-            audit.append((AuditTag.TOKEN_REFRESH_REUSE, "", {"family": c.claim_refresh.family}))
+            rest.families.append(c.claim_refresh.family)
+            rest.audit.append((AuditTag.TOKEN_REFRESH_REUSE, "", {"family": c.claim_refresh.family}))
         elif outcome is Outcome.CODE_REPLAYED and c.claim_code is not None:
             # RFC 6749 4.1.2: what the code issued the first time is revoked.
-            families.append(c.claim_code.family)
-            audit.append((AuditTag.TOKEN_CODE_REPLAY, "", {"family": c.claim_code.family}))
-        if outcome is not Outcome.COMMITTED:
-            continue
-        tokens += c.tokens
-        codes += c.codes
-        device_codes += c.device_codes
-        polls += [(p.polled_at, p.interval, p.device_hash) for p in c.device_polls]
-        families += c.revoke_families
-        audit += [(e.tag, e.actor, e.data) for e in c.audit]
+            rest.families.append(c.claim_code.family)
+            rest.audit.append((AuditTag.TOKEN_CODE_REPLAY, "", {"family": c.claim_code.family}))
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.
     sql.insert_tokens(conn, tokens)
@@ -197,12 +209,32 @@ def write_batch(
         if r.get("refresh_hash") and r.get("user_id") is not None and r.get("grant_type") != "refresh_token"
     ]
     sql.revoke_oldest_refresh(conn, holders, refresh_limit, at)
-    sql.insert_codes(conn, codes)
-    sql.revoke_families(conn, families, at)
-    sql.record_polls(conn, polls)
-    sql.insert_device_codes(conn, device_codes)
-    sql.append_audit(conn, audit, Channel.PROTOCOL)
+    sql.insert_codes(conn, rest.codes)
+    sql.revoke_families(conn, rest.families, at)
+    sql.record_polls(conn, rest.polls)
+    sql.insert_device_codes(conn, rest.device_codes)
+    sql.append_audit(conn, rest.audit, Channel.PROTOCOL)
     return outcomes
+
+
+class _Rest:
+    """A batch's writes other than tokens, gathered from the few requests that carry any."""
+
+    __slots__ = ("audit", "codes", "device_codes", "families", "polls")
+
+    def __init__(self) -> None:
+        self.codes: list[dict[str, Any]] = []
+        self.device_codes: list[dict[str, Any]] = []
+        self.polls: list[tuple[int, int, str]] = []
+        self.families: list[str] = []
+        self.audit: list[tuple[str, str, dict[str, Any]]] = []
+
+    def add(self, c: Changes) -> None:
+        self.codes += c.codes
+        self.device_codes += c.device_codes
+        self.polls += [(p.polled_at, p.interval, p.device_hash) for p in c.device_polls]
+        self.families += c.revoke_families
+        self.audit += [(e.tag, e.actor, e.data) for e in c.audit]
 
 
 def _claimed(
@@ -214,18 +246,20 @@ def _claimed(
 
 def _claim(
     items: Sequence[Changes],
+    claiming: Sequence[int],
     outcomes: list[Outcome],
     key: Callable[[Changes], Any],
     claim: Callable[[set[Any]], set[Any]],
     lost: Outcome,
 ) -> None:
-    """Claim each live request's key; a key claimed twice in one batch: the second one lost."""
-    wanted = {key(c) for c, o in zip(items, outcomes, strict=True) if o is Outcome.COMMITTED and key(c)}
+    """Claim each live request's key; a key claimed twice in one batch: the second one lost.
+    ``claiming``: the positions of the requests that carry a claim, in batch order."""
+    keys = [(n, key(items[n])) for n in claiming if outcomes[n] is Outcome.COMMITTED]
+    wanted = {k for _n, k in keys if k}
     if not wanted:
         return
     won = claim(wanted)
-    for n, c in enumerate(items):
-        k = key(c)
+    for n, k in keys:
         if k is None or outcomes[n] is not Outcome.COMMITTED:
             continue
         if k in won:
