@@ -44,6 +44,9 @@ def check_row(table: Any, row: Mapping[str, Any]) -> None:
                 _check(value)
             if limit is not None and len(value) > limit:
                 raise UnstorableValue(f"a {name.replace('_', ' ')} longer than {limit} characters")
+        elif type(value) is int:
+            if not INT64[0] <= value <= INT64[1]:
+                raise UnstorableValue("a number out of range")
         elif value is not None:
             _check(value)
 

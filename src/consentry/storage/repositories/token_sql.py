@@ -10,7 +10,8 @@ Every text is assembled from the constants below and the table definitions, neve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Integer, Table, insert
@@ -140,6 +141,9 @@ class _Insert:
                 "WITH ORDINALITY AS r ORDER BY r.ordinality"  # ids in the document's order
             )
         self.sqlite = sqlite
+        #: A row's values in the statement's order, picked in C (a generator cost ~2 us per row).
+        pick: Callable[[Mapping[str, Any]], Any] = operator.itemgetter(*self.order)
+        self._values_of = pick if len(self.order) > 1 else _one(self.order)
 
     def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -152,7 +156,7 @@ class _Insert:
         cursor = conn.connection.cursor()
         try:
             if self.sqlite:
-                cursor.executemany(self.sql, [tuple(row[k] for k in self.order) for row in filled])
+                cursor.executemany(self.sql, list(map(self._values_of, filled)))
             else:
                 cursor.execute(self.sql, (json.dumps(filled, separators=(",", ":")),))
         finally:
@@ -174,6 +178,11 @@ class _Insert:
             # SQLAlchemy wraps a callable default to take the execution context.
             value = default(None) if callable(default) else default
         return json.dumps(value) if key in self.json_columns else value
+
+
+def _one(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """``itemgetter`` of one key returns the value, not a 1-tuple: wrap it."""
+    return lambda row: tuple(row[k] for k in order)
 
 
 class _Dialect:
