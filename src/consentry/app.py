@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Views that queue mail wake it after their commit (web/mail_wake.py): prompt delivery.
         _app.state.mailer = mailer
         yield
+        _app.state.metrics.flush()  # a stopping worker's last counts still reach the shared total
         mailer.stop()
         janitor.stop()
         rt.token_store.close()

@@ -975,11 +975,19 @@ def test_a_commit_on_a_stale_client_snapshot_is_refused(seed, change):
             revoke_families=[victim_family],
             audit=[AuditEntry("oauth:token:issued", {"client": stale.client_id})],
         )
+        again_access, _r, again_row = token_row(stale.pk, None, new_family(), refresh=False)
         batches = store.writer.batches
-        outcomes = commit(store, refused, Changes(client=fine_snap, tokens=[fine_row]))
+        outcomes = commit(
+            store,
+            refused,
+            Changes(client=fine_snap, tokens=[fine_row]),
+            # The same stale snapshot again, later in the batch: refused too (compared once per snapshot).
+            Changes(client=stale_snap, tokens=[again_row]),
+        )
         assert store.writer.batches - batches == 1
-        assert outcomes == [Outcome.CLIENT_CHANGED, Outcome.COMMITTED]
+        assert outcomes == [Outcome.CLIENT_CHANGED, Outcome.COMMITTED, Outcome.CLIENT_CHANGED]
         assert token_by_access(seed, stale_access) is None
+        assert token_by_access(seed, again_access) is None
         assert token_by_access(seed, fine_access) is not None
         assert [t.revoked_at for t in tokens_of(seed, victim_family)] == [None]
         with seed.db.unit_of_work() as s:

@@ -178,8 +178,9 @@ def write_batch(
     for n in claiming:
         # An assertion first: a replayed client assertion must not burn the code it carries.
         a = items[n].claim_assertion
-        live = outcomes[n] is Outcome.COMMITTED and a is not None
-        if live and a is not None and not sql.claim_assertion(conn, a.jti_hash, a.expires_at).result():
+        if a is None or outcomes[n] is not Outcome.COMMITTED:
+            continue
+        if not sql.claim_assertion(conn, a.jti_hash, a.expires_at).result():
             outcomes[n] = Outcome.ASSERTION_REPLAYED
     if claiming:
         for key, claim, lost in _CLAIMS:

@@ -48,29 +48,35 @@ class Metrics:
         )
 
         self._children: dict[tuple[str, int], Any] = {}
-        #: Counts not yet added to the counters, and whether a flush is scheduled.
+        #: Counts not yet added to the counters, and the timer that will add them.
         self._pending: dict[tuple[str, int], int] = {}
-        self._flush_scheduled = False
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flush_loop: asyncio.AbstractEventLoop | None = None
 
     def count(self, endpoint: str, status: int) -> None:
-        """Count one response. In multiprocess mode an increment writes a shared file, which cost
-        ~10 us of a ~270 us client-credentials request (py-spy, bench/README.md): counts are kept
-        here and added at most every ``FLUSH_EVERY`` seconds, and before this process's own scrape."""
+        """Count one response, on the event loop. In multiprocess mode an increment writes a shared
+        file, which cost ~10 us of a ~270 us client-credentials request (py-spy, bench/README.md):
+        counts are kept here and added at most ``FLUSH_EVERY`` seconds later, before this process's
+        own scrape, and at shutdown (app.py)."""
         key = (endpoint, status)
         self._pending[key] = self._pending.get(key, 0) + 1
-        if self._flush_scheduled:
+        timer_loop = self._flush_loop
+        if self._flush_timer is not None and timer_loop is not None and not timer_loop.is_closed():
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a synchronous caller): nothing to batch with
             self.flush()
             return
-        self._flush_scheduled = True
-        loop.call_later(FLUSH_EVERY, self.flush)
+        # A timer left on a loop that has since closed never fires: a new one on this loop.
+        self._flush_loop = loop
+        self._flush_timer = loop.call_later(FLUSH_EVERY, self.flush)
 
     def flush(self) -> None:
         """Add the kept counts to the counters (on the event loop, like :meth:`count`)."""
-        self._flush_scheduled = False
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()  # a no-op when it is the timer calling
+            self._flush_timer = None
         pending, self._pending = self._pending, {}
         for key, n in pending.items():
             child = self._children.get(key)

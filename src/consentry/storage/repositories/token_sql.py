@@ -142,8 +142,7 @@ class _Insert:
             )
         self.sqlite = sqlite
         #: A row's values in the statement's order, picked in C (a generator cost ~2 us per row).
-        pick: Callable[[Mapping[str, Any]], Any] = operator.itemgetter(*self.order)
-        self._values_of = pick if len(self.order) > 1 else _one(self.order)
+        self._values_of = _picker(self.order)
 
     def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -180,8 +179,12 @@ class _Insert:
         return json.dumps(value) if key in self.json_columns else value
 
 
-def _one(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """``itemgetter`` of one key returns the value, not a 1-tuple: wrap it."""
+def _picker(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row's values in ``order``, as a tuple. ``itemgetter`` does it in C, but of one key it returns
+    the value rather than a 1-tuple (and of none it cannot be built)."""
+    if len(order) > 1:
+        pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] = operator.itemgetter(*order)
+        return pick
     return lambda row: tuple(row[k] for k in order)
 
 
