@@ -1,6 +1,7 @@
 """Body limits and timeouts on a real socket (ISSUE-9.3, ISSUE-9.4): ``consentry serve`` in a child
 process, with the server options operators get, spoken to in raw HTTP/1.1, its stderr kept to prove
-what the operator's log shows.
+what the operator's log shows. Also how that server writes (web/corked_http.py): pipelined answers
+in order, and no banner.
 """
 
 from __future__ import annotations
@@ -131,6 +132,32 @@ def test_live_a_chunked_upload_over_the_limit_is_refused(served):
     )
     status, body, closed = _response(sock)
     assert status == 413 and closed and json.loads(body)["error_description"] == TOO_LARGE_FORM
+
+
+def test_live_pipelined_requests_are_answered_in_order_without_a_server_banner(served):
+    # ISSUE-10 one write per response: held heads never reorder or drop answers on one connection
+    sock = socket.create_connection(("127.0.0.1", served.port), timeout=5)
+    paths = ["/jwks", "/.well-known/openid-configuration", "/healthz", "/jwks"]
+    sock.sendall(b"".join(f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for p in paths))
+    data = b""
+    answers: list[tuple[bytes, bytes]] = []
+    while len(answers) < len(paths):
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, f"closed after {len(answers)} answers"
+            data += chunk
+        head, data = data.split(b"\r\n\r\n", 1)
+        fields = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+        length = int(fields[b"content-length"])
+        while len(data) < length:
+            data += sock.recv(65536)
+        answers.append((head, data[:length]))
+        data = data[length:]
+    sock.close()
+    assert all(head.startswith(b"HTTP/1.1 200 OK\r\n") for head, _ in answers)
+    assert not any(b"\r\nserver:" in head.lower() for head, _ in answers)  # no "server: uvicorn"
+    assert "keys" in json.loads(answers[0][1]) and answers[3][1] == answers[0][1]
+    assert json.loads(answers[1][1])["issuer"] == f"http://127.0.0.1:{served.port}"
 
 
 def test_live_a_slow_body_gets_408_and_the_connection_closes(served):
