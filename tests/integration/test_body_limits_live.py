@@ -1,6 +1,6 @@
 """Body limits and timeouts on a real socket (ISSUE-9.3, ISSUE-9.4): ``consentry serve`` in a child
 process, with the server options operators get, spoken to in raw HTTP/1.1, its stderr kept to prove
-what the operator's log shows. Also how that server writes (web/corked_http.py): pipelined answers
+what the operator's log shows. Also how that server writes (web/served_http.py): pipelined answers
 in order, and no banner.
 """
 

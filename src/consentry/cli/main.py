@@ -64,7 +64,7 @@ def serve(
 
     from consentry.cli.metrics_dir import prepare_metrics_dir
     from consentry.settings import Settings
-    from consentry.web.corked_http import CorkedHttpToolsProtocol
+    from consentry.web.served_http import CorkedHttpToolsProtocol
 
     n = workers or Settings().workers or os.cpu_count() or 1
     emit({"serving": f"http://{host}:{port}", "workers": n}, json_)
@@ -72,7 +72,7 @@ def serve(
     uvicorn.run(
         "consentry.cli.served:create_served_app",  # create_app, routes analysed, start-up heap frozen
         factory=True,
-        http=CorkedHttpToolsProtocol,  # httptools, each response in one write (web/corked_http.py)
+        http=CorkedHttpToolsProtocol,  # httptools, each response in one write (web/served_http.py)
         server_header=False,  # no "server: uvicorn": nothing to tell a scanner which server this is
         host=host,
         port=port,

@@ -1,5 +1,5 @@
-"""Each response in one write (web/corked_http.py, ISSUE-10: CPU per response), and nothing held
-that a client waits for.
+"""How ``consentry serve`` writes (web/served_http.py, ISSUE-10: CPU per response): each response in
+one write, nothing held that a client waits for, and heads byte for byte uvicorn's own.
 
 The protocol runs on asyncio's real transport over a socket pair; the server's end records every
 ``send`` system call the transport makes, so a test sees exactly what left in which write.
@@ -14,9 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from consentry.web.corked_http import CorkedHttpToolsProtocol
+from consentry.web import served_http
+from consentry.web.security import security_headers
+from consentry.web.served_http import CorkedHttpToolsProtocol
 
 T = TypeVar("T")
 App = Callable[
@@ -54,8 +57,9 @@ class RecordingSocket(socket.socket):
 class Connection:
     """One server connection on a socket pair; ``record`` is the server's next write."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, protocol: type[HttpToolsProtocol] = CorkedHttpToolsProtocol) -> None:
         self.app = app
+        self.protocol = protocol
         self.client, server = socket.socketpair()
         self.client.setblocking(False)
         self.server = RecordingSocket(server.family, server.type, fileno=server.detach())
@@ -64,12 +68,15 @@ class Connection:
         self.loop = asyncio.get_running_loop()
 
     async def open(self) -> None:
-        config = uvicorn.Config(self.app, http=CorkedHttpToolsProtocol, lifespan="off", log_level="warning")
+        # As `consentry serve` runs it: no access log (a logged response takes uvicorn's own path).
+        config = uvicorn.Config(
+            self.app, http=self.protocol, lifespan="off", log_level="warning", access_log=False
+        )
         config.load()
         state = ServerState()
-        await self.loop.connect_accepted_socket(
-            lambda: CorkedHttpToolsProtocol(config, state, {}, self.loop), self.server
-        )
+        state.default_headers = [(b"date", b"Wed, 02 Dec 2026 14:00:00 GMT")]  # as uvicorn's server sets
+        protocol = self.protocol
+        await self.loop.connect_accepted_socket(lambda: protocol(config, state, {}, self.loop), self.server)
 
     async def send(self, data: bytes) -> None:
         await self.loop.sock_sendall(self.client, data)
@@ -98,9 +105,13 @@ class Connection:
         self.client.close()
 
 
-def _session(app: App, steps: Callable[[Connection], Awaitable[T]]) -> T:
+def _session(
+    app: App,
+    steps: Callable[[Connection], Awaitable[T]],
+    protocol: type[HttpToolsProtocol] = CorkedHttpToolsProtocol,
+) -> T:
     async def main() -> T:
-        conn = Connection(app)
+        conn = Connection(app, protocol)
         await conn.open()
         try:
             return await steps(conn)
@@ -213,3 +224,62 @@ def test_a_malformed_request_gets_its_400_at_once():  # ISSUE-10: protocol error
 
     answer, closed = _session(fixed, steps)
     assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n") and closed
+
+
+JSON = (b"content-type", b"application/json")
+#: Response heads to write both ways: each as the app would send it (status, headers).
+HEADS: list[tuple[int, list[tuple[bytes, bytes]]]] = [
+    (200, [JSON, (b"content-length", b"11"), (b"cache-control", b"no-store"), *security_headers(True)]),
+    (
+        400,
+        [(b"Content-Type", b"application/json"), (b"Content-Length", b"11"), (b"X-Frame-Options", b"DENY")],
+    ),
+    (
+        302,
+        [
+            (b"location", b"https://app.example/cb?code=abc"),
+            (b"content-length", b"0"),
+            *security_headers(False),
+        ],
+    ),
+    (200, [(b"content-length", b"11"), (b"content-length", b"11")]),  # a second length: uvicorn's path
+    (200, [(b"content-length", b" 11")]),  # int() takes it; so must the fast path (it leaves it to uvicorn)
+    (200, [(b"content-length", b"11"), (b"connection", b"close")]),
+    (200, [(b"content-length", b"11"), (b"X-Custom", b"any value"), (b"set-cookie", b"s=1; HttpOnly")]),
+    (200, [JSON]),  # no length: chunked, uvicorn's path
+    (200, [(b"content-length", b"11"), (b"bad name", b"x")]),  # uvicorn refuses: no answer, closed
+    (200, [(b"content-length", b"11"), (b"content-type", b"text/plain\x01")]),
+]
+
+
+def _head_app(status: int, headers: list[tuple[bytes, bytes]]) -> App:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": BODY})
+
+    return app
+
+
+def _wire(app: App, protocol: type[HttpToolsProtocol]) -> bytes:
+    async def steps(conn: Connection) -> bytes:
+        await conn.send(GET)
+        await conn.nothing_more(0.05)  # every write the answer makes
+        return b"".join(conn.server.sends)
+
+    return _session(app, steps, protocol)
+
+
+def test_heads_are_byte_for_byte_what_uvicorn_writes():  # ISSUE-10: constant headers checked once
+    for status, headers in HEADS * 2:  # the second time from the table of checked lines
+        app = _head_app(status, headers)
+        assert _wire(app, CorkedHttpToolsProtocol) == _wire(app, HttpToolsProtocol), (status, headers)
+    assert set(security_headers(True)) <= set(served_http.checked_lines)  # they took the fast path
+
+
+def test_a_header_uvicorn_refuses_is_refused_even_once_its_name_was_seen():  # ISSUE-10
+    ok = _wire(
+        _head_app(200, [(b"content-length", b"11"), (b"x-frame-options", b"DENY")]), CorkedHttpToolsProtocol
+    )
+    injected = [(b"content-length", b"11"), (b"x-frame-options", b"DENY\r\nx-injected: 1")]
+    assert ok.startswith(b"HTTP/1.1 200 OK\r\n") and b"x-frame-options: DENY\r\n" in ok
+    assert _wire(_head_app(200, injected), CorkedHttpToolsProtocol) == b""  # uvicorn's refusal: nothing sent
