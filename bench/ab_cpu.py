@@ -11,8 +11,8 @@ checked (status 200 and the body's expected field), as bench/run does.
 
 Sharing the core halves each server's throughput, so each one's batches are smaller and its CPU per
 token is higher than alone: compare the two columns with each other, not with bench/run.
-Running the same tree on both sides gives ratios within 0.95-1.05 per round here: a change is
-seen when its rounds fall outside that, all the same way.
+The same tree on both sides gave 0.99-1.06 per round here (five rounds): a change shows when its
+rounds fall outside that, all the same way.
 
 Example (the tree before a change against the working tree)::
 
