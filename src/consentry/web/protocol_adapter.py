@@ -35,6 +35,7 @@ from consentry.protocol.oidc import userinfo as oidc
 from consentry.protocol.oidc.discovery import metadata
 from consentry.protocol.oidc.tokeninfo import id_token_claims
 from consentry.protocol.starlette import StarletteOAuth2Request, build_oauth_request
+from consentry.web.answer_headers import AnswerHeaders
 from consentry.web.client_address import client_address
 from consentry.web.metrics import Metrics
 from consentry.web.protocol_request import bearer_token, client_named, query_pairs, read_body
@@ -42,7 +43,6 @@ from consentry.web.runtime import Runtime
 from consentry.web.security import security_headers
 
 JSON_TYPE = (b"content-type", b"application/json")
-NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 DISCOVERY_PATHS = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
 JWKS_CACHE = f"public, max-age={JWKS_MAX_AGE}".encode()
 TOKEN_PARAMS = ("access_token", "id_token")
@@ -68,6 +68,7 @@ class ProtocolAdapter:
         self.clients: ClientCache = runtime.client_cache
         self.metrics = metrics
         self.base_headers = security_headers(https)
+        self.answer_headers = AnswerHeaders(self.base_headers)
         discovery = _json(metadata(self.issuer, runtime.ctx.catalogue, runtime.ctx.settings))
         self.documents = {path: discovery for path in DISCOVERY_PATHS}
         self._jwks: tuple[LoadedKeys, bytes] | None = None
@@ -143,8 +144,8 @@ class ProtocolAdapter:
         except Exception as exc:  # mapped once, the same way for every endpoint
             status, payload, headers = from_exception(exc, path)
         self.metrics.count(path, status)
-        extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        await self._send(send, status, payload if isinstance(payload, bytes) else _json(payload), extra)
+        body = payload if isinstance(payload, bytes) else _json(payload)
+        await self._send_tail(send, status, body, self.answer_headers.tail(headers))
 
     async def _run(
         self,
@@ -347,11 +348,10 @@ class ProtocolAdapter:
 
     # --- responses ------------------------------------------------------------------------
     async def _send(self, send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
-        names = {k for k, _ in extra}
-        headers = [JSON_TYPE, (b"content-length", str(len(body)).encode())]
-        headers += [h for h in extra if h[0] not in (b"content-type", b"content-length")]
-        headers += [h for h in NO_STORE if h[0] not in names]
-        headers += self.base_headers
+        await self._send_tail(send, status, body, self.answer_headers.tail(extra))
+
+    async def _send_tail(self, send: Send, status: int, body: bytes, tail: list[tuple[bytes, bytes]]) -> None:
+        headers = [JSON_TYPE, (b"content-length", b"%d" % len(body)), *tail]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
