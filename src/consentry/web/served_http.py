@@ -184,6 +184,22 @@ class CheckedHeadersCycle(RequestResponseCycle):
             or self.disconnected
         ):
             return RequestResponseCycle.send(self, message)
+        try:
+            content, length = self._head(message)
+        except (TypeError, KeyError):  # pairs as lists (ASGI allows them), an unknown status: uvicorn
+            return RequestResponseCycle.send(self, message)
+        if content is None:
+            return RequestResponseCycle.send(self, message)
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        self.expected_content_length = int(length)
+        self.chunked_encoding = False
+        content.append(b"\r\n")
+        self.transport.write(b"".join(content))
+        return DONE
+
+    def _head(self, message: Any) -> tuple[list[bytes] | None, bytes]:
+        """The head's lines and its declared length; None when uvicorn's own code must write it."""
         content = [STATUS_LINE[message["status"]]]
         length = None
         for header in chain(self.default_headers, message.get("headers", ())):
@@ -193,24 +209,18 @@ class CheckedHeadersCycle(RequestResponseCycle):
                 if name == b"content-length" and length is None:
                     length = header[1]
                     if HEADER_VALUE_RE.search(length) or not length.isdigit():
-                        return RequestResponseCycle.send(self, message)  # uvicorn's own error
+                        return None, b""  # uvicorn's own error
                     line = b"content-length: %s\r\n" % length
                 elif name in (b"content-length", b"transfer-encoding", b"connection"):
-                    return RequestResponseCycle.send(self, message)
+                    return None, b""
                 elif (line := _line(header)) is None:
                     if HEADER_RE.search(header[0]) or HEADER_VALUE_RE.search(header[1]):
-                        return RequestResponseCycle.send(self, message)  # uvicorn refuses it
+                        return None, b""  # uvicorn refuses it, in its own words
                     line = b"%s: %s\r\n" % (name, header[1])
             content.append(line)
         if length is None:
-            return RequestResponseCycle.send(self, message)  # chunked, or no body: uvicorn decides
-        self.response_started = True
-        self.waiting_for_100_continue = False
-        self.expected_content_length = int(length)
-        self.chunked_encoding = False
-        content.append(b"\r\n")
-        self.transport.write(b"".join(content))
-        return DONE
+            return None, b""  # chunked, or no body: uvicorn decides
+        return content, length
 
 
 class CorkedHttpToolsProtocol(HttpToolsProtocol):

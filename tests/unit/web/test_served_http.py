@@ -228,7 +228,7 @@ def test_a_malformed_request_gets_its_400_at_once():  # ISSUE-10: protocol error
 
 JSON = (b"content-type", b"application/json")
 #: Response heads to write both ways: each as the app would send it (status, headers).
-HEADS: list[tuple[int, list[tuple[bytes, bytes]]]] = [
+HEADS: list[tuple[int, Any]] = [
     (200, [JSON, (b"content-length", b"11"), (b"cache-control", b"no-store"), *security_headers(True)]),
     (
         400,
@@ -247,12 +247,14 @@ HEADS: list[tuple[int, list[tuple[bytes, bytes]]]] = [
     (200, [(b"content-length", b"11"), (b"connection", b"close")]),
     (200, [(b"content-length", b"11"), (b"X-Custom", b"any value"), (b"set-cookie", b"s=1; HttpOnly")]),
     (200, [JSON]),  # no length: chunked, uvicorn's path
+    (200, [[b"content-length", b"11"], [b"x-frame-options", b"DENY"]]),  # pairs as lists: ASGI allows them
+    (999, [(b"content-length", b"11")]),  # a status uvicorn has no line for
     (200, [(b"content-length", b"11"), (b"bad name", b"x")]),  # uvicorn refuses: no answer, closed
     (200, [(b"content-length", b"11"), (b"content-type", b"text/plain\x01")]),
 ]
 
 
-def _head_app(status: int, headers: list[tuple[bytes, bytes]]) -> App:
+def _head_app(status: int, headers: Any) -> App:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": BODY})
