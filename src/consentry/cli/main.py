@@ -72,7 +72,7 @@ def serve(
     uvicorn.run(
         "consentry.cli.served:create_served_app",  # create_app, routes analysed, start-up heap frozen
         factory=True,
-        http=CorkedHttpToolsProtocol,  # httptools, each response in one write (web/served_http.py)
+        http=CorkedHttpToolsProtocol,  # one write per response, headers checked once (web/served_http.py)
         server_header=False,  # no "server: uvicorn": nothing to tell a scanner which server this is
         host=host,
         port=port,
