@@ -4,7 +4,8 @@ headers every response repeats checked once, not on every response.
 uvicorn writes a response's status line and headers as soon as the app sends ``http.response.start``
 and the body on ``http.response.body``: two ``send`` system calls and, with Nagle off, two TCP
 segments for every answer of a few hundred bytes. Here the head of a response whose length is
-known is held until its body's first write (or the response's end), and both leave as one.
+known, written from checked lines (below), is held until its body's first write (or the response's
+end), and both leave as one.
 
 uvicorn also checks every header of every response against two regular expressions and lowercases
 its name: a dozen headers, most of them the same security headers each time, cost more than the
@@ -16,9 +17,9 @@ uvicorn has no option for either; the protocol class it accepts (``uvicorn.run(h
 documented place to change how a connection is written, hence these subclasses.
 
 Only such a head is ever held, and only until the app sends the body it declared: a ``100
-Continue``, a streamed (chunked) response's head, a protocol error and every body write go out at
-once, as before. Closing the connection flushes first; aborting drops what is held, as it drops
-the transport's own buffer. Measured in bench/README.md ("One write per response").
+Continue``, a streamed (chunked) response's head, a head uvicorn's own code writes, a protocol error
+and every body write go out at once, as before. Closing the connection flushes first; aborting
+drops what is held, as it drops the transport's own buffer. Measured in bench/README.md ("One write per response").
 """
 
 from __future__ import annotations
@@ -38,12 +39,10 @@ from uvicorn.protocols.http.httptools_impl import (
 
 from consentry.web.security import HSTS, security_headers
 
-#: Every head uvicorn writes starts so (its status lines are HTTP/1.1 whatever the request's).
-HEAD_START = b"HTTP/1.1 "
-
 
 class CorkedTransport:
-    """A connection's transport that holds a response's head for its body's first write.
+    """A connection's transport that holds a response's head (``hold``, from the cycle that wrote it
+    and knows a body of known length follows) for its body's first write.
 
     The methods uvicorn calls on every request are the transport's own, bound once: a fallback
     through ``__getattr__`` costs more per call than the system call saved (measured).
@@ -51,7 +50,6 @@ class CorkedTransport:
 
     __slots__ = (
         "_held",
-        "_protocol",
         "_transport",
         "get_extra_info",
         "get_protocol",
@@ -65,9 +63,8 @@ class CorkedTransport:
         "set_write_buffer_limits",
     )
 
-    def __init__(self, transport: asyncio.Transport, protocol: HttpToolsProtocol) -> None:
+    def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
-        self._protocol = protocol
         self._held: bytes | None = None
         self.get_extra_info = transport.get_extra_info
         self.get_protocol = transport.get_protocol
@@ -80,26 +77,17 @@ class CorkedTransport:
         self.set_protocol = transport.set_protocol
         self.set_write_buffer_limits = transport.set_write_buffer_limits
 
+    def hold(self, head: bytes) -> None:
+        """A response's head whose body follows: it leaves with the next write, or at ``flush``."""
+        self._held = head
+
     def write(self, data: bytes) -> None:
         held = self._held
         if held is not None:
             self._held = None
             self._transport.write(held + data)
-        elif self._is_fixed_length_head(data):
-            self._held = bytes(data)
         else:
             self._transport.write(data)
-
-    def _is_fixed_length_head(self, data: bytes) -> bool:
-        """The head of a response in progress that declared its Content-Length: a body follows."""
-        cycle = self._protocol.cycle
-        return (
-            cycle is not None
-            and cycle.response_started
-            and not cycle.response_complete
-            and cycle.chunked_encoding is False
-            and data.startswith(HEAD_START)
-        )
 
     def writelines(self, lines: Any) -> None:
         for data in lines:
@@ -195,7 +183,7 @@ class CheckedHeadersCycle(RequestResponseCycle):
         self.expected_content_length = int(length)
         self.chunked_encoding = False
         content.append(b"\r\n")
-        self.transport.write(b"".join(content))
+        self.transport.hold(b"".join(content))  # type: ignore[attr-defined]
         return DONE
 
     def _head(self, message: Any) -> tuple[list[bytes] | None, bytes]:
@@ -234,7 +222,7 @@ class CorkedHttpToolsProtocol(HttpToolsProtocol):
             cycle.__class__ = CheckedHeadersCycle
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        corked: Any = CorkedTransport(transport, self)  # type: ignore[arg-type]
+        corked: Any = CorkedTransport(transport)  # type: ignore[arg-type]
         super().connection_made(corked)
 
     def on_response_complete(self) -> None:
