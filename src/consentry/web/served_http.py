@@ -19,7 +19,8 @@ documented place to change how a connection is written, hence these subclasses.
 Only such a head is ever held, and only until the app sends the body it declared: a ``100
 Continue``, a streamed (chunked) response's head, a head uvicorn's own code writes, a protocol error
 and every body write go out at once, as before. Closing the connection flushes first; aborting
-drops what is held, as it drops the transport's own buffer. Measured in bench/README.md ("One write per response").
+drops what is held, as it drops the transport's own buffer. Measured in bench/README.md ("One write
+per response").
 """
 
 from __future__ import annotations
