@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.pool import NullPool
 
 from consentry.storage.db import Database
-from consentry.storage.group_commit import GroupCommit
+from consentry.storage.group_commit import SETTLE_TURNS, GroupCommit
 from consentry.storage.repositories.token_batches import pipelined
 
 T = TypeVar("T")
@@ -399,6 +399,53 @@ def test_items_submitted_during_a_commit_form_the_next_batch_after_it(
     assert out["bc"] == answers(second) + answers(third)  # each future got its own item's result
     assert out["counters"] == (3, 1 + 3 + 6)
     assert committed(observer, keys(first, second, third)) == keys(first, second, third)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_batch_gathers_while_each_turn_adds_to_it_and_starts_after_a_quiet_turn(
+    db: Database, make_gc: Callable[..., GroupCommit[Item, str]], mode: str
+) -> None:
+    # ISSUE-10 group commit: callers that arrive over consecutive turns share one batch (its fixed
+    # cost is paid once); the first turn that adds nothing starts it.
+    probe = Probe()
+    gc = make_gc(probe, **MODES[mode])
+    arriving = items("t", 5)
+
+    async def scenario() -> list[Any]:
+        futures = []
+        for item in arriving:  # one caller per turn of the loop
+            futures += spawn(gc, [item])
+            await asyncio.sleep(0)
+        first = await settle(futures)
+        late = spawn(gc, [("late", 1)])  # then a caller alone: answered without waiting for more
+        return [first, await settle(late)]
+
+    first, late = run(scenario)
+    assert probe.calls == [arriving, [("late", 1)]]
+    assert first == answers(arriving) and late == ["late=1"]
+    assert (gc.batches, gc.items) == (2, 6)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_batch_that_keeps_growing_starts_after_at_most_settle_turns(
+    db: Database, make_gc: Callable[..., GroupCommit[Item, str]], mode: str
+) -> None:
+    # ISSUE-10 group commit: a caller every turn does not hold the first ones forever.
+    probe = Probe()
+    gc = make_gc(probe, **MODES[mode])
+    arriving = items("s", SETTLE_TURNS * 3)
+
+    async def scenario() -> list[Any]:
+        futures = []
+        for item in arriving:
+            futures += spawn(gc, [item])
+            await asyncio.sleep(0)
+        return await settle(futures)
+
+    assert run(scenario) == answers(arriving)
+    assert [item for batch in probe.calls for item in batch] == arriving  # none lost, in order
+    assert len(probe.calls) >= 2
+    assert 1 < len(probe.calls[0]) <= SETTLE_TURNS + 2
 
 
 # --- idle release and close ---------------------------------------------------------------------
