@@ -12,7 +12,11 @@ from typing import IO
 
 import httpx
 
+from consentry.web.served_http import CorkedHttpToolsProtocol
 from tests.support.server_fork import ForkedServer, can_fork, fork_uvicorn
+
+#: The protocol class `consentry serve` gives uvicorn (cli/main.py), as uvicorn's ``--http`` takes it.
+SERVED_HTTP = f"{CorkedHttpToolsProtocol.__module__}:{CorkedHttpToolsProtocol.__qualname__}"
 
 
 def free_port() -> int:
@@ -44,7 +48,8 @@ def start_server(
     log_level: str = "warning",
     output: IO[bytes] | None = None,
 ) -> LiveServer:
-    """uvicorn on one process (forked from a helper that imported the app: tests/support/server_fork.py);
+    """uvicorn on one process (forked from a helper that imported the app: tests/support/server_fork.py),
+    with `consentry serve`'s protocol class and no server banner;
     with ``workers``, ``consentry serve --workers N`` (what operators run,
     which also prepares the shared metrics directory). ``log_level="info"`` turns on uvicorn's access
     log (plain uvicorn only); ``output`` receives the server's stdout and stderr."""
@@ -61,6 +66,9 @@ def start_server(
     if workers is None:
         args = ["consentry.app:create_app", "--factory", "--log-level", log_level]
         args += ["--host", "127.0.0.1", "--port", str(port)]
+        # HTTP spoken as `consentry serve` speaks it (web/served_http.py), so that every test with a
+        # socket exercises the production protocol class, not stock uvicorn's.
+        args += ["--http", SERVED_HTTP, "--no-server-header"]
         if can_fork(output):  # the usual case: forked from a helper that imported the app already
             proc = fork_uvicorn(args, child_env, output)
         else:

@@ -165,6 +165,15 @@ def spawn(gc: GroupCommit[Item, str], batch: list[Item]) -> list[asyncio.Future[
     return [asyncio.ensure_future(gc.submit(item)) for item in batch]
 
 
+async def one_per_turn(gc: GroupCommit[Item, str], batch: list[Item]) -> list[asyncio.Future[str]]:
+    """Submit the items of ``batch`` one per turn of the loop, as callers trickling in under load."""
+    futures: list[asyncio.Future[str]] = []
+    for item in batch:
+        futures += spawn(gc, [item])
+        await asyncio.sleep(0)
+    return futures
+
+
 async def settle(futures: list[asyncio.Future[str]]) -> list[Any]:
     return list(await asyncio.gather(*futures, return_exceptions=True))
 
@@ -412,11 +421,7 @@ def test_a_batch_gathers_while_each_turn_adds_to_it_and_starts_after_a_quiet_tur
     arriving = items("t", 5)
 
     async def scenario() -> list[Any]:
-        futures = []
-        for item in arriving:  # one caller per turn of the loop
-            futures += spawn(gc, [item])
-            await asyncio.sleep(0)
-        first = await settle(futures)
+        first = await settle(await one_per_turn(gc, arriving))
         late = spawn(gc, [("late", 1)])  # then a caller alone: answered without waiting for more
         return [first, await settle(late)]
 
@@ -436,11 +441,7 @@ def test_a_batch_that_keeps_growing_starts_after_at_most_settle_turns(
     arriving = items("s", SETTLE_TURNS * 3)
 
     async def scenario() -> list[Any]:
-        futures = []
-        for item in arriving:
-            futures += spawn(gc, [item])
-            await asyncio.sleep(0)
-        return await settle(futures)
+        return await settle(await one_per_turn(gc, arriving))
 
     assert run(scenario) == answers(arriving)
     assert [item for batch in probe.calls for item in batch] == arriving  # none lost, in order
