@@ -1,8 +1,8 @@
-"""Group commit: the operations submitted during one turn of the event loop share one transaction.
+"""Group commit: the operations submitted while the event loop is busy share one transaction.
 
 Why: a token endpoint that commits once per request spends most of its time committing and,
 on SQLite, in writer-lock contention between threads. Here each request leaves its work in a
-list and awaits it; once per turn of the event loop the whole list runs as one transaction with
+list and awaits it; once the loop has a quiet turn the whole list runs as one transaction with
 set-at-a-time statements, and every caller gets its answer only after that commit, so nothing
 is acknowledged that a crash could lose.
 
