@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.pool import NullPool
 
 from consentry.storage.db import Database
-from consentry.storage.group_commit import SETTLE_TURNS, GroupCommit
+from consentry.storage.group_commit import SETTLE_ITEMS, SETTLE_TURNS, GroupCommit
 from consentry.storage.repositories.token_batches import pipelined
 
 T = TypeVar("T")
@@ -165,11 +165,11 @@ def spawn(gc: GroupCommit[Item, str], batch: list[Item]) -> list[asyncio.Future[
     return [asyncio.ensure_future(gc.submit(item)) for item in batch]
 
 
-async def one_per_turn(gc: GroupCommit[Item, str], batch: list[Item]) -> list[asyncio.Future[str]]:
-    """Submit the items of ``batch`` one per turn of the loop, as callers trickling in under load."""
+async def per_turn(gc: GroupCommit[Item, str], batch: list[Item], n: int = 1) -> list[asyncio.Future[str]]:
+    """Submit the items of ``batch`` ``n`` per turn of the loop, as callers trickling in under load."""
     futures: list[asyncio.Future[str]] = []
-    for item in batch:
-        futures += spawn(gc, [item])
+    for start in range(0, len(batch), n):
+        futures += spawn(gc, batch[start : start + n])
         await asyncio.sleep(0)
     return futures
 
@@ -421,7 +421,7 @@ def test_a_batch_gathers_while_each_turn_adds_to_it_and_starts_after_a_quiet_tur
     arriving = items("t", 5)
 
     async def scenario() -> list[Any]:
-        first = await settle(await one_per_turn(gc, arriving))
+        first = await settle(await per_turn(gc, arriving))
         late = spawn(gc, [("late", 1)])  # then a caller alone: answered without waiting for more
         return [first, await settle(late)]
 
@@ -429,6 +429,46 @@ def test_a_batch_gathers_while_each_turn_adds_to_it_and_starts_after_a_quiet_tur
     assert probe.calls == [arriving, [("late", 1)]]
     assert first == answers(arriving) and late == ["late=1"]
     assert (gc.batches, gc.items) == (2, 6)
+
+
+def test_a_caller_alone_is_answered_on_the_fourth_turn(
+    db: Database, make_gc: Callable[..., GroupCommit[Item, str]]
+) -> None:
+    # ISSUE-10 group commit: waiting for a quiet turn costs an idle server no more than a turn.
+    probe = Probe()
+    gc = make_gc(probe)  # on the loop: answered in the turn its batch runs
+
+    async def scenario() -> int:
+        await gc.submit(("warm", 1))  # the connection is open
+        (alone,) = spawn(gc, [("alone", 1)])
+        for turns in range(1, 10):
+            await asyncio.sleep(0)
+            if alone.done():
+                return turns
+        raise AssertionError("not answered within 9 turns")
+
+    # The submit runs on the first turn, the first check sees it arrive on the second, the third
+    # finds the turn quiet and runs the batch, and the caller's task resumes on the fourth. (Without
+    # the wait for a quiet turn: 3; always waiting SETTLE_TURNS: 18.)
+    assert run(scenario) == 4
+    assert probe.calls[-1] == [("alone", 1)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_batch_stops_gathering_at_settle_items(
+    db: Database, make_gc: Callable[..., GroupCommit[Item, str]], mode: str
+) -> None:
+    # ISSUE-10 group commit: a crowd arriving turn after turn does not make one unbounded batch.
+    probe = Probe()
+    gc = make_gc(probe, **MODES[mode])
+    arriving = items("w", 400)
+
+    async def scenario() -> list[Any]:
+        return await settle(await per_turn(gc, arriving, n=40))
+
+    assert run(scenario) == answers(arriving)
+    assert [item for batch in probe.calls for item in batch] == arriving
+    assert SETTLE_ITEMS <= len(probe.calls[0]) < SETTLE_ITEMS + 40  # started once it reached the cap
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -441,12 +481,41 @@ def test_a_batch_that_keeps_growing_starts_after_at_most_settle_turns(
     arriving = items("s", SETTLE_TURNS * 3)
 
     async def scenario() -> list[Any]:
-        return await settle(await one_per_turn(gc, arriving))
+        return await settle(await per_turn(gc, arriving))
 
     assert run(scenario) == answers(arriving)
     assert [item for batch in probe.calls for item in batch] == arriving  # none lost, in order
     assert len(probe.calls) >= 2
     assert 1 < len(probe.calls[0]) <= SETTLE_TURNS + 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_handler_answering_the_wrong_count_fails_its_callers_instead_of_leaving_them_waiting(
+    db: Database, make_gc: Callable[..., GroupCommit[Item, str]], mode: str
+) -> None:
+    # ISSUE-10 group commit: a batch's results are one per item; a handler bug fails the batch's
+    # callers at once (on every path), and the next batch is served.
+    probe = Probe()
+    short = True
+
+    def handler(conn: Connection, batch: Sequence[Item]) -> list[str]:
+        answered = probe(conn, batch)
+        return answered[:-1] if short else answered
+
+    gc = make_gc(handler, **MODES[mode])
+
+    async def scenario() -> list[Any]:
+        nonlocal short
+        failed = await settle(spawn(gc, items("x", 3)))
+        short = False
+        return [failed, await settle(spawn(gc, items("y", 2)))]
+
+    failed, served = run(scenario)
+    assert len(failed) == 3
+    # zip(strict=True) pairs the first two before it finds the third missing: those two were
+    # answered, the third gets the error.
+    assert failed[:2] == ["x0=1", "x1=2"] and isinstance(failed[2], ValueError)
+    assert served == answers(items("y", 2))
 
 
 # --- idle release and close ---------------------------------------------------------------------
