@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-#: Sent unless the answer sets its own: nothing a protocol answer says may be kept by a cache.
-NO_STORE = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
+from consentry.web.security import NO_STORE
+
 #: Set by the adapter itself from the body, so an answer's own are dropped.
 FRAMING = (b"content-type", b"content-length")
 #: Distinct header lists remembered.
@@ -43,6 +43,7 @@ class AnswerHeaders:
     def _assemble(self, own: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         names = {name for name, _ in own}
         kept = [pair for pair in own if pair[0] not in FRAMING]
+        # ``no-store`` unless the answer sets its own: nothing a protocol answer says may be cached.
         return kept + [pair for pair in NO_STORE if pair[0] not in names] + self.security
 
 

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from consentry.web.body_rules import BodyRule, RouteTable, Style
 from consentry.web.deadlines import Deadlines
 from consentry.web.render import error_page
-from consentry.web.security import security_headers
+from consentry.web.security import NO_STORE, security_headers
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,6 @@ TOO_LARGE, TOO_SLOW = 413, 408
 #: Bytes per second an upload must keep up to run past ``read_timeout`` (512 kbit/s).
 MIN_RATE = 64 * 1024
 CLOSE = (b"connection", b"close")
-NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
 
 class BodyRefused(HTTPException):

@@ -17,6 +17,8 @@ BASE_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+#: What an answer that no cache may keep carries (protocol answers, refusals of a request body).
+NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
 
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:

@@ -129,10 +129,10 @@ CHECKED_MAX = 256
 checked_lines: dict[tuple[bytes, bytes], bytes] = {}
 
 
-def _line(header: tuple[bytes, bytes]) -> bytes | None:
-    """The header's line if it is a constant one uvicorn would accept; None: not for this path."""
+def _line(header: tuple[bytes, bytes], lowered: bytes) -> bytes | None:
+    """The header's line (``lowered``: its name in lower case) if it is a constant one uvicorn would
+    accept; None: not for this path."""
     name, value = header
-    lowered = name.lower()
     if lowered not in CONSTANT_NAMES or HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
         return None
     line = b"%s: %s\r\n" % (lowered, value)
@@ -202,7 +202,7 @@ class CheckedHeadersCycle(RequestResponseCycle):
                     line = b"content-length: %s\r\n" % length
                 elif name in (b"content-length", b"transfer-encoding", b"connection"):
                     return None, b""
-                elif (line := _line(header)) is None:
+                elif (line := _line(header, name)) is None:
                     if HEADER_RE.search(header[0]) or HEADER_VALUE_RE.search(header[1]):
                         return None, b""  # uvicorn refuses it, in its own words
                     line = b"%s: %s\r\n" % (name, header[1])
