@@ -4,7 +4,8 @@ bench/run measures throughput against the peers; on this shared machine its runs
 from minute to minute, far more than a change of a few microseconds per request. Here both trees
 run at once, each as ``consentry serve --workers 1`` on the same core (``--cpu``), each under its own
 wrk (c=32) on another core, so that whatever the machine does to one it does to the other. Each round
-prints each server's CPU per answered request (``/proc/<pid>/stat``: user + system, every thread),
+prints each server's CPU per answered request (``/proc/<pid>/stat``: user + system, every thread;
+with ``--backend postgres`` its own PostgreSQL's processes too, which share the core),
 and the end the medians and the ratio B/A per round. A tree is given as the directory to put first on
 ``PYTHONPATH`` (a worktree's ``src``); an empty string is the installed tree. Every response is
 checked (status 200 and the body's expected field), as bench/run does.
@@ -50,6 +51,28 @@ WORKLOADS = {
 def _ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def _family_ticks(pid: int) -> int:
+    """``pid`` and its children (PostgreSQL's postmaster and the backends it forked)."""
+    total = _ticks(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += _ticks(int(child))
+            except FileNotFoundError:  # gone since it was listed
+                pass
+    return total
+
+
+def _cpu_ticks(target: ConsentryTarget) -> int:
+    """The server's CPU, and with PostgreSQL the database's too: on the one core they share, both
+    are what a request costs."""
+    ticks = _ticks(target.server.popen.pid)  # type: ignore[union-attr]
+    cluster = target.cluster
+    if cluster is not None and cluster.server is not None:
+        ticks += _family_ticks(cluster.server.popen.pid)
+    return ticks
 
 
 def _wrk(target: ConsentryTarget, config: Path, seconds: int, cpu: int) -> subprocess.Popen[str]:
@@ -107,11 +130,11 @@ def main() -> None:
         for process in [_wrk(t, c, 3, args.load_cpu) for t, c in sides]:  # warm-up
             process.communicate()
         for round_ in range(args.rounds):
-            before = [_ticks(t.server.popen.pid) for t, _ in sides]  # type: ignore[union-attr]
+            before = [_cpu_ticks(t) for t, _ in sides]
             reports = [
                 p.communicate()[0] for p in [_wrk(t, c, args.seconds, args.load_cpu) for t, c in sides]
             ]
-            after = [_ticks(t.server.popen.pid) for t, _ in sides]  # type: ignore[union-attr]
+            after = [_cpu_ticks(t) for t, _ in sides]
             line = {}
             for side, report in enumerate(reports):
                 ok, wrong = answered(report)

@@ -11,10 +11,11 @@ from contextlib import closing
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from consentry.domain.audit import record as audit_record
 from consentry.domain.audit import verify_chain
+from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.secrets import Hasher, new_family, new_secret, new_token
 from consentry.domain.tokens import codes
 from consentry.domain.tokens.service import IssuedToken, token_values
@@ -29,6 +30,7 @@ from consentry.domain.tokens.store import (
     Outcome,
     RefreshClaim,
 )
+from consentry.storage.repositories import token_batches
 from consentry.storage.repositories.token_batches import insert_tokens
 from consentry.storage.tables import (
     AccessRequest,
@@ -47,7 +49,7 @@ from consentry.storage.tables import (
     User,
 )
 from consentry.storage.tables.base import now
-from consentry.storage.token_store import BatchedTokenStore
+from consentry.storage.token_store import BatchedTokenStore, mints_only
 from tests.support.databases import SECRET
 from tests.support.loops import own_loop
 from tests.support.seed import SeededClient, Seeder
@@ -1003,6 +1005,89 @@ def test_a_commit_on_a_stale_client_snapshot_is_refused(seed, change):
         (fresh,) = lookup(store, Lookup(client_id=stale.client_id))
         assert fresh.client is not None and fresh.client.fingerprint != stale_snap.fingerprint
         assert commit(store, Changes(client=fresh.client, tokens=[stale_row])) == [Outcome.COMMITTED]
+
+
+def _delete_client(seed: Seeder, client: SeededClient) -> None:
+    with seed.db.unit_of_work() as s:
+        s.execute(delete(Client).where(Client.id == client.pk))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_disable, _rotate_secret, _demote_project, _delete_client],
+    ids=["disabled", "secret-rotated", "project-status", "deleted"],
+)
+def test_a_batch_that_only_mints_refuses_a_stale_client_and_keeps_its_batch_mates(seed, change, monkeypatch):
+    # ISSUE-10 token store: a batch of client-credentials mints (nothing else) is one statement on
+    # PostgreSQL, its tokens written before the clients are compared: a request whose client
+    # changed (or was deleted) since its snapshot is still CLIENT_CHANGED and leaves no token row,
+    # while its batch-mates commit.
+    at_once = []
+    real = token_batches.mint_reading_clients
+    monkeypatch.setattr(
+        token_batches, "mint_reading_clients", lambda *a: at_once.append(len(a[2])) or real(*a)
+    )
+    with closing(BatchedTokenStore(seed.db)) as store:
+        stale, fine = seed.client("service"), seed.client("service")
+        stale_snap, fine_snap = (
+            f.client
+            for f in lookup(store, Lookup(client_id=stale.client_id), Lookup(client_id=fine.client_id))
+        )
+        assert stale_snap is not None and fine_snap is not None
+        change(seed, stale)
+        mints = [
+            token_row(client.pk, None, new_family(), refresh=False, grant_type="client_credentials")
+            for client in (stale, fine, stale, fine)
+        ]
+        tokens_before = count(seed, Token)
+        outcomes = commit(
+            store,
+            *(
+                Changes(client=snap, tokens=[row])
+                for snap, (_a, _r, row) in zip(
+                    (stale_snap, fine_snap, stale_snap, fine_snap), mints, strict=True
+                )
+            ),
+        )
+        assert outcomes == [Outcome.CLIENT_CHANGED, Outcome.COMMITTED] * 2
+        assert [token_by_access(seed, access) is not None for access, _r, _row in mints] == [
+            False,
+            True,
+            False,
+            True,
+        ]
+        assert count(seed, Token) == tokens_before + 2
+        # PostgreSQL took the one-statement path, for the whole batch; SQLite never does.
+        assert at_once == ([4] if seed.db.engine.dialect.name == "postgresql" else [])
+
+
+def test_which_batches_are_one_statement():
+    # ISSUE-10 token store: only requests that mint tokens for the client they relied on, with
+    # nothing to claim, no other row and no user's refresh token, are written at once.
+    snap = ClientSnapshot(
+        7, "c", "App", None, "service", "opaque", "RS256", False, False, 1, "P", "production"
+    )
+    _a, _r, service_row = token_row(snap.id, None, new_family(), refresh=False)
+    _a, _r, user_row = token_row(snap.id, 3, new_family())
+    _a, _r, other_client = token_row(8, None, new_family(), refresh=False)
+    mint = Changes(client=snap, tokens=[service_row])
+    assert mints_only([mint, Changes(client=snap, tokens=[service_row, dict(service_row)])])
+    assert mints_only([Changes(client=snap, tokens=[{**user_row, "user_id": None}])])
+    for other in (
+        Changes(tokens=[service_row]),  # no snapshot to check
+        Changes(client=snap, tokens=[other_client]),
+        Changes(client=snap, tokens=[user_row]),  # may retire the user's oldest refresh token
+        Changes(client=snap, claim_refresh=RefreshClaim(1, "f")),
+        Changes(client=snap, claim_code=CodeClaim("h", "f")),
+        Changes(client=snap, claim_device="d"),
+        Changes(client=snap, claim_assertion=AssertionClaim("j", 1)),
+        Changes(client=snap, codes=[{}]),
+        Changes(client=snap, device_codes=[{}]),
+        Changes(client=snap, device_polls=[DevicePoll("d", 1, 5)]),
+        Changes(client=snap, revoke_families=["f"]),
+        Changes(client=snap, audit=[AuditEntry("oauth:token:issued", {})]),
+    ):
+        assert not mints_only([mint, other]), other
 
 
 def test_a_stale_snapshot_does_not_burn_the_code_it_claims(seed):

@@ -45,14 +45,16 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 #: Runs one batch inside an open transaction; returns one result per item, in order.
 Handler = Callable[[Connection, Sequence[Item]], Sequence[Any]]
-#: Wraps a batch from BEGIN to COMMIT when both run in one place (PostgreSQL's pipeline mode).
-Around = Callable[[Connection], AbstractContextManager[Any]]
+#: Wraps a batch from BEGIN to COMMIT when both run in one place; it sees the batch, so it can
+#: choose how the batch talks to the database (PostgreSQL: pipeline mode, or autocommit for a batch
+#: that is one statement).
+Around = Callable[[Connection, Sequence[Any]], AbstractContextManager[Any]]
 #: A batch stops waiting for a quiet turn after this many checks (one per turn), or at this many items.
 SETTLE_TURNS = 16
 SETTLE_ITEMS = 256
 
 
-def _nothing(_conn: Connection) -> AbstractContextManager[Any]:
+def _nothing(_conn: Connection, _items: Sequence[Any]) -> AbstractContextManager[Any]:
     return nullcontext()
 
 
@@ -143,7 +145,7 @@ class GroupCommit(Generic[Item, Result]):
                 if self._conn is conn:  # not discarded after its commit
                     end_write(conn)
             else:
-                with self._around(conn):
+                with self._around(conn, items):
                     transaction = conn.begin()
                     results = self._handler(conn, items)
                 done = loop.run_in_executor(self._executor(), transaction.commit)
@@ -173,7 +175,7 @@ class GroupCommit(Generic[Item, Result]):
         presented again is reuse, and revokes its whole family)."""
         committed: Sequence[Any] | None = None
         try:
-            with self._around(conn):
+            with self._around(conn, items):
                 with conn.begin():
                     results = self._handler(conn, items)
                 committed = results

@@ -638,13 +638,15 @@ def test_around_wraps_each_batch_from_begin_to_commit(
 ) -> None:
     # ISSUE-10 group commit: what wraps a batch is entered before its BEGIN and left after its
     # COMMIT, so a pipeline sends the COMMIT with the batch's last statements; a COMMIT handed to
-    # the committer thread comes after it.
+    # the committer thread comes after it. It sees the batch it wraps (to choose how it talks to
+    # the database).
     seen: list[tuple[str, Any]] = []
     batch = items("w", 3)
 
     @contextmanager
-    def around(conn: Connection) -> Iterator[None]:
+    def around(conn: Connection, wrapped: Sequence[Item]) -> Iterator[None]:
         seen.append(("enter", conn.in_transaction()))
+        seen.append(("items", list(wrapped)))
         yield
         seen.append(("exit", committed(observer, keys(batch))))
 
@@ -654,7 +656,11 @@ def test_around_wraps_each_batch_from_begin_to_commit(
         return list(await asyncio.gather(*(gc.submit(i) for i in batch)))
 
     assert run(scenario) == answers(batch)
-    assert seen == [("enter", False), ("exit", keys(batch) if commit_inside else set())]
+    assert seen == [
+        ("enter", False),
+        ("items", batch),
+        ("exit", keys(batch) if commit_inside else set()),
+    ]
 
 
 @pytest.mark.parametrize("mode", ["on_loop", "batch_in_thread"])
@@ -663,7 +669,7 @@ def test_a_pipelined_batch_commits_and_a_failing_one_fails_alone(
 ) -> None:
     # ISSUE-10 group commit: in PostgreSQL's pipeline mode (nothing on SQLite) a batch's error
     # surfaces at its sync, fails that batch only, and the next batch gets a fresh connection.
-    gc = make_gc(Probe(), around=pipelined, **MODES[mode])
+    gc = make_gc(Probe(), around=lambda conn, _items: pipelined(conn), **MODES[mode])
     good, bad, after = items("p", 3), [("p0", 9)], items("q", 2)
 
     async def scenario() -> list[Any]:
@@ -688,7 +694,7 @@ def test_a_failure_after_commit_still_answers_the_batch(
     fails = iter([True, False])  # only the first batch's exit fails
 
     @contextmanager
-    def around(_conn: Connection) -> Iterator[None]:
+    def around(_conn: Connection, _items: Sequence[Item]) -> Iterator[None]:
         yield
         if next(fails):
             raise RuntimeError("the pipeline's last sync failed")

@@ -73,6 +73,29 @@ def pipelined(conn: Connection) -> Iterator[bool]:
         yield True
 
 
+@contextmanager
+def autocommitted(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: every statement inside is its own transaction (for a batch that is one statement).
+
+    The driver's own switch, set and reset around the batch, rather than an SQLAlchemy execution
+    option, which would reconfigure the connection through the dialect each time; SQLAlchemy's
+    BEGIN and COMMIT around it then send nothing (psycopg commits nothing while idle).
+    """
+    driver = conn.connection.driver_connection
+    driver.autocommit = True  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        driver.autocommit = False  # type: ignore[union-attr]
+
+
+def autocommitting(conn: Connection) -> bool:
+    """Whether each statement on ``conn`` commits by itself (inside :func:`autocommitted`)."""
+    return conn.dialect.name == "postgresql" and bool(
+        getattr(conn.connection.driver_connection, "autocommit", False)
+    )
+
+
 def _json(value: Any) -> Any:
     """JSON columns: PostgreSQL's driver parses them, SQLite's hands back text."""
     return json.loads(value) if isinstance(value, str) else value
@@ -364,6 +387,35 @@ def revoke_oldest_refresh(conn: Connection, holders: Iterable[tuple[int, int]], 
 
 def insert_tokens(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     dialect(conn).insert_tokens.run(conn, rows)
+
+
+def mint_reading_clients(
+    conn: Connection, pks: Iterable[int], rows: Sequence[Mapping[str, Any]]
+) -> Pending[dict[int, ClientSnapshot]]:
+    """PostgreSQL, one statement: the clients ``pks`` as they are now (as :func:`clients_by_pk`),
+    and ``rows`` written, those of clients that no longer exist left out."""
+    d = dialect(conn)
+    if d.mint_reading_clients is None:
+        raise RuntimeError("mint_reading_clients is PostgreSQL's (SQLite runs its batch on the loop)")
+    return Pending(
+        conn,
+        d.mint_reading_clients,
+        (d.keys(pks), d.insert_tokens.document(rows)),
+        lambda rs: {r[0]: _client(r) for r in rs},
+    )
+
+
+def delete_tokens(conn: Connection, access_hashes: Iterable[str]) -> None:
+    wanted = list(access_hashes)
+    if not wanted:
+        return
+    d = dialect(conn)
+    begin_write(conn)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(d.delete_tokens, (d.keys(wanted),))
+    finally:
+        cursor.close()
 
 
 def insert_codes(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -133,33 +133,45 @@ class _Insert:
             # driver in Python): a third of the client CPU per row and half the wall time
             # (bench/README.md, "One token path").
             self.order = tuple(columns)
-            names = ", ".join(self.order)
             # Names come from the table definition, never from input.
-            self.sql = (
-                f"INSERT INTO {table.name} ({names}) "
-                f"SELECT {names} FROM json_populate_recordset(NULL::{table.name}, %s::json) "
-                "WITH ORDINALITY AS r ORDER BY r.ordinality"  # ids in the document's order
-            )
+            self.sql = self.insert_where("")
         self.sqlite = sqlite
         #: A row's values in the statement's order, picked in C (a generator cost ~2 us per row).
         self._values_of = _picker(self.order)
 
+    def insert_where(self, condition: str) -> str:
+        """PostgreSQL's INSERT of one JSON document's rows (its one parameter), keeping only the rows
+        (``r``) that meet ``condition`` (a constant SQL text; empty: every row)."""
+        names = ", ".join(self.order)
+        return (
+            f"INSERT INTO {self.table} ({names}) "
+            f"SELECT {names} FROM json_populate_recordset(NULL::{self.table}, %s::json) "
+            f"WITH ORDINALITY AS r {f'WHERE {condition} ' if condition else ''}"
+            "ORDER BY r.ordinality"  # ids in the document's order
+        )
+
     def run(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        for row in rows:
-            if not self.columns.issuperset(row):
-                raise KeyError(f"{self.table} has no column {sorted(set(row) - self.columns)}")
         begin_write(conn)
-        filled = [self._filled(row) for row in rows]
         cursor = conn.connection.cursor()
         try:
             if self.sqlite:
-                cursor.executemany(self.sql, list(map(self._values_of, filled)))
+                cursor.executemany(self.sql, list(map(self._values_of, self._all_filled(rows))))
             else:
-                cursor.execute(self.sql, (json.dumps(filled, separators=(",", ":")),))
+                cursor.execute(self.sql, (self.document(rows),))
         finally:
             cursor.close()
+
+    def document(self, rows: Sequence[Mapping[str, Any]]) -> str:
+        """PostgreSQL: the rows as the one JSON parameter of :meth:`insert_where`'s statement."""
+        return json.dumps(self._all_filled(rows), separators=(",", ":"))
+
+    def _all_filled(self, rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        for row in rows:
+            if not self.columns.issuperset(row):
+                raise KeyError(f"{self.table} has no column {sorted(set(row) - self.columns)}")
+        return [self._filled(row) for row in rows]
 
     def _filled(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
         """The row with defaults filled in and JSON columns encoded. A dict already naming every
@@ -243,6 +255,18 @@ class _Dialect:
             f"{'LIMIT -1' if self.sqlite else 'LIMIT ALL'} OFFSET {p})"
         )
         self.insert_tokens = _Insert(conn, Token.__table__, self.sqlite)  # type: ignore[arg-type]
+        self.delete_tokens = f"DELETE FROM tokens WHERE access_hash {one_of}"
+        #: PostgreSQL: one statement, so that in autocommit it is a whole transaction: the clients
+        #: re-read, and the tokens of those that still exist written, in one snapshot
+        #: (token_batches.mint_reading_clients). A data-modifying WITH runs to completion whether or
+        #: not the outer query reads it.
+        self.mint_reading_clients = (
+            None
+            if self.sqlite
+            else f"WITH current AS ({self.client_by_pk}), "
+            f"written AS ({self.insert_tokens.insert_where('r.client_pk IN (SELECT id FROM current)')}) "
+            "SELECT * FROM current"
+        )
         self.insert_codes = _Insert(conn, AuthorizationCode.__table__, self.sqlite)  # type: ignore[arg-type]
         self.insert_devices = _Insert(conn, DeviceCode.__table__, self.sqlite)  # type: ignore[arg-type]
         self.insert_audit = _Insert(conn, AuditEvent.__table__, self.sqlite)  # type: ignore[arg-type]
