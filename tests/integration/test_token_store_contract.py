@@ -49,7 +49,8 @@ from consentry.storage.tables import (
     User,
 )
 from consentry.storage.tables.base import now
-from consentry.storage.token_store import BatchedTokenStore, mints_only
+from consentry.storage.token_mints import mints_only
+from consentry.storage.token_store import BatchedTokenStore
 from tests.support.databases import SECRET
 from tests.support.loops import own_loop
 from tests.support.seed import SeededClient, Seeder

@@ -16,14 +16,16 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from consentry.domain.audit.tags import AuditTag, Channel
-from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.tokens.store import TOKEN_KINDS, Changes, Found, Lookup, Outcome
 from consentry.storage import unstorable
 from consentry.storage.db import Database
 from consentry.storage.group_commit import GroupCommit
+from consentry.storage.repositories import bearer_batches as bearer
 from consentry.storage.repositories import token_batches as sql
+from consentry.storage.repositories import write_modes as modes
 from consentry.storage.tables import AuthorizationCode, DeviceCode, Token
 from consentry.storage.tables.base import now
+from consentry.storage.token_mints import mint_at_once, mints_only, unchanged_clients
 
 CODES, DEVICES, TOKENS = AuthorizationCode.__table__, DeviceCode.__table__, Token.__table__
 
@@ -52,7 +54,7 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
     sessions = {i.session_hash for i in items if i.session_hash}
     consent_clients = {i.client_id for i in items if i.session_hash and i.client_id}
     bearer = _bearer_reads(conn, items, at)
-    with sql.pipelined(conn):
+    with modes.pipelined(conn):
         pending: list[Any] = [submit(keys) if keys else sql.Done({}) for keys, submit in wanted]
         consents_pending: Any = (
             sql.consents_by_session(conn, sessions, consent_clients, at) if consent_clients else sql.Done({})
@@ -99,11 +101,11 @@ def _bearer_reads(
     issuers = {i.service_email for i in items if i.service_email}
     subjects = {i.subject_email for i in items if i.subject_email and i.service_email}
     return [
-        (issuers, lambda k: sql.clients_by_service_email(conn, k)),
-        (issuers, lambda k: sql.service_keys(conn, k)),
-        (subjects, lambda k: sql.users_by_email(conn, k)),
-        (subjects, lambda k: sql.delegations(conn, issuers, k)),
-        ({i.assertion_key for i in items if i.assertion_key}, lambda k: sql.used_assertions(conn, k, at)),
+        (issuers, lambda k: bearer.clients_by_service_email(conn, k)),
+        (issuers, lambda k: bearer.service_keys(conn, k)),
+        (subjects, lambda k: bearer.users_by_email(conn, k)),
+        (subjects, lambda k: bearer.delegations(conn, issuers, k)),
+        ({i.assertion_key for i in items if i.assertion_key}, lambda k: bearer.used_assertions(conn, k, at)),
     ]
 
 
@@ -155,12 +157,12 @@ def write_batch(
     fingerprint is compared once per snapshot, claims are looked for only among the requests that
     carry one, and the rarer writes only for the requests that have some. On a connection that
     commits each statement by itself (``_write_mode`` chose it for a batch that only mints), the
-    batch is that one statement (:func:`_mint_at_once`)."""
-    if sql.autocommitting(conn):
-        return _mint_at_once(conn, items)
+    batch is that one statement (:func:`~consentry.storage.token_mints.mint_at_once`)."""
+    if modes.autocommitting(conn):
+        return mint_at_once(conn, items)
     at = now()
     pks = {c.client.id for c in items if c.client is not None}
-    outcomes = _unchanged_clients(items, sql.clients_by_pk(conn, pks).result() if pks else {})
+    outcomes = unchanged_clients(items, sql.clients_by_pk(conn, pks).result() if pks else {})
     claiming = [
         n
         for n, c in enumerate(items)
@@ -212,75 +214,6 @@ def write_batch(
     return outcomes
 
 
-def _unchanged_clients(items: Sequence[Changes], current: dict[int, ClientSnapshot]) -> list[Outcome]:
-    """COMMITTED for each request whose client snapshot still matches the client as it is now
-    (``current``, by id), else CLIENT_CHANGED. A fingerprint is compared once per snapshot."""
-    outcomes = [Outcome.COMMITTED] * len(items)
-    unchanged: dict[int, bool] = {}  # id() of a snapshot, alive in ``items`` for the whole batch
-    for n, c in enumerate(items):
-        snapshot = c.client
-        if snapshot is None:
-            continue
-        same = unchanged.get(id(snapshot))
-        if same is None:
-            seen = current.get(snapshot.id)
-            same = unchanged[id(snapshot)] = seen is not None and seen.fingerprint == snapshot.fingerprint
-        if not same:
-            outcomes[n] = Outcome.CLIENT_CHANGED
-    return outcomes
-
-
-def mints_only(items: Sequence[Changes]) -> bool:
-    """Whether every request only mints tokens for the client it relied on: nothing to claim first,
-    no other rows, no user's refresh token (which may retire the oldest beyond the limit). Such a
-    batch (client credentials') is one statement on PostgreSQL (:func:`_mint_at_once`)."""
-    for c in items:
-        if (
-            c.client is None
-            or c.claim_refresh is not None
-            or c.claim_code is not None
-            or c.claim_device is not None
-            or c.claim_assertion is not None
-            or c.codes
-            or c.device_codes
-            or c.device_polls
-            or c.revoke_families
-            or c.audit
-        ):
-            return False
-        pk = c.client.id
-        for row in c.tokens:
-            if row.get("client_pk") != pk or (row.get("refresh_hash") and row.get("user_id") is not None):
-                return False
-    return True
-
-
-def _mint_at_once(conn: Connection, items: Sequence[Changes]) -> list[Outcome]:
-    """A :func:`mints_only` batch in autocommit, as one statement: its clients re-read and its tokens
-    written together, so the batch is one round trip and the database's commit its own.
-
-    The tokens are written before their clients are compared, so those of a request whose client
-    changed meanwhile are deleted again, and it is refused (CLIENT_CHANGED) as on the other path.
-    No one holds those tokens: a crash before the delete leaves rows no request was answered
-    with, which expire like any other. Those of a client deleted meanwhile are never written.
-    Measured against the pipelined transaction (BEGIN, re-check, INSERT, COMMIT): a third of the
-    client CPU and three quarters of PostgreSQL's per batch, ~8% less server and database CPU per
-    client-credentials token (``bench/ab_cpu.py --backend postgres``)."""
-    rows = [row for c in items for row in c.tokens]
-    pks = {c.client.id for c in items if c.client is not None}
-    outcomes = _unchanged_clients(items, sql.mint_reading_clients(conn, pks, rows).result())
-    sql.delete_tokens(
-        conn,
-        (
-            row["access_hash"]
-            for c, outcome in zip(items, outcomes, strict=True)
-            if outcome is Outcome.CLIENT_CHANGED
-            for row in c.tokens
-        ),
-    )
-    return outcomes
-
-
 @contextmanager
 def _write_mode(conn: Connection, items: Sequence[Changes]) -> Iterator[None]:
     """How a batch talks to PostgreSQL: a :func:`mints_only` batch in autocommit (one statement),
@@ -288,10 +221,10 @@ def _write_mode(conn: Connection, items: Sequence[Changes]) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
     elif mints_only(items):
-        with sql.autocommitted(conn):
+        with modes.autocommitted(conn):
             yield
     else:
-        with sql.pipelined(conn):
+        with modes.pipelined(conn):
             yield
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from consentry.storage.db import Database
 from consentry.storage.group_commit import SETTLE_ITEMS, SETTLE_TURNS, GroupCommit
-from consentry.storage.repositories.token_batches import pipelined
+from consentry.storage.repositories.write_modes import pipelined
 
 T = TypeVar("T")
 Item = tuple[str, int]

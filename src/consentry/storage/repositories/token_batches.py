@@ -14,8 +14,7 @@ input (values are always bound parameters), hence the file-wide S608 exemption.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
@@ -24,7 +23,6 @@ from consentry.domain import audit
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.orgs.policy_facts import member_policy
 from consentry.domain.policy.facts import AppFacts, OrgPolicy
-from consentry.domain.service_accounts.records import ServiceKeyRecord
 from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
 from consentry.storage.db import AUDIT_APPEND_LOCK, begin_write
 from consentry.storage.repositories.token_sql import dialect
@@ -35,8 +33,9 @@ T = TypeVar("T")
 class Pending(Generic[T]):
     """A statement already sent; its rows are read (and converted) only when asked.
 
-    On PostgreSQL inside :func:`pipelined`, statements are queued and sent together, so a batch's
-    reads cost one round trip instead of one each; the first :meth:`result` sends the queue.
+    On PostgreSQL in pipeline mode (``write_modes.pipelined``), statements are queued and sent
+    together, so a batch's reads cost one round trip instead of one each; the first
+    :meth:`result` sends the queue.
     """
 
     def __init__(
@@ -63,52 +62,19 @@ class Done(Generic[T]):
         return self._value
 
 
-@contextmanager
-def pipelined(conn: Connection) -> Iterator[bool]:
-    """PostgreSQL's pipeline mode for the statements sent inside; nothing on SQLite (in-process)."""
-    if conn.dialect.name != "postgresql":
-        yield False
-        return
-    with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-        yield True
-
-
-@contextmanager
-def autocommitted(conn: Connection) -> Iterator[None]:
-    """PostgreSQL: every statement inside is its own transaction (for a batch that is one statement).
-
-    The driver's own switch, set and reset around the batch, rather than an SQLAlchemy execution
-    option, which would reconfigure the connection through the dialect each time; SQLAlchemy's
-    BEGIN and COMMIT around it then send nothing (psycopg commits nothing while idle).
-    """
-    driver = conn.connection.driver_connection
-    driver.autocommit = True  # type: ignore[union-attr]
-    try:
-        yield
-    finally:
-        driver.autocommit = False  # type: ignore[union-attr]
-
-
-def autocommitting(conn: Connection) -> bool:
-    """Whether each statement on ``conn`` commits by itself (inside :func:`autocommitted`)."""
-    return conn.dialect.name == "postgresql" and bool(
-        getattr(conn.connection.driver_connection, "autocommit", False)
-    )
-
-
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """JSON columns: PostgreSQL's driver parses them, SQLite's hands back text."""
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _user(r: Sequence[Any]) -> UserRecord | None:
+def user_record(r: Sequence[Any]) -> UserRecord | None:
     """A user from the seven ``_USER`` columns (None when the LEFT JOIN found no one)."""
     if r[0] is None:
         return None
     return UserRecord(r[0], r[1], r[2], r[3] or "", bool(r[4]), r[5], r[6])
 
 
-def _client(r: Sequence[Any]) -> ClientSnapshot:
+def client_snapshot(r: Sequence[Any]) -> ClientSnapshot:
     return ClientSnapshot(
         id=r[0],
         client_id=r[1],
@@ -122,8 +88,8 @@ def _client(r: Sequence[Any]) -> ClientSnapshot:
         project_id=r[9],
         project_name=r[10],
         project_status=r[11],
-        redirect_uris=tuple(_json(r[12]) or ()),
-        jwks=_json(r[13]),
+        redirect_uris=tuple(json_value(r[12]) or ()),
+        jwks=json_value(r[13]),
         app=_facts(r),
     )
 
@@ -139,9 +105,9 @@ def _facts(r: Sequence[Any]) -> AppFacts:
         user_type=r[14],
         suspended_reason=suspended,
         org_domain=r[16],
-        declared=frozenset(_json(r[17]) or ()),
-        approved=frozenset(_json(r[18]) or ()),
-        test_users=frozenset(e.lower() for e in _json(r[19]) or ()),
+        declared=frozenset(json_value(r[17]) or ()),
+        approved=frozenset(json_value(r[18]) or ()),
+        test_users=frozenset(e.lower() for e in json_value(r[19]) or ()),
         unverified_users=r[21] or 0,
         assessment_date=r[22],
         # A name, logo or domain changed since the last approval needs a new review (VERIFY-3).
@@ -167,13 +133,13 @@ def _token(r: Sequence[Any]) -> TokenRecord:
 def clients_by_client_id(conn: Connection, client_ids: Iterable[str]) -> Pending[dict[str, ClientSnapshot]]:
     d = dialect(conn)
     return Pending(
-        conn, d.client_by_client_id, (d.keys(client_ids),), lambda rs: {r[1]: _client(r) for r in rs}
+        conn, d.client_by_client_id, (d.keys(client_ids),), lambda rs: {r[1]: client_snapshot(r) for r in rs}
     )
 
 
 def clients_by_pk(conn: Connection, pks: Iterable[int]) -> Pending[dict[int, ClientSnapshot]]:
     d = dialect(conn)
-    return Pending(conn, d.client_by_pk, (d.keys(pks),), lambda rs: {r[0]: _client(r) for r in rs})
+    return Pending(conn, d.client_by_pk, (d.keys(pks),), lambda rs: {r[0]: client_snapshot(r) for r in rs})
 
 
 def tokens_by_hash(conn: Connection, kind: str, hashes: Iterable[str]) -> Pending[dict[str, TokenRecord]]:
@@ -186,7 +152,7 @@ def tokens_by_hash(conn: Connection, kind: str, hashes: Iterable[str]) -> Pendin
 def _codes(rows: list[Any]) -> dict[str, CodeRecord]:
     out = {}
     for r in rows:
-        user = _user(r[12:])
+        user = user_record(r[12:])
         if user is not None:
             fields = (*r[:2], r[2] or "", r[3] or "", *r[4:7], bool(r[7]), *r[8:12], user, r[19], r[20])
             out[r[0]] = CodeRecord._make(fields)
@@ -204,7 +170,7 @@ def devices_by_hash(conn: Connection, hashes: Iterable[str]) -> Pending[dict[str
         conn,
         d.device,
         (d.keys(hashes),),
-        lambda rs: {r[0]: DeviceRecord._make((*r[:9], _user(r[9:16]), r[16])) for r in rs},
+        lambda rs: {r[0]: DeviceRecord._make((*r[:9], user_record(r[9:16]), r[16])) for r in rs},
     )
 
 
@@ -216,7 +182,7 @@ def accounts_by_session(
     def convert(rows: list[Any]) -> dict[str, list[AccountRecord]]:
         out: dict[str, list[AccountRecord]] = {}
         for r in rows:
-            user = _user(r[4:])
+            user = user_record(r[4:])
             if r[1] > at and user is not None and not user.disabled:
                 out.setdefault(r[0], []).append(AccountRecord(user, r[2], r[3] or "pwd"))
         for accounts in out.values():
@@ -238,7 +204,7 @@ def consents_by_session(
         for session_hash, client_id, user_id, scopes, lapses_at in rows:
             if lapses_at is not None and lapses_at <= at:
                 continue
-            grant = (frozenset(_json(scopes) or ()), lapses_at)
+            grant = (frozenset(json_value(scopes) or ()), lapses_at)
             out.setdefault((session_hash, client_id), {})[user_id] = grant
         return out
 
@@ -256,7 +222,7 @@ def org_rules_by_session(
         for session_hash, client_id, user_id, *r in rows:
             out.setdefault((session_hash, client_id), {})[user_id] = member_policy(
                 unconfigured=r[0],
-                restricted_apis=_json(r[1]),
+                restricted_apis=json_value(r[1]),
                 message=r[2],
                 internal_approval=bool(r[3]),
                 access=r[4],
@@ -274,48 +240,6 @@ def used_nonces(conn: Connection, nonces: Iterable[str]) -> Pending[set[tuple[st
     """(client_id, nonce) pairs some authorization code already carried."""
     d = dialect(conn)
     return Pending(conn, d.nonces, (d.keys(nonces),), lambda rs: {(r[0], r[1]) for r in rs})
-
-
-# --- the JWT bearer grant (RFC 7523) ---------------------------------------------------------
-def clients_by_service_email(conn: Connection, emails: Iterable[str]) -> Pending[dict[str, ClientSnapshot]]:
-    """Service accounts by address (an assertion's ``iss``), as the same snapshot as by client_id."""
-    d = dialect(conn)
-    return Pending(conn, d.issuers, (d.keys(emails),), lambda rs: {r[0]: _client(r[1:]) for r in rs})
-
-
-def service_keys(conn: Connection, emails: Iterable[str]) -> Pending[dict[str, list[ServiceKeyRecord]]]:
-    def convert(rows: list[Any]) -> dict[str, list[ServiceKeyRecord]]:
-        out: dict[str, list[ServiceKeyRecord]] = {}
-        for email, kid, jwk, disabled_at in rows:
-            out.setdefault(email, []).append(ServiceKeyRecord(kid, _json(jwk), disabled_at is not None))
-        return out
-
-    d = dialect(conn)
-    return Pending(conn, d.service_keys, (d.keys(emails),), convert)
-
-
-def users_by_email(conn: Connection, emails: Iterable[str]) -> Pending[dict[str, UserRecord]]:
-    d = dialect(conn)
-    return Pending(conn, d.subjects, (d.keys(emails),), lambda rs: {r[2]: u for r in rs if (u := _user(r))})
-
-
-def delegations(
-    conn: Connection, service_emails: Iterable[str], user_emails: Iterable[str]
-) -> Pending[dict[tuple[str, str], frozenset[str]]]:
-    """(service account address, user email) -> the scope names the user's organization delegated."""
-    d = dialect(conn)
-    return Pending(
-        conn,
-        d.delegations,
-        (d.keys(service_emails), d.keys(user_emails)),
-        lambda rs: {(r[0], r[1]): frozenset(_json(r[2]) or ()) for r in rs},
-    )
-
-
-def used_assertions(conn: Connection, keys: Iterable[str], at: int) -> Pending[set[str]]:
-    """Replay keys recorded by earlier assertions that have not expired yet."""
-    d = dialect(conn)
-    return Pending(conn, d.used_assertions, (d.keys(keys), at), lambda rs: {r[0] for r in rs})
 
 
 # --- writes ---------------------------------------------------------------------------------
@@ -357,17 +281,21 @@ def record_polls(conn: Connection, polls: Sequence[tuple[int, int, str]]) -> Non
         cursor.close()
 
 
-def revoke_families(conn: Connection, families: Iterable[str], at: int) -> None:
-    wanted = list(families)
+def _write_set(conn: Connection, statement: str, keys: Iterable[Any], *before: Any) -> None:
+    """One write over a set of keys (the statement's last parameter); nothing when there are none."""
+    wanted = list(keys)
     if not wanted:
         return
-    d = dialect(conn)
     begin_write(conn)
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(d.revoke_families, (at, d.keys(wanted)))
+        cursor.execute(statement, (*before, dialect(conn).keys(wanted)))
     finally:
         cursor.close()
+
+
+def revoke_families(conn: Connection, families: Iterable[str], at: int) -> None:
+    _write_set(conn, dialect(conn).revoke_families, families, at)
 
 
 def revoke_oldest_refresh(conn: Connection, holders: Iterable[tuple[int, int]], keep: int, at: int) -> None:
@@ -401,21 +329,12 @@ def mint_reading_clients(
         conn,
         d.mint_reading_clients,
         (d.keys(pks), d.insert_tokens.document(rows)),
-        lambda rs: {r[0]: _client(r) for r in rs},
+        lambda rs: {r[0]: client_snapshot(r) for r in rs},
     )
 
 
 def delete_tokens(conn: Connection, access_hashes: Iterable[str]) -> None:
-    wanted = list(access_hashes)
-    if not wanted:
-        return
-    d = dialect(conn)
-    begin_write(conn)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(d.delete_tokens, (d.keys(wanted),))
-    finally:
-        cursor.close()
+    _write_set(conn, dialect(conn).delete_tokens, access_hashes)
 
 
 def insert_codes(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
