@@ -1,4 +1,5 @@
-"""The token lane (issue 4): group commit, cached clients checked at commit, reuse races, headers."""
+"""The token path (issue 4, one path since issue 10): group commit, cached clients checked at commit,
+reuse races, headers."""
 
 from __future__ import annotations
 

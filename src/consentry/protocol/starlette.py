@@ -125,7 +125,7 @@ def build_oauth_request(
     body: bytes,
     issuer: str,
 ) -> StarletteOAuth2Request:
-    """An Authlib request from raw ASGI parts (the token lane has no Starlette ``Request``).
+    """An Authlib request from raw ASGI parts (the protocol adapter has no Starlette ``Request``).
 
     The URI is rebuilt on the configured issuer so that Authlib's transport check and any
     audience comparison see the public address, not the one behind a proxy.

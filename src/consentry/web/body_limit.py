@@ -1,6 +1,6 @@
 """Every request body bounded in size and in time before anything reads it (ISSUE-9.3, 9.4).
 
-One pure-ASGI middleware in front of the whole application, token lane included, so no endpoint
+One pure-ASGI middleware in front of the whole application, protocol adapter included, so no endpoint
 can buffer more than its route allows (:mod:`consentry.web.body_rules`) however it reads its body:
 
 - a declared ``Content-Length`` over the limit is refused before a byte is read;

@@ -1,7 +1,7 @@
 """Deadlines for many short waits, enforced by one timer per event loop (ISSUE-9.4).
 
 Arming and cancelling a timer per request (``asyncio.timeout``, ``loop.call_at``) costs about
-10 µs, several times what the token lane's own wrapper work costs per request, and a body read
+10 µs, several times what the protocol adapter's own wrapper work costs per request, and a body read
 almost never times out. So a wait only joins a set here, and one sweep per ``tick`` expires the
 waits whose deadline has passed: a wait times out between its deadline and one tick after it.
 """

@@ -22,7 +22,7 @@ NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
 
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
-    """The headers every response carries (also used by the token lane, which answers itself)."""
+    """The headers every response carries (also used by the protocol adapter, which answers itself)."""
     return BASE_HEADERS + ([HSTS] if https else [])
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
-
 from consentry.domain.secrets import Hasher
 from consentry.domain.tokens.records import TokenRecord
 from consentry.storage.tables import Token
@@ -59,22 +56,6 @@ def token_values(
         "family": family,
         "purge_after": max(expires, refresh_expires or 0),
     }
-
-
-def revoke_family(session: Session, family: str) -> int:
-    result = session.execute(
-        update(Token).where(Token.family == family, Token.revoked_at.is_(None)).values(revoked_at=now())
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def revoke_user_client(session: Session, user_id: int, client_pk: int) -> int:
-    result = session.execute(
-        update(Token)
-        .where(Token.user_id == user_id, Token.client_pk == client_pk, Token.revoked_at.is_(None))
-        .values(revoked_at=now())
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def is_access_active(row: Token | TokenRecord) -> bool:

@@ -1,7 +1,7 @@
 """Checks on a whole protocol request (parameters and headers) before Authlib sees it.
 
 One entry point for every endpoint that authenticates clients (/token, /introspect, /revoke,
-/device/code), on the token lane and on the FastAPI route alike.
+/device/code), called by the protocol adapter for each of them.
 """
 
 from __future__ import annotations
