@@ -2,7 +2,9 @@
 
 A token is handed out only once the transaction that stored it has committed (group commit,
 ISSUE-10), so killing the server at any moment may drop requests still in flight but never a
-token a client already holds. Both engines; the server is a real uvicorn child process.
+token a client already holds. Both engines; the server is a real uvicorn child process. Two loads,
+because PostgreSQL commits them two ways: client credentials (a batch that only mints, one statement
+in autocommit) and refresh rotation (a claim and an INSERT in one transaction).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -19,11 +22,14 @@ from starlette.testclient import TestClient
 from consentry.app import create_app
 from consentry.domain.secrets import Hasher
 from consentry.settings import Settings
+from tests.support.browserless import Browser
 from tests.support.databases import SECRET
+from tests.support.flows import tokens_for
 from tests.support.live import free_port, start_server
 from tests.support.seed import Seeder
 
 CC = {"grant_type": "client_credentials"}
+HASHER = Hasher(SECRET)
 THREADS = 8
 LOAD_SECONDS = 1.5
 MAX_LOAD_SECONDS = 8.0
@@ -35,6 +41,8 @@ TOKENS = sa.table(
     sa.column("revoked_at"),
     sa.column("expires_at"),
     sa.column("client_pk"),
+    sa.column("refresh_hash"),
+    sa.column("rotated_at"),
 )
 
 
@@ -42,7 +50,8 @@ TOKENS = sa.table(
 class Load:
     """What the clients saw: tokens answered 200, and requests the kill cut off."""
 
-    answered: list[str] = field(default_factory=list)
+    #: (the client thread, the token response), in the order answered.
+    answered: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     other_statuses: list[int] = field(default_factory=list)
     #: Start times of requests that got no answer (the server died under them).
     cut_off: list[float] = field(default_factory=list)
@@ -51,14 +60,18 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _client_loop(url: str, auth: tuple[str, str], load: Load, stop: threading.Event) -> None:
+def _client_loop(
+    url: str, auth: tuple[str, str], load: Load, stop: threading.Event, n: int, refresh: str | None
+) -> None:
+    """Client credentials, or (given a refresh token) a rotation chain, until the server dies."""
     with httpx.Client(base_url=url, auth=auth, timeout=10) as http:
         while not stop.is_set():
+            form = CC if refresh is None else {"grant_type": "refresh_token", "refresh_token": refresh}
             started = time.monotonic()
             with load.lock:
                 load.in_flight += 1
             try:
-                response = http.post("/token", data=CC)
+                response = http.post("/token", data=form)
             except httpx.TransportError:
                 with load.lock:
                     load.cut_off.append(started)
@@ -66,44 +79,44 @@ def _client_loop(url: str, auth: tuple[str, str], load: Load, stop: threading.Ev
             with load.lock:
                 load.in_flight -= 1
                 if response.status_code == 200:
-                    load.answered.append(response.json()["access_token"])
+                    body = response.json()
+                    load.answered.append((n, body))
+                    refresh = body.get("refresh_token", refresh)
                 else:
                     load.other_statuses.append(response.status_code)
 
 
-def _stored(database_url: str, keys: list[str]) -> dict[str, tuple[int | None, int, int]]:
-    """access_hash -> (revoked_at, expires_at, client_pk), read from a fresh connection."""
+def _stored(database_url: str, keys: list[str]) -> dict[str, Any]:
+    """access_hash -> its row, read from a fresh connection."""
     engine = sa.create_engine(database_url, poolclass=NullPool)
     try:
-        found: dict[str, tuple[int | None, int, int]] = {}
+        found: dict[str, Any] = {}
         with engine.connect() as conn:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
                 query = sa.select(TOKENS).where(TOKENS.c.access_hash.in_(chunk))
                 for row in conn.execute(query):
-                    found[row.access_hash] = (row.revoked_at, row.expires_at, row.client_pk)
+                    found[row.access_hash] = row
         return found
     finally:
         engine.dispose()
 
 
-def test_every_token_answered_200_survives_a_kill_9_under_load(database_url: str) -> None:
-    # ISSUE-10: nothing answered 200 is lost by a crash
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    seeder = Seeder(Settings(database_url=database_url, issuer=url, secret_key=SECRET, environment="test"))
-    try:
-        svc = seeder.client("service")
-    finally:
-        seeder.close()
-    assert svc.client_secret is not None
-    auth = (svc.client_id, svc.client_secret)
+def _settings(database_url: str, url: str) -> Settings:
+    return Settings(
+        database_url=database_url, issuer=url, secret_key=SECRET, environment="test", janitor_interval=0
+    )
 
+
+def _kill_under_load(database_url: str, port: int, auth: tuple[str, str], chains: list[str | None]) -> Load:
+    """A live server under one client thread per chain (None: client credentials), killed -9 while
+    most of them wait on an answer; what the clients saw."""
+    url = f"http://127.0.0.1:{port}"
     server = start_server(database_url, port=port, env={"CONSENTRY_SECRET_KEY": SECRET})
     load, stop = Load(), threading.Event()
     clients = [
-        threading.Thread(target=_client_loop, args=(url, auth, load, stop), daemon=True)
-        for _ in range(THREADS)
+        threading.Thread(target=_client_loop, args=(url, auth, load, stop, n, chain), daemon=True)
+        for n, chain in enumerate(chains)
     ]
     try:
         for thread in clients:
@@ -116,7 +129,7 @@ def test_every_token_answered_200_survives_a_kill_9_under_load(database_url: str
             time.sleep(0.05)
         # Kill only while most clients wait on an answer: group commit answers requests in
         # batches, and a kill that lands between two batches would cut off nothing.
-        while load.in_flight < THREADS // 2 and time.monotonic() - started < MAX_LOAD_SECONDS:
+        while load.in_flight < len(chains) // 2 and time.monotonic() - started < MAX_LOAD_SECONDS:
             time.sleep(0.0005)
         server.process.kill()  # SIGKILL while the clients are still sending
         killed_at = time.monotonic()
@@ -131,30 +144,94 @@ def test_every_token_answered_200_survives_a_kill_9_under_load(database_url: str
     assert not any(thread.is_alive() for thread in clients)
 
     assert load.other_statuses == []
-    answered = list(load.answered)
-    assert len(answered) > ENOUGH, f"only {len(answered)} tokens answered: the test proves nothing"
-    assert len(set(answered)) == len(answered)
+    assert len(load.answered) > ENOUGH, f"only {len(load.answered)} tokens answered: the test proves nothing"
     # The kill landed under load: requests sent before it never got their answer.
     assert any(started < killed_at for started in load.cut_off), "no request was in flight at the kill"
+    return load
 
-    # Every token answered 200 is stored, for this client, neither revoked nor expired.
-    hasher = Hasher(SECRET)
-    keys = [hasher.token_key(token) for token in answered]
+
+def _every_answer_stored(database_url: str, load: Load, client_pk: int) -> dict[str, Any]:
+    """Every access token answered 200 is stored, for this client, neither revoked nor expired;
+    the rows by access hash."""
+    answered = [body["access_token"] for _, body in load.answered]
+    assert len(set(answered)) == len(answered)
+    keys = [HASHER.token_key(token) for token in answered]
     stored = _stored(database_url, keys)
     missing = [token for token, key in zip(answered, keys, strict=True) if key not in stored]
     assert missing == [], f"{len(missing)} of {len(answered)} tokens answered 200 were lost"
     now = int(time.time())
-    assert all(revoked is None and expires > now and pk == svc.pk for revoked, expires, pk in stored.values())
-
-    # And a freshly started server on the same database (a new app instance: no cache, nothing
-    # in memory from the killed one) takes them: the last ones answered before the kill, the
-    # likeliest to be lost, introspect as active for this client.
-    settings = Settings(
-        database_url=database_url, issuer=url, secret_key=SECRET, environment="test", janitor_interval=0
+    assert all(
+        r.revoked_at is None and r.expires_at > now and r.client_pk == client_pk for r in stored.values()
     )
-    with TestClient(create_app(settings), base_url=url) as http:
-        for token in answered[-20:]:
-            introspected = http.post("/introspect", data={"token": token}, auth=auth)
+    return stored
+
+
+def _active_on_a_fresh_server(database_url: str, url: str, load: Load, auth: tuple[str, str]) -> None:
+    """A freshly started app on the same database (no cache, nothing in memory from the killed one)
+    takes the last tokens answered before the kill, the likeliest to be lost: active, this client's."""
+    with TestClient(create_app(_settings(database_url, url)), base_url=url) as http:
+        for _, body in load.answered[-20:]:
+            introspected = http.post("/introspect", data={"token": body["access_token"]}, auth=auth)
             assert introspected.status_code == 200
-            body = introspected.json()
-            assert body["active"] is True and body["client_id"] == svc.client_id, body
+            assert introspected.json()["active"] is True, introspected.json()
+            assert introspected.json()["client_id"] == auth[0]
+
+
+def test_every_token_answered_200_survives_a_kill_9_under_load(database_url: str) -> None:
+    # ISSUE-10: nothing answered 200 is lost by a crash (client credentials: on PostgreSQL, batches
+    # that only mint, one statement in autocommit)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    seeder = Seeder(Settings(database_url=database_url, issuer=url, secret_key=SECRET, environment="test"))
+    try:
+        svc = seeder.client("service")
+    finally:
+        seeder.close()
+    assert svc.client_secret is not None
+    auth = (svc.client_id, svc.client_secret)
+
+    load = _kill_under_load(database_url, port, auth, [None] * THREADS)
+    _every_answer_stored(database_url, load, svc.pk)
+    _active_on_a_fresh_server(database_url, url, load, auth)
+
+
+def test_every_rotation_answered_200_survives_a_kill_9_under_load(database_url: str) -> None:
+    # ISSUE-10: nothing answered 200 is lost by a crash (refresh rotation: a claim and an INSERT in
+    # one transaction)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    seeder = Seeder(Settings(database_url=database_url, issuer=url, secret_key=SECRET, environment="test"))
+    try:
+        web = seeder.client("web")
+        seeder.user("kim@example.org")
+    finally:
+        seeder.close()
+    assert web.client_secret is not None
+    auth = (web.client_id, web.client_secret)
+    # One refresh token per client thread, each from its own code flow.
+    with TestClient(create_app(_settings(database_url, url)), base_url=url) as http:
+        browser = Browser(http, url)
+        chains: list[str | None] = [
+            tokens_for(
+                browser,
+                http,
+                web,
+                "kim@example.org",
+                f"openid {url}/auth/mail.readonly",
+                access_type="offline",
+            )["refresh_token"]
+            for _ in range(THREADS)
+        ]
+
+    load = _kill_under_load(database_url, port, auth, chains)
+    stored = _every_answer_stored(database_url, load, web.pk)
+    # Each answer's refresh token is stored with its access token, and every refresh token a client
+    # was answered with and then presented was rotated (its rotation's commit was answered too).
+    last: dict[int, str] = {}
+    for n, body in load.answered:
+        row = stored[HASHER.token_key(body["access_token"])]
+        assert row.refresh_hash == HASHER.token_key(body["refresh_token"])
+        if n in last:
+            assert stored[last[n]].rotated_at is not None
+        last[n] = HASHER.token_key(body["access_token"])
+    _active_on_a_fresh_server(database_url, url, load, auth)
