@@ -26,7 +26,7 @@ from tests.support.browserless import Browser
 from tests.support.databases import SECRET
 from tests.support.flows import tokens_for
 from tests.support.live import free_port, start_server
-from tests.support.seed import Seeder
+from tests.support.seed import SeededClient, Seeder
 
 CC = {"grant_type": "client_credentials"}
 HASHER = Hasher(SECRET)
@@ -177,18 +177,26 @@ def _active_on_a_fresh_server(database_url: str, url: str, load: Load, auth: tup
             assert introspected.json()["client_id"] == auth[0]
 
 
-def test_every_token_answered_200_survives_a_kill_9_under_load(database_url: str) -> None:
-    # ISSUE-10: nothing answered 200 is lost by a crash (client credentials: on PostgreSQL, batches
-    # that only mint, one statement in autocommit)
+def _seeded(database_url: str, kind: str, *users: str) -> tuple[int, str, SeededClient, tuple[str, str]]:
+    """The port and URL the server will have, a client of ``kind`` with its Basic credentials, and
+    ``users`` (the issuer is the URL, as the live server's)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     seeder = Seeder(Settings(database_url=database_url, issuer=url, secret_key=SECRET, environment="test"))
     try:
-        svc = seeder.client("service")
+        client = seeder.client(kind)
+        for email in users:
+            seeder.user(email)
     finally:
         seeder.close()
-    assert svc.client_secret is not None
-    auth = (svc.client_id, svc.client_secret)
+    assert client.client_secret is not None
+    return port, url, client, (client.client_id, client.client_secret)
+
+
+def test_every_token_answered_200_survives_a_kill_9_under_load(database_url: str) -> None:
+    # ISSUE-10: nothing answered 200 is lost by a crash (client credentials: on PostgreSQL, batches
+    # that only mint, one statement in autocommit)
+    port, url, svc, auth = _seeded(database_url, "service")
 
     load = _kill_under_load(database_url, port, auth, [None] * THREADS)
     _every_answer_stored(database_url, load, svc.pk)
@@ -198,16 +206,7 @@ def test_every_token_answered_200_survives_a_kill_9_under_load(database_url: str
 def test_every_rotation_answered_200_survives_a_kill_9_under_load(database_url: str) -> None:
     # ISSUE-10: nothing answered 200 is lost by a crash (refresh rotation: a claim and an INSERT in
     # one transaction)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    seeder = Seeder(Settings(database_url=database_url, issuer=url, secret_key=SECRET, environment="test"))
-    try:
-        web = seeder.client("web")
-        seeder.user("kim@example.org")
-    finally:
-        seeder.close()
-    assert web.client_secret is not None
-    auth = (web.client_id, web.client_secret)
+    port, url, web, auth = _seeded(database_url, "web", "kim@example.org")
     # One refresh token per client thread, each from its own code flow.
     with TestClient(create_app(_settings(database_url, url)), base_url=url) as http:
         browser = Browser(http, url)
