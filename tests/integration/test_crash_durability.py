@@ -182,7 +182,7 @@ def _seeded(database_url: str, kind: str, *users: str) -> tuple[int, str, Seeded
     ``users`` (the issuer is the URL, as the live server's)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    seeder = Seeder(Settings(database_url=database_url, issuer=url, secret_key=SECRET, environment="test"))
+    seeder = Seeder(_settings(database_url, url))
     try:
         client = seeder.client(kind)
         for email in users:
@@ -228,9 +228,9 @@ def test_every_rotation_answered_200_survives_a_kill_9_under_load(database_url: 
     # was answered with and then presented was rotated (its rotation's commit was answered too).
     last: dict[int, str] = {}
     for n, body in load.answered:
-        row = stored[HASHER.token_key(body["access_token"])]
-        assert row.refresh_hash == HASHER.token_key(body["refresh_token"])
+        key = HASHER.token_key(body["access_token"])
+        assert stored[key].refresh_hash == HASHER.token_key(body["refresh_token"])
         if n in last:
             assert stored[last[n]].rotated_at is not None
-        last[n] = HASHER.token_key(body["access_token"])
+        last[n] = key
     _active_on_a_fresh_server(database_url, url, load, auth)
