@@ -35,18 +35,7 @@ def mints_only(items: Sequence[Changes]) -> bool:
     no other rows, no user's refresh token (which may retire the oldest beyond the limit). Such a
     batch (client credentials') is one statement on PostgreSQL (:func:`mint_at_once`)."""
     for c in items:
-        if (
-            c.client is None
-            or c.claim_refresh is not None
-            or c.claim_code is not None
-            or c.claim_device is not None
-            or c.claim_assertion is not None
-            or c.codes
-            or c.device_codes
-            or c.device_polls
-            or c.revoke_families
-            or c.audit
-        ):
+        if c.client is None or c.besides_tokens():
             return False
         pk = c.client.id
         for row in c.tokens:

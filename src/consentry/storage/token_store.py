@@ -16,18 +16,19 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from consentry.domain.audit.tags import AuditTag, Channel
-from consentry.domain.tokens.store import TOKEN_KINDS, Changes, Found, Lookup, Outcome
+from consentry.domain.tokens.store import TOKEN_KINDS, Changes, Found, LegacyToken, Lookup, Outcome
 from consentry.storage import unstorable
 from consentry.storage.db import Database
 from consentry.storage.group_commit import GroupCommit
 from consentry.storage.repositories import bearer_batches as bearer
 from consentry.storage.repositories import token_batches as sql
 from consentry.storage.repositories import write_modes as modes
-from consentry.storage.tables import AuthorizationCode, DeviceCode, Token
+from consentry.storage.tables import AuthorizationCode, DeviceCode, GadgetToken, LegacyCredential, Token
 from consentry.storage.tables.base import now
 from consentry.storage.token_mints import mint_at_once, mints_only, unchanged_clients
 
 CODES, DEVICES, TOKENS = AuthorizationCode.__table__, DeviceCode.__table__, Token.__table__
+GADGETS, CREDENTIALS = GadgetToken.__table__, LegacyCredential.__table__
 
 
 #: Live refresh tokens a user keeps per client (settings.refresh_tokens_per_client).
@@ -144,6 +145,7 @@ _CLAIMS: _Claims = [
         Outcome.CODE_REPLAYED,
     ),
     (lambda c: c.claim_device, lambda conn, keys, _at: sql.claim_devices(conn, keys), Outcome.DEVICE_USED),
+    (lambda c: c.claim_legacy, lambda conn, keys, at: sql.claim_legacy(conn, keys, at), Outcome.LEGACY_USED),
 ]
 
 
@@ -163,14 +165,7 @@ def write_batch(
     at = now()
     pks = {c.client.id for c in items if c.client is not None}
     outcomes = unchanged_clients(items, sql.clients_by_pk(conn, pks).result() if pks else {})
-    claiming = [
-        n
-        for n, c in enumerate(items)
-        if c.claim_refresh is not None
-        or c.claim_code is not None
-        or c.claim_device is not None
-        or c.claim_assertion is not None
-    ]
+    claiming = [n for n, c in enumerate(items) if c.claims()]
     for n in claiming:
         # An assertion first: a replayed client assertion must not burn the code it carries.
         a = items[n].claim_assertion
@@ -186,8 +181,9 @@ def write_batch(
     for c, outcome in zip(items, outcomes, strict=True):
         if outcome is Outcome.COMMITTED:
             tokens += c.tokens
-            if c.codes or c.device_codes or c.device_polls or c.revoke_families or c.audit:
+            if c.besides_tokens():
                 rest.add(c)
+                tokens += [t.row for t in c.legacy_tokens]
         elif outcome is Outcome.REFRESH_REUSED and c.claim_refresh is not None:
             # RFC 9700 4.14.2: the rotated token came back, so the whole grant chain is revoked.
             rest.families.append(c.claim_refresh.family)
@@ -198,7 +194,10 @@ def write_batch(
             rest.audit.append((AuditTag.TOKEN_CODE_REPLAY, "", {"family": c.claim_code.family}))
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.
+    sql.lock_holders(conn, {t.row["user_id"] for t in rest.legacy})
     sql.insert_tokens(conn, tokens)
+    sql.write_legacy(conn, rest.legacy, at)
+    sql.insert_gadget_tokens(conn, rest.gadget_tokens)
     # A new grant (not a rotation, which retires the token it replaces) may pass the limit.
     holders = [
         (r["user_id"], r["client_pk"])
@@ -231,11 +230,13 @@ def _write_mode(conn: Connection, items: Sequence[Changes]) -> Iterator[None]:
 class _Rest:
     """A batch's writes other than tokens, gathered from the few requests that carry any."""
 
-    __slots__ = ("audit", "codes", "device_codes", "families", "polls")
+    __slots__ = ("audit", "codes", "device_codes", "families", "gadget_tokens", "legacy", "polls")
 
     def __init__(self) -> None:
         self.codes: list[dict[str, Any]] = []
         self.device_codes: list[dict[str, Any]] = []
+        self.legacy: list[LegacyToken] = []
+        self.gadget_tokens: list[dict[str, Any]] = []
         self.polls: list[tuple[int, int, str]] = []
         self.families: list[str] = []
         self.audit: list[tuple[str, str, dict[str, Any]]] = []
@@ -243,6 +244,8 @@ class _Rest:
     def add(self, c: Changes) -> None:
         self.codes += c.codes
         self.device_codes += c.device_codes
+        self.legacy += c.legacy_tokens
+        self.gadget_tokens += c.gadget_tokens
         self.polls += [(p.polled_at, p.interval, p.device_hash) for p in c.device_polls]
         self.families += c.revoke_families
         self.audit += [(e.tag, e.actor, e.data) for e in c.audit]
@@ -336,11 +339,19 @@ class BatchedTokenStore:
             (CODES, changes.codes),
             (DEVICES, changes.device_codes),
             (TOKENS, changes.tokens),
+            (TOKENS, [t.row for t in changes.legacy_tokens]),
+            (GADGETS, changes.gadget_tokens),
         ):
             for row in rows:
                 unstorable.check_row(table, row)
         if changes.claim_assertion is not None:
             unstorable.check(changes.claim_assertion.expires_at)
+        if changes.claim_legacy is not None:
+            unstorable.check(changes.claim_legacy.key)
+        for t in changes.legacy_tokens:
+            unstorable.check_row(
+                CREDENTIALS, {"protocol": t.protocol, "target": t.target, "source": t.source}
+            )
         return await self.writer.submit(changes)
 
     def close(self) -> None:

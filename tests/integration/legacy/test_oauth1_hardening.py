@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from sqlalchemy import select, update
 
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import oauth1_exchange, oauth1_requests, tokens
+from consentry.domain.tokens.store import Outcome
 from consentry.storage.tables import LegacyRequest, Token, User
+from consentry.storage.token_store import BatchedTokenStore
 from tests.conftest import ISSUER
 from tests.support.accounts import sign_in
+from tests.support.loops import own_loop
 from tests.support.oauth1 import consumer, form_body, request_token, signer
 
 URL = f"{ISSUER}/accounts/OAuthGetRequestToken"
@@ -62,7 +67,7 @@ def test_a_registered_consumer_cannot_dodge_the_ten_token_limit_with_names(seed,
     # AUTH1-12: one consumer is one app, whatever xoauth_displayname it sends
     seed.user("ada@example.org")
     c = consumer(seed)
-    with seed.db.unit_of_work() as s:
+    with seed.db.unit_of_work() as s, closing(BatchedTokenStore(seed.db)) as store:
         uid = s.scalar(select(User.id).where(User.email == "ada@example.org"))
         env = Envelope(seed.settings.secret_key)
         for i in range(12):
@@ -85,6 +90,10 @@ def test_a_registered_consumer_cannot_dodge_the_ten_token_limit_with_names(seed,
                 .values(user_id=uid, approved_at=1)
             )
             pending = oauth1_requests.find(s, seed.hasher, env, new.token)
-            assert oauth1_exchange.exchange(s, seed.hasher, env, pending, lifetime=3600) is not None
+            assert pending is not None
+            decided = oauth1_exchange.exchange(s, seed.hasher, env, pending, lifetime=3600)
+            assert decided is not None
+            s.commit()  # the approval stands before the store claims the request token
+            assert own_loop(lambda: store.commit(decided[1])) is Outcome.COMMITTED
         live = s.scalars(select(Token.id).where(Token.revoked_at.is_(None), Token.client_pk == c.pk)).all()
     assert len(live) == tokens.MAX_OUTSTANDING

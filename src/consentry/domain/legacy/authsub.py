@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import tokens
 from consentry.domain.secrets import Hasher, new_secret
+from consentry.domain.tokens.store import Changes, LegacyClaim
 from consentry.storage.tables import (
     Client,
     ConsentGrant,
@@ -210,19 +211,16 @@ def _still_granted(session: Session, single: SingleUse) -> tuple[tuple[str, ...]
 
 def upgrade(
     session: Session, hasher: Hasher, envelope: Envelope, single: SingleUse, lifetime: int
-) -> tokens.Issued | Refusal:
-    """AuthSubSessionToken: use the single-use token up and issue the session token in its place."""
+) -> tuple[tokens.Issued, Changes] | Refusal:
+    """AuthSubSessionToken: the session token that takes the single-use token's place, as one
+    commit of the token store that also uses the single-use token up (its ``LEGACY_USED``: another
+    upgrade, or a data API call, used it first)."""
     if not single.session:
         return Refusal.NOT_SESSION
-    if not consume(session, single.key):
-        return Refusal.USED
     scopes, lapses_at = _still_granted(session, single)
-    if not scopes:
-        return Refusal.WITHDRAWN
-    if lapses_at is not None:  # an app in Testing: the token never outlives the grant
-        lifetime = max(1, min(lifetime, lapses_at - now()))
-    return tokens.issue(
-        session,
+    if not scopes:  # used up all the same: there is nothing left it could become
+        return Refusal.WITHDRAWN if consume(session, single.key) else Refusal.USED
+    issued = tokens.mint(
         hasher,
         envelope,
         protocol=PROTOCOL,
@@ -230,10 +228,12 @@ def upgrade(
         user_id=single.user_id,
         scopes=scopes,
         lifetime=lifetime,
+        lapses_at=lapses_at,
         secure=single.secure,
         target=single.target,
         source=single.source,
     )
+    return issued, Changes(claim_legacy=LegacyClaim(single.key, PROTOCOL), legacy_tokens=[issued.stored])
 
 
 def as_access(single: SingleUse) -> tokens.LegacyAccess:

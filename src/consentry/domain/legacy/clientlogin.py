@@ -40,6 +40,7 @@ from consentry.domain.orgs.policy_facts import org_policy
 from consentry.domain.policy.checks.unverified_app import unapproved
 from consentry.domain.policy.facts import AppFacts, Ask, Moment, Standing, Subject
 from consentry.domain.secrets import Hasher, new_secret
+from consentry.domain.tokens.store import Changes
 from consentry.storage.tables import User
 from consentry.storage.tables.base import now
 
@@ -85,6 +86,8 @@ class Outcome:
     #: CaptchaRequired: the challenge's id (``CaptchaToken``); its picture is served by id.
     captcha_token: str | None = None
     auth: str | None = None
+    #: What the token store must commit before ``auth`` is handed out.
+    changes: Changes | None = None
     #: Why, in words, for the log and the tests (never sent: old clients parse the body).
     detail: str = ""
 
@@ -163,8 +166,7 @@ class ClientLogin:
             refused = self._gate(session, app, user, service.scopes, t)
             if refused is not None:
                 return Outcome(403, Error.SERVICE_DISABLED, detail=refused)
-            issued = tokens.issue(
-                session,
+            issued = tokens.mint(
                 self.hasher,
                 self.envelope,
                 protocol="clientlogin",
@@ -172,11 +174,12 @@ class ClientLogin:
                 user_id=user.id,
                 scopes=service.scopes,
                 lifetime=service.lifetime,
+                lapses_at=tokens.consent_lapse(session, user.id, client_pk),
                 target=service.code,
                 source=login.source,
                 family=app_passwords.token_family(app_password[1]) if app_password else None,
             )
-        return Outcome(200, auth=issued.token)
+        return Outcome(200, auth=issued.token, changes=Changes(legacy_tokens=[issued.stored]))
 
     def _gate(
         self, session: Session, app: AppFacts, user: User, scopes: tuple[str, ...], t: int

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import tokens
 from consentry.domain.secrets import Hasher, new_secret
+from consentry.domain.tokens.store import Changes
 from consentry.storage.tables import GadgetToken
 from consentry.storage.tables.base import now
 
@@ -48,10 +49,10 @@ def approve(
     user_id: int,
     scopes: tuple[str, ...],
     lifetime: int,
-) -> str:
-    """Issue the token the proxy will hold; returns the handle (shown once, to the widget)."""
-    issued = tokens.issue(
-        session,
+) -> tuple[str, Changes]:
+    """The token the proxy will hold and the handle to it (shown once, to the widget), as one
+    commit of the token store; the handle is the caller's to hand out once that commit stood."""
+    issued = tokens.mint(
         hasher,
         envelope,
         protocol="gadget",
@@ -59,20 +60,20 @@ def approve(
         user_id=user_id,
         scopes=scopes,
         lifetime=lifetime,
+        lapses_at=tokens.consent_lapse(session, user_id, client_pk),
     )
     handle = new_secret()
     key = _key(hasher, handle)
-    session.add(
-        GadgetToken(
-            handle_hash=key,
-            user_id=user_id,
-            client_pk=client_pk,
-            token_sealed=envelope.seal(issued.token.encode(), _aad(key)),
-            scope=" ".join(scopes),
-            expires_at=issued.expires_at,
-        )
-    )
-    return handle
+    row = {
+        "handle_hash": key,
+        "user_id": user_id,
+        "client_pk": client_pk,
+        "token_sealed": envelope.seal(issued.token.encode(), _aad(key)),
+        "scope": " ".join(scopes),
+        "expires_at": issued.expires_at,
+        "created_at": now(),
+    }
+    return handle, Changes(legacy_tokens=[issued.stored], gadget_tokens=[row])
 
 
 def held(session: Session, hasher: Hasher, envelope: Envelope, handle: str, client_pk: int) -> Held | None:

@@ -16,6 +16,7 @@ from consentry.domain.legacy import tokens
 from consentry.domain.legacy.unregistered import Kind
 from consentry.domain.secrets import Hasher
 from consentry.domain.tokens.records import UserRecord
+from consentry.domain.tokens.store import Changes, LegacyClaim
 from consentry.storage.tables import User
 
 
@@ -39,13 +40,13 @@ def exchange(
     pending: requests.Pending,
     *,
     lifetime: int,
-) -> tokens.Issued | None:
-    """Use the approved request token up and issue the long-lived access token bound to the user
-    and the scopes granted (AUTH1-5, AUTH1-6). None if another exchange got there first."""
-    if pending.user_id is None or not requests.use(session, pending.key, approved=True):
+) -> tuple[tokens.Issued, Changes] | None:
+    """The approved request token used up and the long-lived access token bound to the user and
+    the scopes granted (AUTH1-5, AUTH1-6), as one commit of the token store; None if no one
+    approved it. The commit's ``LEGACY_USED``: another exchange got there first."""
+    if pending.user_id is None:
         return None
-    return tokens.issue(
-        session,
+    issued = tokens.mint(
         hasher,
         envelope,
         protocol=requests.PROTOCOL,
@@ -53,9 +54,12 @@ def exchange(
         user_id=pending.user_id,
         scopes=pending.scopes,
         lifetime=lifetime,
+        lapses_at=tokens.consent_lapse(session, pending.user_id, pending.client_pk),
         with_secret=True,
         source=_source(pending),
     )
+    claim = LegacyClaim(pending.key, requests.PROTOCOL, approved=True)
+    return issued, Changes(claim_legacy=claim, legacy_tokens=[issued.stored])
 
 
 def _source(pending: requests.Pending) -> str:

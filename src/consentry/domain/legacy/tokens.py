@@ -7,6 +7,10 @@ its own scheme, with its signature where the
 protocol needs one (AUTH0-4). At most ``MAX_OUTSTANDING`` live tokens per user, app and protocol
 (AUTH1-12, AUTH3-6): issuing one more revokes the oldest, so an app that loses track of its
 tokens keeps working while the user never holds more than ten (docs/legacy/index.md says so).
+
+Issued through the token store like every other grant's tokens (``Changes.legacy_tokens``): the
+count and its lock are the store's, in the same transaction as the token and the claim of the
+request token it was exchanged for (storage/token_store.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.secrets import Hasher, new_id, new_secret
+from consentry.domain.tokens.store import LegacyToken
 from consentry.storage.tables import Client, ConsentGrant, LegacyCredential, Project, Token, User
 from consentry.storage.tables.base import now
 
@@ -79,12 +84,21 @@ class Issued:
     #: OAuth 1.0a token secret (the client's half of the HMAC key), else None.
     secret: str | None
     expires_at: int
-    #: Live tokens revoked to stay within MAX_OUTSTANDING.
-    revoked_oldest: int
+    #: What the token store writes for it (``Changes.legacy_tokens``); the token is the caller's
+    #: to hand out only once that commit succeeded.
+    stored: LegacyToken
 
 
-def issue(
-    session: Session,
+def consent_lapse(session: Session, user_id: int, client_pk: int) -> int | None:
+    """When the user's grant to the app lapses by itself (an app in Testing), else None."""
+    return session.scalar(
+        select(ConsentGrant.lapses_at).where(
+            ConsentGrant.user_id == user_id, ConsentGrant.client_pk == client_pk
+        )
+    )
+
+
+def mint(
     hasher: Hasher,
     envelope: Envelope,
     *,
@@ -93,6 +107,7 @@ def issue(
     user_id: int,
     scopes: tuple[str, ...] | list[str],
     lifetime: int,
+    lapses_at: int | None = None,
     with_secret: bool = False,
     secure: bool = False,
     target: str = "",
@@ -100,82 +115,42 @@ def issue(
     prefix: str = "",
     family: str | None = None,
 ) -> Issued:
-    """Store a new long-lived token for (user, app, scopes) and return it (AUTH0-3, AUTH1-6).
+    """A new long-lived token for (user, app, scopes), and the rows that store it (AUTH0-3, AUTH1-6).
 
-    ``family`` ties it to what it was issued on (an app password: revoking it ends the token).
-    """
+    ``lapses_at``: the grant's own end (:func:`consent_lapse`), which the token never outlives
+    (VERIFY-11). ``family`` ties it to what it was issued on (an app password: revoking it ends the
+    token). Writing it keeps the holder within ``MAX_OUTSTANDING`` (AUTH1-12, AUTH3-6)."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown legacy protocol {protocol}")
     t = now()
-    lapses_at = session.scalar(
-        select(ConsentGrant.lapses_at).where(
-            ConsentGrant.user_id == user_id, ConsentGrant.client_pk == client_pk
-        )
-    )
-    if lapses_at is not None:  # an app in Testing: a token never outlives the grant (VERIFY-11)
+    if lapses_at is not None:
         lifetime = max(1, min(lifetime, lapses_at - t))
     token = prefix + new_secret()
     key = token_key(hasher, protocol, token)
     secret = new_secret(24) if with_secret else None
-    row = Token(
-        access_hash=key,
-        refresh_hash=None,
-        client_pk=client_pk,
-        user_id=user_id,
-        scope=" ".join(scopes),
-        grant_type=grant_type(protocol),
-        token_format="opaque",
-        issued_at=t,
-        expires_at=t + lifetime,
-        family=family or new_id(12),
-        purge_after=t + lifetime,
+    row = {
+        "access_hash": key,
+        "refresh_hash": None,
+        "client_pk": client_pk,
+        "user_id": user_id,
+        "scope": " ".join(scopes),
+        "grant_type": grant_type(protocol),
+        "token_format": "opaque",
+        "issued_at": t,
+        "expires_at": t + lifetime,
+        "family": family or new_id(12),
+        "purge_after": t + lifetime,
+    }
+    stored = LegacyToken(
+        row=row,
+        protocol=protocol,
+        secret_sealed=seal_secret(envelope, protocol, key, secret) if secret else None,
+        secure=secure,
+        target=target[:255],
+        source=source[:200],
+        keep=MAX_OUTSTANDING,
     )
-    session.add(row)
-    session.flush()
-    session.add(
-        LegacyCredential(
-            token_id=row.id,
-            protocol=protocol,
-            secret_sealed=seal_secret(envelope, protocol, key, secret) if secret else None,
-            secure=secure,
-            target=target[:255],
-            source=source[:200],
-        )
-    )
-    revoked = _keep_within_limit(session, protocol, client_pk, user_id, target[:255], source[:200], t)
-    return Issued(token, secret, t + lifetime, revoked)
-
-
-def _keep_within_limit(
-    session: Session, protocol: str, client_pk: int, user_id: int, target: str, source: str, t: int
-) -> int:
-    """Revoke the oldest live tokens past ``MAX_OUTSTANDING`` of one (user, app, protocol, target,
-    source): the built-in clients stand for many unregistered apps, told apart by ``target``
-    (AuthSub's host) and ``source`` (ClientLogin's app, OAuth 1.0a's name), so one app's eleventh
-    token never ends another app's. The user's row is locked first (PostgreSQL), so concurrent
-    issues cannot both count ten; SQLite serializes writers already."""
-    session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    live = list(
-        session.scalars(
-            select(Token.id)
-            .join(LegacyCredential, LegacyCredential.token_id == Token.id)
-            .where(
-                Token.user_id == user_id,
-                Token.client_pk == client_pk,
-                Token.grant_type == grant_type(protocol),
-                Token.revoked_at.is_(None),
-                Token.expires_at > t,
-                LegacyCredential.target == target,
-                LegacyCredential.source == source,
-            )
-            .order_by(Token.issued_at.desc(), Token.id.desc())
-        )
-    )
-    extra = live[MAX_OUTSTANDING:]
-    if not extra:
-        return 0
-    session.execute(update(Token).where(Token.id.in_(extra)).values(revoked_at=t))
-    return len(extra)
+    return Issued(token, secret, t + lifetime, stored)
 
 
 def find(

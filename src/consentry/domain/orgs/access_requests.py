@@ -65,7 +65,12 @@ def ask(session: Session, user: User, project_id: int, reason: str, *, issuer: s
     if open_one is not None:
         raise Conflict("already_asked", "You already asked your admins for this app.")
     row = AccessRequest(
-        org_id=user.org_id, user_id=user.id, project_id=project_id, reason=reason, created_at=t, expires_at=t + LAPSE
+        org_id=user.org_id,
+        user_id=user.id,
+        project_id=project_id,
+        reason=reason,
+        created_at=t,
+        expires_at=t + LAPSE,
     )
     session.add(row)
     session.flush()

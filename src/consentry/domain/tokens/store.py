@@ -37,6 +37,9 @@ class Outcome(enum.Enum):
     DEVICE_USED = "device_used"
     #: The client assertion's jti was seen before: nothing was written.
     ASSERTION_REPLAYED = "assertion_replayed"
+    #: The legacy request token (OAuth 1.0a's request token, AuthSub's single-use token) was used,
+    #: expired or (where approval is required) not approved: nothing was written.
+    LEGACY_USED = "legacy_used"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,31 @@ class AssertionClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class LegacyClaim:
+    """A legacy request token moving to used: OAuth 1.0a's request token (``approved``: only once
+    the user approved it) or AuthSub's single-use token, by its stored key, while unexpired."""
+
+    key: str
+    protocol: str
+    approved: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyToken:
+    """A legacy protocol's long-lived token: its ``tokens`` row and its ``legacy_credentials``
+    extras. Writing one keeps the holder within ``keep`` live tokens of that (user, app,
+    protocol, target, source), revoking the oldest (domain/legacy/tokens.py)."""
+
+    row: dict[str, Any]
+    protocol: str
+    secret_sealed: bytes | None
+    secure: bool
+    target: str
+    source: str
+    keep: int
+
+
+@dataclass(frozen=True, slots=True)
 class DevicePoll:
     device_hash: str
     polled_at: int
@@ -134,24 +162,38 @@ class Changes:
     #: A device code moving from approved to used.
     claim_device: str | None = None
     claim_assertion: AssertionClaim | None = None
+    claim_legacy: LegacyClaim | None = None
     #: New rows, as column -> value.
     tokens: list[dict[str, Any]] = field(default_factory=list)
     codes: list[dict[str, Any]] = field(default_factory=list)
     device_codes: list[dict[str, Any]] = field(default_factory=list)
+    legacy_tokens: list[LegacyToken] = field(default_factory=list)
+    #: The widget proxy's handles (``gadget_tokens`` rows), written with the token they hold.
+    gadget_tokens: list[dict[str, Any]] = field(default_factory=list)
     #: Written even when the request is refused (slow_down is itself a decision to remember).
     device_polls: list[DevicePoll] = field(default_factory=list)
     revoke_families: list[str] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
+        return bool(self.tokens) or self.besides_tokens()
+
+    def claims(self) -> bool:
         return bool(
             self.claim_refresh
             or self.claim_code
             or self.claim_device
             or self.claim_assertion
-            or self.tokens
-            or self.codes
+            or self.claim_legacy
+        )
+
+    def besides_tokens(self) -> bool:
+        """Whether anything but ``tokens`` rows is carried: a claim, other rows, revocations."""
+        return self.claims() or bool(
+            self.codes
             or self.device_codes
+            or self.legacy_tokens
+            or self.gadget_tokens
             or self.device_polls
             or self.revoke_families
             or self.audit

@@ -24,8 +24,9 @@ from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.orgs.policy_facts import member_policy
 from consentry.domain.policy.facts import AppFacts, OrgPolicy
 from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
+from consentry.domain.tokens.store import LegacyClaim, LegacyToken
 from consentry.storage.db import AUDIT_APPEND_LOCK, begin_write
-from consentry.storage.repositories.token_sql import dialect
+from consentry.storage.repositories.token_sql import GADGET_COLUMNS, dialect
 
 T = TypeVar("T")
 
@@ -267,6 +268,70 @@ def claim_devices(conn: Connection, hashes: Iterable[str]) -> Pending[set[Any]]:
 def claim_assertion(conn: Connection, jti_hash: str, expires_at: int) -> Pending[set[Any]]:
     """The jti recorded: a one-element set if this call recorded it, empty if it was seen before."""
     return _returning(conn, dialect(conn).claim_assertion, jti_hash, expires_at)
+
+
+def claim_legacy(conn: Connection, claims: Iterable[LegacyClaim], at: int) -> Done[set[LegacyClaim]]:
+    """Use legacy request tokens up; the claims this call won. One statement each: an exchange
+    is a person's step in a browser or an app's set-up, never a batch of thousands."""
+    d = dialect(conn)
+    won = set()
+    for claim in claims:
+        begin_write(conn)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(d.claim_legacy[claim.approved], (at, claim.key, claim.protocol, at))
+            if cursor.fetchall():
+                won.add(claim)
+        finally:
+            cursor.close()
+    return Done(won)
+
+
+def lock_holders(conn: Connection, user_ids: Iterable[int]) -> None:
+    """PostgreSQL: hold the users whose legacy tokens the batch counts until it commits."""
+    d = dialect(conn)
+    if d.lock_users is not None:
+        _write_set(conn, d.lock_users, user_ids)
+
+
+def write_legacy(conn: Connection, written: Sequence[LegacyToken], at: int) -> None:
+    """Each legacy token's extras, beside its row (already inserted); then each holder kept to its
+    ``keep`` newest live tokens."""
+    if not written:
+        return
+    d = dialect(conn)
+    begin_write(conn)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(
+            d.insert_legacy_credential,
+            [
+                (t.protocol, t.secret_sealed, t.secure, t.target, t.source, t.row["access_hash"])
+                for t in written
+            ],
+        )
+        holders = {
+            (t.row["user_id"], t.row["client_pk"], t.row["grant_type"], t.target, t.source, t.keep)
+            for t in written
+        }
+        for user, client, grant, target, source, keep in sorted(holders):
+            cursor.execute(d.revoke_oldest_legacy, (at, user, client, grant, at, target, source, keep))
+    finally:
+        cursor.close()
+
+
+def insert_gadget_tokens(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows naming every one of ``GADGET_COLUMNS``."""
+    if not rows:
+        return
+    begin_write(conn)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(
+            dialect(conn).insert_gadget_token, [tuple(r[k] for k in GADGET_COLUMNS) for r in rows]
+        )
+    finally:
+        cursor.close()
 
 
 def record_polls(conn: Connection, polls: Sequence[tuple[int, int, str]]) -> None:

@@ -52,6 +52,8 @@ _TOKEN_SELECT = (
     "FROM tokens t JOIN clients o ON o.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id "
     f"{_USER_JOIN} WHERE "
 )
+#: A ``gadget_tokens`` row's columns, in the order its INSERT takes them.
+GADGET_COLUMNS = ("handle_hash", "user_id", "client_pk", "token_sealed", "scope", "expires_at", "created_at")
 #: No LIKE: a literal percent sign would need escaping under psycopg's paramstyle.
 _NOT_LEGACY = "substr(t.grant_type, 1, 7) <> 'legacy:'"
 _CODE_SELECT = (
@@ -268,6 +270,39 @@ class _Dialect:
             "SELECT * FROM current"
         )
         self.insert_codes = _Insert(conn, AuthorizationCode.__table__, self.sqlite)  # type: ignore[arg-type]
+        # Legacy protocols (domain/legacy/tokens.py): a request token used up; a token's extras,
+        # found by the key just written; each holder kept to its newest N live tokens, the holder
+        # locked first on PostgreSQL (NO KEY UPDATE: not in conflict with the KEY SHARE that each
+        # token INSERT's foreign key takes, so two batches never deadlock on it) so that two
+        # batches never both count N. SQLite serializes writers already.
+        claim_legacy = (
+            f"UPDATE legacy_requests SET used_at = {p} WHERE token_hash = {p} AND protocol = {p} "
+            f"AND used_at IS NULL AND expires_at > {p}"
+        )
+        self.claim_legacy = {
+            False: claim_legacy + " RETURNING token_hash",
+            True: claim_legacy + " AND approved_at IS NOT NULL RETURNING token_hash",
+        }
+        self.insert_legacy_credential = (
+            "INSERT INTO legacy_credentials (token_id, protocol, secret_sealed, secure, target, source) "
+            f"SELECT id, {p}, {p}, {p}, {p}, {p} FROM tokens WHERE access_hash = {p}"
+        )
+        self.lock_users = (
+            None if self.sqlite else "SELECT id FROM users WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
+        )
+        self.revoke_oldest_legacy = (
+            f"UPDATE tokens SET revoked_at = {p} WHERE id IN (SELECT t.id FROM tokens t "
+            f"JOIN legacy_credentials c ON c.token_id = t.id WHERE t.user_id = {p} AND t.client_pk = {p} "
+            f"AND t.grant_type = {p} AND t.revoked_at IS NULL AND t.expires_at > {p} "
+            f"AND c.target = {p} AND c.source = {p} ORDER BY t.issued_at DESC, t.id DESC "
+            f"{'LIMIT -1' if self.sqlite else 'LIMIT ALL'} OFFSET {p})"
+        )
+        # The widget proxy's handles: few, and with a sealed token (bytes, which _Insert's JSON
+        # document cannot carry), so one plain row each.
+        self.insert_gadget_token = (
+            f"INSERT INTO gadget_tokens ({', '.join(GADGET_COLUMNS)}) "
+            f"VALUES ({', '.join([p] * len(GADGET_COLUMNS))})"
+        )
         self.insert_devices = _Insert(conn, DeviceCode.__table__, self.sqlite)  # type: ignore[arg-type]
         self.insert_audit = _Insert(conn, AuditEvent.__table__, self.sqlite)  # type: ignore[arg-type]
         self.last_chain = "SELECT chain FROM audit_events ORDER BY id DESC LIMIT 1"

@@ -12,7 +12,7 @@ domain's (``consent.entry.plan``, ``consent.decide.record_decision``). The same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from consentry.domain.orgs.policy_facts import org_policy
 from consentry.domain.policy.checks.unverified_app import CAP_REACHED, unapproved
 from consentry.domain.policy.decision import Decision
 from consentry.domain.policy.facts import Ask, Moment, OrgPolicy, Standing, Subject
-from consentry.domain.tokens.store import Lookup
+from consentry.domain.tokens.store import Changes, Lookup, Outcome
 from consentry.storage.tables import User
 from consentry.storage.tables.base import now
 from consentry.web import consent_view
@@ -63,8 +63,17 @@ class Account:
     org_domain: str | None
 
 
-#: Runs in the unit of work that recorded the decision: (db, account, scopes granted) -> answer.
-Allowed = Callable[[Session, Account, tuple[str, ...]], Response]
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """What an approval issues through the token store, and the answer once it is stored."""
+
+    changes: Changes
+    answer: Response
+
+
+#: Runs in the unit of work that recorded the decision: (db, account, scopes granted) -> answer,
+#: or tokens to issue first.
+Allowed = Callable[[Session, Account, tuple[str, ...]], Response | Issue]
 #: The user said no (or went back from a screen): (db, account) -> answer.
 Denied = Callable[[Session, Account], Response]
 
@@ -152,9 +161,10 @@ async def approve(
     )
     csrf = rt.sessions.csrf_token(state)
     if step == "decide" and form is not None and not plan.screen:
-        return await run_in_threadpool(
+        decided = await run_in_threadpool(
             _decide, rt, pending, account, client, page, form, csrf, passed, allowed, denied
         )
+        return await _issued(rt, client, decided)
     return await run_in_threadpool(_present, rt, pending, page, csrf, passed)
 
 
@@ -183,7 +193,7 @@ def _decide(
     passed: frozenset[str],
     allowed: Allowed,
     denied: Denied,
-) -> Response:
+) -> Response | Issue:
     allow = form.get("action") == "allow"
     checked = [str(v) for v in form.getlist("scope")]
     with rt.ctx.db.unit_of_work() as db:
@@ -217,6 +227,19 @@ def _decide(
             return denied(db, account)
     assert changed
     return _present(rt, pending, page, csrf, passed)
+
+
+async def _issued(rt: Runtime, client: ClientSnapshot, decided: Response | Issue) -> Response:
+    """The approval's tokens committed with every other grant's; refused if the app changed
+    (disabled, suspended) since the page read it."""
+    if isinstance(decided, Response):
+        return decided
+    changes = replace(decided.changes, client=client)
+    if await rt.token_store.commit(changes) is not Outcome.COMMITTED:
+        return error_page(
+            "This app can't be used", "The app changed while you were deciding. Nothing was shared.", 409
+        )
+    return decided.answer
 
 
 async def _denied(rt: Runtime, account: Account, denied: Denied) -> Response:

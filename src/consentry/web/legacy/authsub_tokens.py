@@ -14,6 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import authsub, tokens
+from consentry.domain.tokens.store import Changes, Outcome
 from consentry.protocol.authsub import wire
 from consentry.web.legacy.authsub_verify import INVALID, Failure, present
 from consentry.web.runtime import runtime
@@ -47,13 +48,16 @@ async def session_token(request: Request) -> Response:
         )
     envelope = Envelope(rt.ctx.settings.secret_key)
 
-    def work() -> tokens.Issued | authsub.Refusal:
+    def work() -> tuple[tokens.Issued, Changes] | authsub.Refusal:
         with rt.ctx.db.unit_of_work() as db:
             return authsub.upgrade(db, rt.ctx.hasher, envelope, single, rt.ctx.settings.legacy_token_ttl)
 
-    issued = await run_in_threadpool(work)
-    if isinstance(issued, authsub.Refusal):
-        return _REFUSED[issued].response(rt.ctx.issuer)
+    decided = await run_in_threadpool(work)
+    if isinstance(decided, authsub.Refusal):
+        return _REFUSED[decided].response(rt.ctx.issuer)
+    issued, changes = decided
+    if await rt.token_store.commit(changes) is not Outcome.COMMITTED:
+        return _REFUSED[authsub.Refusal.USED].response(rt.ctx.issuer)
     return _text(wire.session_body(issued.token, issued.expires_at))
 
 

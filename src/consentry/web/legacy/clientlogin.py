@@ -8,17 +8,20 @@ the documented lines (``SID``/``LSID``/``Auth`` on success; ``Url``/``Error`` pl
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from consentry.domain.accounts.app_passwords import hasher_for
+from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import unregistered
 from consentry.domain.legacy.clientlogin import ClientLogin, Error, Login, Outcome, new_sid
 from consentry.domain.legacy.scope_map import LegacyScopes
-from consentry.domain.policy.facts import AppFacts
 from consentry.domain.tokens.store import Lookup
+from consentry.domain.tokens.store import Outcome as Committed
 from consentry.web.client_address import client_address
 from consentry.web.runtime import Runtime, runtime
 
@@ -76,15 +79,25 @@ def answer(outcome: Outcome, issuer: str) -> Response:
     return PlainTextResponse(body, outcome.status, headers=NO_STORE)
 
 
-async def _builtin(rt: Runtime) -> tuple[int, AppFacts]:
+async def _builtin(rt: Runtime) -> ClientSnapshot:
     def work() -> str:
         with rt.ctx.db.unit_of_work() as db:
             return unregistered.ensure(db, unregistered.Kind.CLIENTLOGIN, rt.ctx.catalogue).client_id
 
     client_id = await run_in_threadpool(work)
-    client = (await rt.flow.store.lookup(Lookup(client_id=client_id))).client
+    client = (await rt.token_store.lookup(Lookup(client_id=client_id))).client
     assert client is not None
-    return client.id, client.app
+    return client
+
+
+async def _issued(rt: Runtime, client: ClientSnapshot, outcome: Outcome) -> Outcome:
+    """The token committed with every other grant's before it is handed out; if the built-in app
+    changed meanwhile (an operator turned ClientLogin off), nothing was issued: try again."""
+    if outcome.changes is None:
+        return outcome
+    if await rt.token_store.commit(replace(outcome.changes, client=client)) is not Committed.COMMITTED:
+        return Outcome(503, Error.SERVICE_UNAVAILABLE, detail="the app changed while signing in")
+    return outcome
 
 
 @router.post("/accounts/ClientLogin")
@@ -109,9 +122,9 @@ async def client_login(request: Request) -> Response:
         captcha_token=field("logintoken"),
         captcha_answer=field("logincaptcha"),
     )
-    client_pk, app = await _builtin(rt)
-    outcome = await run_in_threadpool(service(request).login, login, app, client_pk)
-    return answer(outcome, issuer)
+    client = await _builtin(rt)
+    outcome = await run_in_threadpool(service(request).login, login, client.app, client.id)
+    return answer(await _issued(rt, client, outcome), issuer)
 
 
 @router.get("/accounts/ClientLogin")

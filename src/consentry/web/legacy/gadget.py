@@ -32,7 +32,7 @@ from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import gadget as proxy_tokens
 from consentry.domain.legacy.scope_map import LegacyScopes
 from consentry.domain.tokens.store import Lookup
-from consentry.web.legacy.approval import Account, Pending, approve
+from consentry.web.legacy.approval import Account, Issue, Pending, approve
 from consentry.web.render import error_page
 from consentry.web.runtime import Runtime, runtime
 
@@ -117,10 +117,10 @@ async def _approval(request: Request, params: dict[str, str], form: object | Non
     }
     envelope = Envelope(rt.ctx.settings.secret_key)
 
-    def allowed(db: Session, account: Account, granted: tuple[str, ...]) -> Response:
+    def allowed(db: Session, account: Account, granted: tuple[str, ...]) -> Response | Issue:
         if not granted:
             return denied(db, account)
-        handle = proxy_tokens.approve(
+        handle, changes = proxy_tokens.approve(
             db,
             rt.ctx.hasher,
             envelope,
@@ -129,8 +129,9 @@ async def _approval(request: Request, params: dict[str, str], form: object | Non
             scopes=granted,
             lifetime=rt.ctx.settings.legacy_token_ttl,
         )
-        return RedirectResponse(
-            redirect_uri + "#" + urlencode({"gadget_handle": handle, **_echo(state)}), 303
+        return Issue(
+            changes,
+            RedirectResponse(redirect_uri + "#" + urlencode({"gadget_handle": handle, **_echo(state)}), 303),
         )
 
     def denied(db: Session, account: Account) -> Response:

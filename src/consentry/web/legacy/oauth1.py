@@ -8,6 +8,8 @@ POST (gdata v1 GETs, gdata v2 POSTs an empty body with ``scope`` in the query).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from authlib.oauth1.rfc5849.wrapper import OAuth1Request
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from consentry.domain.legacy.scope_map import LegacyScopes
 from consentry.domain.legacy.unregistered import Kind
 from consentry.domain.ratelimit.limits import Limit
 from consentry.domain.tokens.records import UserRecord
+from consentry.domain.tokens.store import Changes, Outcome
 from consentry.protocol.oauth1 import hybrid, signed, wire
 from consentry.protocol.oauth1.problems import Problem, rejected
 from consentry.storage.tables.base import now
@@ -109,7 +112,15 @@ def _request_token(rt: Runtime, req: OAuth1Request, address: str) -> Response:
     return glue.answer(pairs)
 
 
-def _access_token(rt: Runtime, req: OAuth1Request) -> Response:
+@dataclass(frozen=True, slots=True)
+class _Exchange:
+    """An authentic exchange, decided: what the token store commits, and the answer once it has."""
+
+    changes: Changes
+    pairs: list[tuple[str, str]]
+
+
+def _access_token(rt: Runtime, req: OAuth1Request) -> Response | _Exchange:
     signed.require(req, "oauth_token", "oauth_verifier")
     envelope = glue.envelope(rt)
     with rt.ctx.db.unit_of_work() as db:
@@ -123,17 +134,32 @@ def _access_token(rt: Runtime, req: OAuth1Request) -> Response:
         problem = _exchange_problem(rt, db, pending, signed.oauth(req, "oauth_verifier"))
         if problem is not None:
             return glue.refuse(rt, problem)
-        issued = oauth1_exchange.exchange(
+        decided = oauth1_exchange.exchange(
             db, rt.ctx.hasher, envelope, pending, lifetime=rt.ctx.settings.legacy_token_ttl
         )
-        if issued is None or issued.secret is None:
-            return glue.refuse(rt, Problem("token_used", "this request token was exchanged already"))
-        pairs = [("oauth_token", issued.token), ("oauth_token_secret", issued.secret)]
+        if decided is None:
+            return glue.refuse(rt, _USED)
+        issued, changes = decided
+        pairs = [("oauth_token", issued.token), ("oauth_token_secret", issued.secret or "")]
         if hybrid.wanted(pending.scopes) and pending.user_id is not None:
             user = oauth1_exchange.user_record(db, pending.user_id)
             if user is not None:
                 pairs.append(("xoauth_id_token", _id_token(rt, consumer, user, pending.scopes)))
-    return glue.answer(pairs)
+    return _Exchange(changes, pairs)
+
+
+_USED = Problem("token_used", "this request token was exchanged already")
+
+
+async def _exchanged(rt: Runtime, req: OAuth1Request) -> Response:
+    """The exchange decided in a thread (ORM reads, the slow signature checks), then committed
+    through the token store with every other grant's tokens."""
+    decided = await run_in_threadpool(_access_token, rt, req)
+    if isinstance(decided, Response):
+        return decided
+    if await rt.token_store.commit(decided.changes) is not Outcome.COMMITTED:
+        return glue.refuse(rt, _USED)
+    return glue.answer(decided.pairs)
 
 
 def _exchange_problem(
@@ -171,7 +197,7 @@ async def _endpoint(request: Request, work: str) -> Response:
         req = await glue.read(rt, request)
         if work == "request":
             return await run_in_threadpool(_request_token, rt, req, client_address(request.scope))
-        return await run_in_threadpool(_access_token, rt, req)
+        return await _exchanged(rt, req)
     except Problem as problem:
         return glue.refuse(rt, problem)
 

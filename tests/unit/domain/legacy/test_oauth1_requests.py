@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from consentry.domain.accounts.service import find_user
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import oauth1_exchange
 from consentry.domain.legacy import oauth1_requests as requests
+from consentry.domain.tokens.store import Outcome
 from consentry.storage.tables import LegacyRequest
+from consentry.storage.token_store import BatchedTokenStore
+from tests.support.loops import own_loop
 from tests.support.oauth1 import consumer
 
 CAL = "http://testserver.local/auth/calendar"
@@ -44,7 +49,7 @@ def test_stored_hashed_and_sealed(seed) -> None:  # AUTH1-4
 def test_approve_once_then_exchange_once(seed) -> None:  # AUTH1-5 AUTH1-6
     seed.user("u@example.org")
     _, env, new = _new(seed)
-    with seed.db.unit_of_work() as s:
+    with seed.db.unit_of_work() as s, closing(BatchedTokenStore(seed.db)) as store:
         uid = find_user(s, "u@example.org").id  # type: ignore[union-attr]
         p = requests.find(s, seed.hasher, env, new.token)
         assert p is not None and oauth1_exchange.refusal(p) == (
@@ -57,9 +62,13 @@ def test_approve_once_then_exchange_once(seed) -> None:  # AUTH1-5 AUTH1-6
         p = requests.find(s, seed.hasher, env, new.token)
         assert p is not None and p.approved and requests.verifier_matches(seed.hasher, p, verifier.lower())
         assert oauth1_exchange.refusal(p) is None
-        issued = oauth1_exchange.exchange(s, seed.hasher, env, p, lifetime=3600)
-        assert issued is not None and issued.secret
-        assert oauth1_exchange.exchange(s, seed.hasher, env, p, lifetime=3600) is None  # once
+        first = oauth1_exchange.exchange(s, seed.hasher, env, p, lifetime=3600)
+        second = oauth1_exchange.exchange(s, seed.hasher, env, p, lifetime=3600)
+        assert first is not None and first[0].secret and second is not None
+        s.commit()  # the approval stands before the token store claims the request token
+        # Used up by the store's commit, in one transaction with the token: once.
+        assert own_loop(lambda: store.commit(first[1])) is Outcome.COMMITTED
+        assert own_loop(lambda: store.commit(second[1])) is Outcome.LEGACY_USED
         p = requests.find(s, seed.hasher, env, new.token)
         assert p is not None and oauth1_exchange.refusal(p)[0] == "token_used"  # type: ignore[index]
 

@@ -1,0 +1,241 @@
+"""The legacy protocols' part of the token-store contract, on both engines: a request token used up
+once, a legacy token written with its extras, and each holder kept within its ten live tokens
+(domain/legacy/tokens.py), also when two servers issue at once."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from consentry.domain.clients.snapshot import ClientSnapshot
+from consentry.domain.keys.envelope import Envelope
+from consentry.domain.legacy import oauth1_requests as requests
+from consentry.domain.legacy import tokens
+from consentry.domain.tokens.store import Changes, LegacyClaim, Lookup, Outcome
+from consentry.storage.tables import Client, GadgetToken, LegacyCredential, LegacyRequest, Token
+from consentry.storage.tables.base import now
+from consentry.storage.token_mints import mints_only
+from consentry.storage.token_store import BatchedTokenStore
+from tests.integration.test_token_store_contract import commit, lookup, user_id
+from tests.support.loops import own_loop
+from tests.support.oauth1 import consumer
+from tests.support.seed import Seeder
+
+CAL = "http://testserver.local/auth/calendar"
+
+
+def _mint(seed: Seeder, client_pk: int, uid: int, **extra: Any) -> tokens.Issued:
+    args: dict[str, Any] = {"protocol": "clientlogin", "scopes": (CAL,), "lifetime": 3600, **extra}
+    return tokens.mint(
+        seed.hasher, Envelope(seed.settings.secret_key), client_pk=client_pk, user_id=uid, **args
+    )
+
+
+def _holder(seed: Seeder, email: str) -> tuple[int, int]:
+    seed.user(email)
+    return consumer(seed).pk, user_id(seed, email)
+
+
+def _live(seed: Seeder, uid: int, source: str = "") -> list[str]:
+    with seed.db.unit_of_work() as s:
+        return list(
+            s.scalars(
+                select(Token.access_hash)
+                .join(LegacyCredential, LegacyCredential.token_id == Token.id)
+                .where(Token.user_id == uid, Token.revoked_at.is_(None), LegacyCredential.source == source)
+            )
+        )
+
+
+def _request_token(seed: Seeder, client_pk: int, uid: int | None, *, expired: bool = False) -> str:
+    """An OAuth 1.0a request token's stored key, approved by ``uid`` (None: not approved)."""
+    env = Envelope(seed.settings.secret_key)
+    with seed.db.unit_of_work() as s:
+        new = requests.create(
+            s,
+            seed.hasher,
+            env,
+            client_pk=client_pk,
+            scopes=(CAL,),
+            callback="oob",
+            display_name="",
+            hd="",
+            device=False,
+        )
+        pending = requests.find(s, seed.hasher, env, new.token)
+        assert pending is not None
+        if uid is not None:
+            assert requests.approve(s, seed.hasher, pending, uid, (CAL,), "oob")
+        if expired:
+            s.execute(
+                update(LegacyRequest).where(LegacyRequest.token_hash == pending.key).values(expires_at=now())
+            )
+        return pending.key
+
+
+def test_a_legacy_token_is_written_with_its_extras_and_found_only_in_its_own_scheme(seed):
+    # ISSUE-10 token store, AUTH0-4: the legacy token's row and its sealed secret are one commit;
+    # the OAuth 2.0 endpoints' lookups never find it.
+    client_pk, uid = _holder(seed, "lev@example.org")
+    issued = _mint(seed, client_pk, uid, protocol="oauth1", with_secret=True, source="Sync", target="t")
+    with closing(BatchedTokenStore(seed.db)) as store:
+        assert commit(store, Changes(legacy_tokens=[issued.stored])) == [Outcome.COMMITTED]
+        (found,) = lookup(
+            store, Lookup(token_hash=issued.stored.row["access_hash"], token_kinds=("access_token",))
+        )
+    assert found.tokens == {}
+    with seed.db.unit_of_work() as s:
+        access = tokens.find(s, seed.hasher, Envelope(seed.settings.secret_key), "oauth1", issued.token)
+        assert access is not None and access.user_id == uid and access.client_pk == client_pk
+        assert (access.secret, access.source, access.target, access.scopes) == (
+            issued.secret,
+            "Sync",
+            "t",
+            (CAL,),
+        )
+        assert issued.secret is not None
+        sealed = s.scalar(
+            select(LegacyCredential.secret_sealed).where(LegacyCredential.token_id == access.token_id)
+        )
+        assert sealed is not None and issued.secret.encode() not in sealed
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["one-batch", "sequential"])
+def test_one_request_token_exchanged_twice(seed, together):
+    # ISSUE-10 token store, AUTH1-5: an approved request token is used once: one COMMITTED, the
+    # other LEGACY_USED with nothing written.
+    client_pk, uid = _holder(seed, "rex@example.org")
+    key = _request_token(seed, client_pk, uid)
+    a, b = (_mint(seed, client_pk, uid, protocol="oauth1", with_secret=True) for _ in range(2))
+    claim = LegacyClaim(key, "oauth1", approved=True)
+    first, second = (Changes(claim_legacy=claim, legacy_tokens=[i.stored]) for i in (a, b))
+    with closing(BatchedTokenStore(seed.db)) as store:
+        outcomes = (
+            commit(store, first, second) if together else [*commit(store, first), *commit(store, second)]
+        )
+    assert sorted(o.value for o in outcomes) == ["committed", "legacy_used"]
+    won = a if outcomes[0] is Outcome.COMMITTED else b
+    assert _live(seed, uid) == [won.stored.row["access_hash"]]
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(LegacyRequest.used_at).where(LegacyRequest.token_hash == key)) is not None
+
+
+@pytest.mark.parametrize("state", ["unapproved", "expired"])
+def test_a_request_token_not_approved_or_expired_cannot_be_exchanged(seed, state):
+    # ISSUE-10 token store, AUTH1-5: only an approved, unexpired request token becomes a token.
+    client_pk, uid = _holder(seed, "una@example.org")
+    key = _request_token(seed, client_pk, uid if state == "expired" else None, expired=state == "expired")
+    issued = _mint(seed, client_pk, uid, protocol="oauth1", with_secret=True)
+    changes = Changes(claim_legacy=LegacyClaim(key, "oauth1", approved=True), legacy_tokens=[issued.stored])
+    with closing(BatchedTokenStore(seed.db)) as store:
+        assert commit(store, changes) == [Outcome.LEGACY_USED]
+    assert _live(seed, uid) == []
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(LegacyRequest.used_at).where(LegacyRequest.token_hash == key)) is None
+
+
+def test_a_claim_names_its_protocol(seed):
+    # ISSUE-10 token store: an OAuth 1.0a request token is not an AuthSub single-use token.
+    client_pk, uid = _holder(seed, "pro@example.org")
+    key = _request_token(seed, client_pk, uid)
+    issued = _mint(seed, client_pk, uid, protocol="authsub")
+    with closing(BatchedTokenStore(seed.db)) as store:
+        changes = Changes(claim_legacy=LegacyClaim(key, "authsub"), legacy_tokens=[issued.stored])
+        assert commit(store, changes) == [Outcome.LEGACY_USED]
+
+
+def test_a_holder_keeps_its_ten_newest_even_within_one_batch(seed):
+    # ISSUE-10 token store, AUTH1-12: twelve issued at once leave the ten newest live; another app
+    # behind the same client (its own source) keeps its own.
+    client_pk, uid = _holder(seed, "ten@example.org")
+    other = _mint(seed, client_pk, uid, source="Other app")
+    twelve = [_mint(seed, client_pk, uid, source="App") for _ in range(12)]
+    with closing(BatchedTokenStore(seed.db)) as store:
+        assert commit(store, Changes(legacy_tokens=[other.stored])) == [Outcome.COMMITTED]
+        assert set(commit(store, *(Changes(legacy_tokens=[i.stored]) for i in twelve))) == {Outcome.COMMITTED}
+    assert sorted(_live(seed, uid, "App")) == sorted(i.stored.row["access_hash"] for i in twelve[2:])
+    assert _live(seed, uid, "Other app") == [other.stored.row["access_hash"]]
+
+
+def test_two_servers_issuing_at_once_never_both_count_ten(seed):
+    # ISSUE-10 token store, AUTH1-12: the holder is locked while its tokens are counted, so two
+    # servers (each its own store, thread and event loop) issuing together leave exactly ten.
+    client_pk, uid = _holder(seed, "two@example.org")
+
+    def server(store: BatchedTokenStore, batch: list[tokens.Issued]) -> set[Outcome]:
+        async def run() -> list[Outcome]:
+            return list(
+                await asyncio.gather(*(store.commit(Changes(legacy_tokens=[i.stored])) for i in batch))
+            )
+
+        return set(own_loop(run))
+
+    with ExitStack() as stack:
+        stores = [stack.enter_context(closing(BatchedTokenStore(seed.db))) for _ in range(2)]
+        pool = stack.enter_context(ThreadPoolExecutor(2))
+        for n in range(1, 5):
+            batches = [[_mint(seed, client_pk, uid, source="App") for _ in range(4)] for _ in stores]
+            running = [pool.submit(server, store, b) for store, b in zip(stores, batches, strict=True)]
+            assert [r.result() for r in running] == [{Outcome.COMMITTED}] * 2
+            assert len(_live(seed, uid, "App")) == min(10, 8 * n)
+
+
+def test_a_widget_handle_is_written_with_its_token(seed):
+    # ISSUE-10 token store: the widget proxy's handle and the token it holds are one commit.
+    client_pk, uid = _holder(seed, "gad@example.org")
+    issued = _mint(seed, client_pk, uid, protocol="gadget")
+    row = {
+        "handle_hash": "h" * 64,
+        "user_id": uid,
+        "client_pk": client_pk,
+        "token_sealed": b"\x00sealed",
+        "scope": CAL,
+        "expires_at": issued.expires_at,
+        "created_at": now(),
+    }
+    with closing(BatchedTokenStore(seed.db)) as store:
+        assert commit(store, Changes(legacy_tokens=[issued.stored], gadget_tokens=[row])) == [
+            Outcome.COMMITTED
+        ]
+    with seed.db.unit_of_work() as s:
+        stored = s.scalar(select(GadgetToken).where(GadgetToken.handle_hash == "h" * 64))
+        assert stored is not None and stored.token_sealed == b"\x00sealed" and stored.user_id == uid
+    assert len(_live(seed, uid)) == 1
+
+
+def test_a_lost_claim_or_a_stale_client_writes_no_legacy_row(seed):
+    # ISSUE-10 token store: a refused commit leaves neither the token, its extras nor the handle.
+    client_pk, uid = _holder(seed, "los@example.org")
+    with closing(BatchedTokenStore(seed.db)) as store:
+        with seed.db.unit_of_work() as s:
+            client_id = s.get(Client, client_pk).client_id  # type: ignore[union-attr]
+        (found,) = lookup(store, Lookup(client_id=client_id))
+        assert found.client is not None
+        with seed.db.unit_of_work() as s:
+            s.execute(update(Client).where(Client.id == client_pk).values(disabled=True))
+        issued = _mint(seed, client_pk, uid, protocol="gadget")
+        stale = Changes(client=found.client, legacy_tokens=[issued.stored])
+        assert commit(store, stale) == [Outcome.CLIENT_CHANGED]
+    assert _live(seed, uid) == []
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(Token.id).where(Token.access_hash == issued.stored.row["access_hash"])) is None
+
+
+def test_legacy_rows_are_never_a_one_statement_mint():
+    # ISSUE-10 token store: every field of Changes but the token rows keeps a batch on the careful
+    # path; a field added later and forgotten by mints_only fails here.
+    snap = ClientSnapshot(
+        7, "c", "App", None, "service", "opaque", "RS256", False, False, 1, "P", "production"
+    )
+    truthy: dict[str, Any] = {"str": "x", "list": [object()]}
+    for f in dataclasses.fields(Changes):
+        if f.name in ("client", "tokens"):
+            continue
+        kind = "list" if "list" in str(f.type) else "str"
+        assert not mints_only([Changes(client=snap, **{f.name: truthy[kind]})]), f.name
