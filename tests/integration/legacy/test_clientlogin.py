@@ -279,3 +279,14 @@ def test_no_developer_can_own_the_built_in_project(seeded) -> None:
     with seeded.db.unit_of_work() as s, pytest.raises(DomainError) as refused:
         create_project(s, "unregistered LEGACY apps", s.scalar(select(User).where(User.email == ADA)))
     assert refused.value.code == "exists"
+
+
+def test_a_source_no_column_can_hold_is_a_clean_refusal_and_stores_nothing(http, seeded) -> None:
+    # AUTH4-3, ISSUE-10: a NUL would fail every request sharing the token store's batch on
+    # PostgreSQL: the app reads ClientLogin's own refusal, never a 500, and nothing is written.
+    seeded.user(ADA)
+    answer = login(http, ADA, source="Acme\x00Mailer")
+    assert answer.status_code == 400 and parsed(answer)["Error"] == "Unknown"
+    with seeded.db.unit_of_work() as s:
+        assert s.scalars(select(Token.id)).all() == []
+    assert login(http, ADA).status_code == 200  # the next one is served as ever

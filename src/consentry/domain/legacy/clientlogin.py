@@ -104,6 +104,8 @@ def malformed(login: Login) -> str | None:
         return f"accountType is one of {', '.join(ACCOUNT_TYPES)}"
     if any(len(v) > MAX_FIELD for v in (login.source, login.captcha_token, login.captcha_answer)):
         return "a field is too long"
+    if "\x00" in login.source or "\x00" in login.service:
+        return "a field holds a NUL character"
     return None
 
 
