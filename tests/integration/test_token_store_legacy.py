@@ -22,7 +22,7 @@ from consentry.storage.tables import Client, GadgetToken, LegacyCredential, Lega
 from consentry.storage.tables.base import now
 from consentry.storage.token_mints import mints_only
 from consentry.storage.token_store import BatchedTokenStore
-from tests.integration.test_token_store_contract import commit, lookup, user_id
+from tests.integration.test_token_store_contract import BOTH, commit, lookup, user_id
 from tests.support.loops import own_loop
 from tests.support.oauth1 import consumer
 from tests.support.seed import Seeder
@@ -84,26 +84,33 @@ def test_a_legacy_token_is_written_with_its_extras_and_found_only_in_its_own_sch
     # the OAuth 2.0 endpoints' lookups never find it.
     client_pk, uid = _holder(seed, "lev@example.org")
     issued = _mint(seed, client_pk, uid, protocol="oauth1", with_secret=True, source="Sync", target="t")
+    key = issued.stored.row["access_hash"]
+    env = Envelope(seed.settings.secret_key)
     with closing(BatchedTokenStore(seed.db)) as store:
         assert commit(store, Changes(legacy_tokens=[issued.stored])) == [Outcome.COMMITTED]
-        (found,) = lookup(
-            store, Lookup(token_hash=issued.stored.row["access_hash"], token_kinds=("access_token",))
-        )
-    assert found.tokens == {}
+        as_oauth2, as_legacy = lookup(store, Lookup(token_hash=key, token_kinds=BOTH), Lookup(legacy_key=key))
+    assert as_oauth2.tokens == {} and as_oauth2.legacy is None
+    assert tokens.lookup_key(seed.hasher, "oauth1", issued.token) == key
+    assert tokens.live(as_legacy.legacy, env, "authsub") is None  # another protocol's scheme
+    access = tokens.live(as_legacy.legacy, env, "oauth1")
+    assert access is not None and access.user_id == uid and access.client_pk == client_pk
+    assert (access.secret, access.source, access.target, access.scopes) == (
+        issued.secret,
+        "Sync",
+        "t",
+        (CAL,),
+    )
+    assert access.secure is False and access.certificate is None
+    assert issued.secret is not None
     with seed.db.unit_of_work() as s:
-        access = tokens.find(s, seed.hasher, Envelope(seed.settings.secret_key), "oauth1", issued.token)
-        assert access is not None and access.user_id == uid and access.client_pk == client_pk
-        assert (access.secret, access.source, access.target, access.scopes) == (
-            issued.secret,
-            "Sync",
-            "t",
-            (CAL,),
-        )
-        assert issued.secret is not None
         sealed = s.scalar(
             select(LegacyCredential.secret_sealed).where(LegacyCredential.token_id == access.token_id)
         )
         assert sealed is not None and issued.secret.encode() not in sealed
+        s.execute(update(Token).where(Token.id == access.token_id).values(revoked_at=now()))
+    with closing(BatchedTokenStore(seed.db)) as store:
+        (revoked,) = lookup(store, Lookup(legacy_key=key))
+    assert revoked.legacy is not None and tokens.live(revoked.legacy, env, "oauth1") is None
 
 
 @pytest.mark.parametrize("together", [True, False], ids=["one-batch", "sequential"])

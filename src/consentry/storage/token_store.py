@@ -51,6 +51,7 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
         ({i.device_hash for i in items if i.device_hash}, lambda k: sql.devices_by_hash(conn, k)),
         ({i.session_hash for i in items if i.session_hash}, lambda k: sql.accounts_by_session(conn, k, at)),
         ({i.nonce for i in items if i.nonce and i.client_id}, lambda k: sql.used_nonces(conn, k)),
+        ({i.legacy_key for i in items if i.legacy_key}, lambda k: sql.legacy_by_key(conn, k)),
     ]
     sessions = {i.session_hash for i in items if i.session_hash}
     consent_clients = {i.client_id for i in items if i.session_hash and i.client_id}
@@ -68,7 +69,7 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
         consents = consents_pending.result()
         org_rules = org_rules_pending.result()
         issuers, service_keys, subjects, delegated, replayed = [p.result() for p in bearer_pending]
-    clients, access, refresh, codes, devices, accounts, used = results
+    clients, access, refresh, codes, devices, accounts, used, legacy = results
     tokens = {"access_token": access, "refresh_token": refresh}
     out = []
     for i in items:
@@ -90,6 +91,7 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
                 nonce_used=bool(i.nonce and i.client_id and (i.client_id, i.nonce) in used),
                 org_rules=org_rules.get((i.session_hash, i.client_id), {}) if i.session_hash else {},
                 **_bearer_found(i, service_keys, subjects, delegated, replayed),
+                legacy=legacy.get(i.legacy_key) if i.legacy_key else None,
             )
         )
     return out
@@ -331,6 +333,7 @@ class BatchedTokenStore:
         unstorable.check(want.session_hash)
         unstorable.check(want.service_email)
         unstorable.check(want.subject_email)
+        unstorable.check(want.legacy_key)
         return await self.reader.submit(want)
 
     async def commit(self, changes: Changes) -> Outcome:

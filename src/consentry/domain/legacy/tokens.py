@@ -8,9 +8,9 @@ protocol needs one (AUTH0-4). At most ``MAX_OUTSTANDING`` live tokens per user, 
 (AUTH1-12, AUTH3-6): issuing one more revokes the oldest, so an app that loses track of its
 tokens keeps working while the user never holds more than ten (docs/legacy/index.md says so).
 
-Issued through the token store like every other grant's tokens (``Changes.legacy_tokens``): the
-count and its lock are the store's, in the same transaction as the token and the claim of the
-request token it was exchanged for (storage/token_store.py).
+Issued and read through the token store like every other grant's tokens (``Changes.legacy_tokens``,
+``Lookup.legacy_key``): the count and its lock are the store's, in the same transaction as the
+token and the claim of the request token it was exchanged for (storage/token_store.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.secrets import Hasher, new_id, new_secret
+from consentry.domain.tokens.records import LegacyRecord
 from consentry.domain.tokens.store import LegacyToken
-from consentry.storage.tables import Client, ConsentGrant, LegacyCredential, Project, Token, User
+from consentry.storage.tables import ConsentGrant, Token
 from consentry.storage.tables.base import now
 
 PROTOCOLS = ("oauth1", "authsub", "clientlogin", "gadget")
@@ -153,45 +154,40 @@ def mint(
     return Issued(token, secret, t + lifetime, stored)
 
 
-def find(
-    session: Session, hasher: Hasher, envelope: Envelope, protocol: str, token: str
-) -> LegacyAccess | None:
-    """The live token (not revoked, expired, nor its app or user disabled), or None."""
+def lookup_key(hasher: Hasher, protocol: str, token: str) -> str | None:
+    """The key to look ``token`` up by in the token store (``Lookup.legacy_key``); None for what
+    no issued token can be."""
     if not token or len(token) > 512:
         return None
-    key = token_key(hasher, protocol, token)
-    row = session.execute(
-        select(Token, LegacyCredential, Client, User, Project.suspended_at)
-        .join(LegacyCredential, LegacyCredential.token_id == Token.id)
-        .join(Client, Client.id == Token.client_pk)
-        .join(Project, Project.id == Client.project_id)
-        .join(User, User.id == Token.user_id)
-        .where(Token.access_hash == key, LegacyCredential.protocol == protocol)
-    ).first()
-    if row is None:
+    return token_key(hasher, protocol, token)
+
+
+def live(record: LegacyRecord | None, envelope: Envelope, protocol: str) -> LegacyAccess | None:
+    """The token the store found, if it is ``protocol``'s and live: not revoked nor expired, its app
+    neither disabled nor suspended, its user not disabled."""
+    if record is None or record.protocol != protocol:
         return None
-    tok, cred, client, user, suspended_at = row
-    if tok.revoked_at is not None or tok.expires_at <= now() or client.disabled or user.disabled:
+    if record.revoked_at is not None or record.expires_at <= now():
         return None
-    if suspended_at is not None:
+    if record.client_disabled or record.user_disabled or record.suspended_at is not None:
         return None
-    secret = open_secret(envelope, protocol, key, cred.secret_sealed) if cred.secret_sealed else None
+    sealed = record.secret_sealed
     return LegacyAccess(
-        token_id=tok.id,
+        token_id=record.id,
         protocol=protocol,
-        client_pk=client.id,
-        client_id=client.client_id,
-        project_id=client.project_id,
-        user_id=user.id,
-        user_sub=user.sub,
-        scopes=tuple(tok.scope.split()),
-        issued_at=tok.issued_at,
-        expires_at=tok.expires_at,
-        secret=secret,
-        secure=cred.secure,
-        target=cred.target,
-        source=cred.source,
-        certificate=client.certificate,
+        client_pk=record.client_pk,
+        client_id=record.client_id,
+        project_id=record.project_id,
+        user_id=record.user_id,
+        user_sub=record.user_sub,
+        scopes=tuple(record.scope.split()),
+        issued_at=record.issued_at,
+        expires_at=record.expires_at,
+        secret=open_secret(envelope, protocol, record.access_hash, sealed) if sealed else None,
+        secure=record.secure,
+        target=record.target,
+        source=record.source,
+        certificate=record.certificate,
     )
 
 

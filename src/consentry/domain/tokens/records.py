@@ -96,3 +96,29 @@ class AccountRecord(NamedTuple):
     authenticated_at: int
     #: How the account signed in (domain/accounts/amr.py, stored form).
     amr: str = "pwd"
+
+
+class LegacyRecord(NamedTuple):
+    """A legacy token's row with its extras, app and holder, as stored (its secret still sealed);
+    domain/legacy/tokens.py decides whether it is live and opens it."""
+
+    id: int
+    access_hash: str
+    protocol: str
+    client_pk: int
+    user_id: int
+    scope: str
+    issued_at: int
+    expires_at: int
+    revoked_at: int | None
+    secret_sealed: bytes | None
+    secure: bool
+    target: str
+    source: str
+    client_id: str
+    project_id: int
+    client_disabled: bool
+    certificate: str | None
+    suspended_at: int | None
+    user_sub: str
+    user_disabled: bool

@@ -20,7 +20,14 @@ from typing import Any, Protocol
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.policy.facts import OrgPolicy
 from consentry.domain.service_accounts.records import ServiceKeyRecord
-from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
+from consentry.domain.tokens.records import (
+    AccountRecord,
+    CodeRecord,
+    DeviceRecord,
+    LegacyRecord,
+    TokenRecord,
+    UserRecord,
+)
 
 TOKEN_KINDS = ("access_token", "refresh_token")
 
@@ -62,6 +69,8 @@ class Lookup:
     service_email: str | None = None
     subject_email: str | None = None
     assertion_key: str | None = None
+    #: A legacy protocol's token, by its key (``domain/legacy/tokens.token_key``): only there.
+    legacy_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,7 @@ class Found:
     subject: UserRecord | None = None
     delegated: frozenset[str] | None = None
     assertion_used: bool = False
+    legacy: LegacyRecord | None = None
 
     def account(self, user_id: int | None) -> AccountRecord | None:
         """The session's account of this user, if it is signed in here."""

@@ -23,7 +23,14 @@ from consentry.domain import audit
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.orgs.policy_facts import member_policy
 from consentry.domain.policy.facts import AppFacts, OrgPolicy
-from consentry.domain.tokens.records import AccountRecord, CodeRecord, DeviceRecord, TokenRecord, UserRecord
+from consentry.domain.tokens.records import (
+    AccountRecord,
+    CodeRecord,
+    DeviceRecord,
+    LegacyRecord,
+    TokenRecord,
+    UserRecord,
+)
 from consentry.domain.tokens.store import LegacyClaim, LegacyToken
 from consentry.storage.db import AUDIT_APPEND_LOCK, begin_write
 from consentry.storage.repositories.token_sql import GADGET_COLUMNS, dialect
@@ -148,6 +155,17 @@ def tokens_by_hash(conn: Connection, kind: str, hashes: Iterable[str]) -> Pendin
     d = dialect(conn)
     key = TokenRecord._fields.index("access_hash" if kind == "access_token" else "refresh_hash")
     return Pending(conn, d.token_by[kind], (d.keys(hashes),), lambda rs: {r[key]: _token(r) for r in rs})
+
+
+def legacy_by_key(conn: Connection, keys: Iterable[str]) -> Pending[dict[str, LegacyRecord]]:
+    d = dialect(conn)
+    return Pending(conn, d.legacy, (d.keys(keys),), lambda rs: {r[1]: _legacy(r) for r in rs})
+
+
+def _legacy(r: Sequence[Any]) -> LegacyRecord:
+    """Booleans as booleans and the sealed secret as bytes on both engines."""
+    sealed = bytes(r[9]) if r[9] is not None else None
+    return LegacyRecord._make((*r[:9], sealed, bool(r[10]), *r[11:15], bool(r[15]), *r[16:19], bool(r[19])))
 
 
 def _codes(rows: list[Any]) -> dict[str, CodeRecord]:

@@ -52,6 +52,14 @@ _TOKEN_SELECT = (
     "FROM tokens t JOIN clients o ON o.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id "
     f"{_USER_JOIN} WHERE "
 )
+#: A legacy token (domain/tokens/records.LegacyRecord), found only by its own key.
+_LEGACY_SELECT = (
+    "SELECT t.id, t.access_hash, c.protocol, t.client_pk, t.user_id, t.scope, t.issued_at, t.expires_at, "
+    "t.revoked_at, c.secret_sealed, c.secure, c.target, c.source, o.client_id, o.project_id, o.disabled, "
+    "o.certificate, p.suspended_at, u.sub, u.disabled FROM tokens t "
+    "JOIN legacy_credentials c ON c.token_id = t.id JOIN clients o ON o.id = t.client_pk "
+    "JOIN projects p ON p.id = o.project_id JOIN users u ON u.id = t.user_id WHERE t.access_hash "
+)
 #: A ``gadget_tokens`` row's columns, in the order its INSERT takes them.
 GADGET_COLUMNS = ("handle_hash", "user_id", "client_pk", "token_sealed", "scope", "expires_at", "created_at")
 #: No LIKE: a literal percent sign would need escaping under psycopg's paramstyle.
@@ -217,6 +225,7 @@ class _Dialect:
             "refresh_token": _TOKEN_SELECT + f"{_NOT_LEGACY} AND t.refresh_hash " + one_of,
         }
         self.code = _CODE_SELECT + one_of
+        self.legacy = _LEGACY_SELECT + one_of
         self.device = _DEVICE_SELECT + one_of
         self.accounts = _ACCOUNT_SELECT + one_of
         self.consents = _CONSENT_SELECT + one_of + " AND c.client_id " + one_of

@@ -16,11 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import authsub, replay, tokens
 from consentry.protocol.authsub import header as authsub_header
 from consentry.protocol.authsub import signature
 from consentry.protocol.authsub.wire import TEXT
+from consentry.web.legacy.data_auth import legacy_access
 from consentry.web.runtime import Runtime, runtime
 
 INVALID = "Token invalid - "
@@ -102,12 +102,11 @@ async def present(request: Request) -> Found | Failure:
     creds = read_credentials(request)
     if isinstance(creds, Failure):
         return creds
-    envelope = Envelope(rt.ctx.settings.secret_key)
     method, urls = request.method, request_urls(rt, request)
+    access = await legacy_access(rt, authsub.PROTOCOL, creds.token)
 
     def work() -> Found | Failure:
         with rt.ctx.db.unit_of_work() as db:
-            access = tokens.find(db, rt.ctx.hasher, envelope, authsub.PROTOCOL, creds.token)
             single = None if access is not None else authsub.peek(db, rt.ctx.hasher, creds.token)
             live = access or single
             if live is None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import tokens
 from consentry.domain.legacy.switches import enabled
+from consentry.domain.tokens.store import Lookup
 from consentry.guard import Caller, Guard, InvalidToken
-from consentry.web.runtime import runtime
+from consentry.web.runtime import Runtime, runtime
 
 Verifier = Callable[[Request, str], Awaitable[Caller]]
 
@@ -34,16 +34,18 @@ def caller_of(access: tokens.LegacyAccess) -> Caller:
     )
 
 
+async def legacy_access(rt: Runtime, protocol: str, token: str) -> tokens.LegacyAccess | None:
+    """The live legacy token of ``protocol``, read through the token store like every other token."""
+    key = tokens.lookup_key(rt.ctx.hasher, protocol, token)
+    if key is None:
+        return None
+    found = await rt.token_store.lookup(Lookup(legacy_key=key))
+    return tokens.live(found.legacy, Envelope(rt.ctx.settings.secret_key), protocol)
+
+
 async def bearer_like(request: Request, protocol: str, token: str) -> Caller:
     """An unsigned legacy token (ClientLogin Auth, non-secure AuthSub): look it up, no more."""
-    rt = runtime(request)
-    envelope = Envelope(rt.ctx.settings.secret_key)
-
-    def work() -> tokens.LegacyAccess | None:
-        with rt.ctx.db.unit_of_work() as db:
-            return tokens.find(db, rt.ctx.hasher, envelope, protocol, token)
-
-    access = await run_in_threadpool(work)
+    access = await legacy_access(runtime(request), protocol, token)
     if access is None:
         raise InvalidToken("the token is invalid, expired or revoked")
     if access.secure:

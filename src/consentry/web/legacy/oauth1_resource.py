@@ -17,16 +17,14 @@ from consentry.guard import Caller, InvalidToken
 from consentry.protocol.oauth1 import signed
 from consentry.protocol.oauth1.problems import Problem
 from consentry.web.legacy import oauth1_glue as glue
-from consentry.web.legacy.data_auth import caller_of
+from consentry.web.legacy.data_auth import caller_of, legacy_access
 from consentry.web.runtime import Runtime, runtime
 
 
-def _verified(rt: Runtime, req: OAuth1Request) -> tokens.LegacyAccess:
-    signed.require(req, "oauth_token")
+def _verified(rt: Runtime, req: OAuth1Request, access: tokens.LegacyAccess | None) -> tokens.LegacyAccess:
+    if access is None:
+        raise Problem("token_rejected", "the access token is invalid, expired or revoked")
     with rt.ctx.db.unit_of_work() as db:
-        access = tokens.find(db, rt.ctx.hasher, glue.envelope(rt), "oauth1", signed.oauth(req, "oauth_token"))
-        if access is None:
-            raise Problem("token_rejected", "the access token is invalid, expired or revoked")
         consumer = glue.known_consumer(db, rt, req)
         if consumer.pk != access.client_pk:
             raise Problem("token_rejected", "this access token belongs to another consumer")
@@ -39,7 +37,9 @@ async def caller(request: Request, credentials: str) -> Caller:
     rt = runtime(request)
     try:
         req = await glue.read(rt, request)
-        access = await run_in_threadpool(_verified, rt, req)
+        signed.require(req, "oauth_token")
+        found = await legacy_access(rt, "oauth1", signed.oauth(req, "oauth_token"))
+        access = await run_in_threadpool(_verified, rt, req, found)
     except Problem as problem:
         advice = f": {problem.advice}" if problem.advice else ""
         raise InvalidToken(f"oauth_problem={problem.problem}{advice}") from None
