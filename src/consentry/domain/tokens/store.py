@@ -135,7 +135,9 @@ class LegacyClaim:
 class LegacyToken:
     """A legacy protocol's long-lived token: its ``tokens`` row and its ``legacy_credentials``
     extras. Writing one keeps the holder within ``keep`` live tokens of that (user, app,
-    protocol, target, source), revoking the oldest (domain/legacy/tokens.py)."""
+    protocol, target, source), revoking the oldest (domain/legacy/tokens.py). The built-in clients
+    stand for many unregistered apps, told apart by ``target`` (AuthSub's host) and ``source``
+    (ClientLogin's app, OAuth 1.0a's name), so one app's eleventh token never ends another's."""
 
     row: dict[str, Any]
     protocol: str
