@@ -11,14 +11,14 @@ from contextlib import ExitStack, closing
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.legacy import oauth1_requests as requests
 from consentry.domain.legacy import tokens
 from consentry.domain.tokens.store import Changes, LegacyClaim, Lookup, Outcome
-from consentry.storage.tables import Client, GadgetToken, LegacyCredential, LegacyRequest, Token
+from consentry.storage.tables import Client, GadgetToken, LegacyCredential, LegacyRequest, Token, User
 from consentry.storage.tables.base import now
 from consentry.storage.token_mints import mints_only
 from consentry.storage.token_store import BatchedTokenStore
@@ -246,3 +246,20 @@ def test_legacy_rows_are_never_a_one_statement_mint():
             continue
         kind = "list" if "list" in str(f.type) else "str"
         assert not mints_only([Changes(client=snap, **{f.name: truthy[kind]})]), f.name
+
+
+def test_a_holder_deleted_since_the_decision_fails_only_its_own_request(seed):
+    # ISSUE-10 token store: ClientLogin and the widget claim nothing that deleting the user would
+    # take with it; the store refuses that request (HOLDER_GONE) and its batch-mates stand.
+    client_pk, gone = _holder(seed, "gone@example.org")
+    seed.user("stays@example.org")
+    stays = user_id(seed, "stays@example.org")
+    doomed, kept = _mint(seed, client_pk, gone), _mint(seed, client_pk, stays)
+    with seed.db.unit_of_work() as s:
+        s.execute(delete(User).where(User.id == gone))
+    with closing(BatchedTokenStore(seed.db)) as store:
+        outcomes = commit(store, Changes(legacy_tokens=[doomed.stored]), Changes(legacy_tokens=[kept.stored]))
+    assert outcomes == [Outcome.HOLDER_GONE, Outcome.COMMITTED]
+    assert _live(seed, stays) == [kept.stored.row["access_hash"]]
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(Token.id).where(Token.access_hash == doomed.stored.row["access_hash"])) is None

@@ -167,6 +167,7 @@ def write_batch(
     at = now()
     pks = {c.client.id for c in items if c.client is not None}
     outcomes = unchanged_clients(items, sql.clients_by_pk(conn, pks).result() if pks else {})
+    _legacy_holders(conn, items, outcomes)
     claiming = [n for n, c in enumerate(items) if c.claims()]
     for n in claiming:
         # An assertion first: a replayed client assertion must not burn the code it carries.
@@ -196,7 +197,6 @@ def write_batch(
             rest.audit.append((AuditTag.TOKEN_CODE_REPLAY, "", {"family": c.claim_code.family}))
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.
-    sql.lock_holders(conn, {t.row["user_id"] for t in rest.legacy})
     sql.insert_tokens(conn, tokens)
     sql.write_legacy(conn, rest.legacy, at)
     sql.insert_gadget_tokens(conn, rest.gadget_tokens)
@@ -213,6 +213,20 @@ def write_batch(
     sql.insert_device_codes(conn, rest.device_codes)
     sql.append_audit(conn, rest.audit, Channel.PROTOCOL)
     return outcomes
+
+
+def _legacy_holders(conn: Connection, items: Sequence[Changes], outcomes: list[Outcome]) -> None:
+    """The users legacy tokens are written for: locked (PostgreSQL) before anything else the batch
+    locks, so that their ten-token counts never interleave, and a request whose user was deleted
+    since it decided refused (HOLDER_GONE) rather than failing the batch on the foreign key.
+    ClientLogin and the widget proxy claim nothing that the deletion would have taken with it."""
+    wanted = {t.row["user_id"] for c in items for t in c.legacy_tokens}
+    if not wanted:
+        return
+    present = sql.lock_holders(conn, wanted)
+    for n, c in enumerate(items):
+        if outcomes[n] is Outcome.COMMITTED and any(t.row["user_id"] not in present for t in c.legacy_tokens):
+            outcomes[n] = Outcome.HOLDER_GONE
 
 
 @contextmanager

@@ -3,7 +3,9 @@
 A single-use token is a ``legacy_requests`` row (protocol "authsub"), stored by keyed hash, alive
 ten minutes (docs/maintenance.md), used at most once: by AuthSubSessionToken, by AuthSubTokenInfo
 (which uses it up, as the reference platform did), by one data API call, or by AuthSubRevokeToken.
-One conditional UPDATE decides which use wins (``consume``). The session token it becomes is a
+One conditional UPDATE decides which use wins: ``consume`` for the data API call, TokenInfo and
+RevokeToken, and for the upgrade the token store's ``LegacyClaim``, the same conditions in its
+commit. The session token it becomes is a
 legacy token of domain/legacy/tokens.py (``tokens`` row + ``legacy_credentials``), so the account
 page lists it, "Remove access" revokes it and the eleventh revokes the oldest (AUTH3-6).
 """
@@ -214,7 +216,7 @@ def upgrade(
 ) -> tuple[tokens.Issued, Changes] | Refusal:
     """AuthSubSessionToken: the session token that takes the single-use token's place, as one
     commit of the token store that also uses the single-use token up (its ``LEGACY_USED``: another
-    upgrade, or a data API call, used it first)."""
+    use got there first, or the token expired meanwhile)."""
     if not single.session:
         return Refusal.NOT_SESSION
     scopes, lapses_at = _still_granted(session, single)

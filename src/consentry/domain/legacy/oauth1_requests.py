@@ -244,12 +244,11 @@ def verifier_matches(hasher: Hasher, pending: Pending, verifier: str) -> bool:
     return hmac.compare_digest(verifier_key(hasher, pending.key, verifier), pending.verifier_hash)
 
 
-def use(session: Session, key: str, *, approved: bool) -> bool:
-    """Single use (AUTH1-5): True only for the one call that used the token up. ``approved``:
-    only an approved one (the exchange); else any open one (a wrong verifier burns it)."""
+def burn(session: Session, key: str) -> bool:
+    """Use an open request token up without exchanging it (a wrong verifier burns it, AUTH1-5);
+    True only for the call that did. The exchange uses it up in the token store's commit
+    (``LegacyClaim``), approved and unexpired only."""
     t = now()
     where = [LegacyRequest.token_hash == key, LegacyRequest.used_at.is_(None)]
-    if approved:
-        where += [LegacyRequest.approved_at.is_not(None), LegacyRequest.expires_at > t]
     result = session.execute(update(LegacyRequest).where(*where).values(used_at=t))
     return bool(result.rowcount)  # type: ignore[attr-defined]

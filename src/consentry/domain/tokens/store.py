@@ -47,6 +47,8 @@ class Outcome(enum.Enum):
     #: The legacy request token (OAuth 1.0a's request token, AuthSub's single-use token) was used,
     #: expired or (where approval is required) not approved: nothing was written.
     LEGACY_USED = "legacy_used"
+    #: The user a legacy token was for was deleted meanwhile: nothing was written.
+    HOLDER_GONE = "holder_gone"
 
 
 @dataclass(frozen=True, slots=True)

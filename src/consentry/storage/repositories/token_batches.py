@@ -293,7 +293,7 @@ def claim_legacy(conn: Connection, claims: Iterable[LegacyClaim], at: int) -> Do
     is a person's step in a browser or an app's set-up, never a batch of thousands."""
     d = dialect(conn)
     won = set()
-    for claim in claims:
+    for claim in sorted(claims, key=lambda c: (c.key, c.protocol, c.approved)):  # a fixed lock order
         begin_write(conn)
         cursor = conn.connection.cursor()
         try:
@@ -305,11 +305,17 @@ def claim_legacy(conn: Connection, claims: Iterable[LegacyClaim], at: int) -> Do
     return Done(won)
 
 
-def lock_holders(conn: Connection, user_ids: Iterable[int]) -> None:
-    """PostgreSQL: hold the users whose legacy tokens the batch counts until it commits."""
+def lock_holders(conn: Connection, user_ids: Iterable[int]) -> set[int]:
+    """The users of ``user_ids`` that exist, held until the batch commits (PostgreSQL; SQLite
+    serializes writers already)."""
     d = dialect(conn)
-    if d.lock_users is not None:
-        _write_set(conn, d.lock_users, user_ids)
+    begin_write(conn)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(d.lock_users, (d.keys(user_ids),))
+        return {r[0] for r in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 def write_legacy(conn: Connection, written: Sequence[LegacyToken], at: int) -> None:

@@ -296,8 +296,8 @@ class _Dialect:
             "INSERT INTO legacy_credentials (token_id, protocol, secret_sealed, secure, target, source) "
             f"SELECT id, {p}, {p}, {p}, {p}, {p} FROM tokens WHERE access_hash = {p}"
         )
-        self.lock_users = (
-            None if self.sqlite else "SELECT id FROM users WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
+        self.lock_users = f"SELECT id FROM users WHERE id {one_of} ORDER BY id" + (
+            "" if self.sqlite else " FOR NO KEY UPDATE"
         )
         self.revoke_oldest_legacy = (
             f"UPDATE tokens SET revoked_at = {p} WHERE id IN (SELECT t.id FROM tokens t "

@@ -237,7 +237,9 @@ async def _issued(rt: Runtime, client: ClientSnapshot, decided: Response | Issue
     changes = replace(decided.changes, client=client)
     if await rt.token_store.commit(changes) is not Outcome.COMMITTED:
         return error_page(
-            "This app can't be used", "The app changed while you were deciding. Nothing was shared.", 409
+            "This app can't be used",
+            "The app changed while you were deciding, so it was given no access. Try again from the app.",
+            409,
         )
     return decided.answer
 

@@ -169,7 +169,7 @@ def _exchange_problem(
     if why is not None:
         return Problem(*why)
     if not oauth1_requests.verifier_matches(rt.ctx.hasher, pending, verifier):
-        oauth1_requests.use(db, pending.key, approved=False)
+        oauth1_requests.burn(db, pending.key)
         return Problem(
             "parameter_rejected",
             "wrong oauth_verifier: the request token is used up, start again",
