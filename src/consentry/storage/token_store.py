@@ -21,6 +21,7 @@ from consentry.storage import unstorable
 from consentry.storage.db import Database
 from consentry.storage.group_commit import GroupCommit
 from consentry.storage.repositories import bearer_batches as bearer
+from consentry.storage.repositories import legacy_batches as legacy_sql
 from consentry.storage.repositories import token_batches as sql
 from consentry.storage.repositories import write_modes as modes
 from consentry.storage.tables import AuthorizationCode, DeviceCode, GadgetToken, LegacyCredential, Token
@@ -51,7 +52,7 @@ def read_batch(conn: Connection, items: Sequence[Lookup]) -> list[Found]:
         ({i.device_hash for i in items if i.device_hash}, lambda k: sql.devices_by_hash(conn, k)),
         ({i.session_hash for i in items if i.session_hash}, lambda k: sql.accounts_by_session(conn, k, at)),
         ({i.nonce for i in items if i.nonce and i.client_id}, lambda k: sql.used_nonces(conn, k)),
-        ({i.legacy_key for i in items if i.legacy_key}, lambda k: sql.legacy_by_key(conn, k)),
+        ({i.legacy_key for i in items if i.legacy_key}, lambda k: legacy_sql.legacy_by_key(conn, k)),
     ]
     sessions = {i.session_hash for i in items if i.session_hash}
     consent_clients = {i.client_id for i in items if i.session_hash and i.client_id}
@@ -147,7 +148,11 @@ _CLAIMS: _Claims = [
         Outcome.CODE_REPLAYED,
     ),
     (lambda c: c.claim_device, lambda conn, keys, _at: sql.claim_devices(conn, keys), Outcome.DEVICE_USED),
-    (lambda c: c.claim_legacy, lambda conn, keys, at: sql.claim_legacy(conn, keys, at), Outcome.LEGACY_USED),
+    (
+        lambda c: c.claim_legacy,
+        lambda conn, keys, at: legacy_sql.claim_legacy(conn, keys, at),
+        Outcome.LEGACY_USED,
+    ),
 ]
 
 
@@ -198,8 +203,8 @@ def write_batch(
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.
     sql.insert_tokens(conn, tokens)
-    sql.write_legacy(conn, rest.legacy, at)
-    sql.insert_gadget_tokens(conn, rest.gadget_tokens)
+    legacy_sql.write_legacy(conn, rest.legacy, at)
+    legacy_sql.insert_gadget_tokens(conn, rest.gadget_tokens)
     # A new grant (not a rotation, which retires the token it replaces) may pass the limit.
     holders = [
         (r["user_id"], r["client_pk"])
@@ -223,7 +228,7 @@ def _legacy_holders(conn: Connection, items: Sequence[Changes], outcomes: list[O
     wanted = {t.row["user_id"] for c in items for t in c.legacy_tokens}
     if not wanted:
         return
-    present = sql.lock_holders(conn, wanted)
+    present = legacy_sql.lock_holders(conn, wanted)
     for n, c in enumerate(items):
         if outcomes[n] is Outcome.COMMITTED and any(t.row["user_id"] not in present for t in c.legacy_tokens):
             outcomes[n] = Outcome.HOLDER_GONE
