@@ -15,10 +15,18 @@ from sqlalchemy import delete, select, update
 
 from consentry.domain.clients.snapshot import ClientSnapshot
 from consentry.domain.keys.envelope import Envelope
+from consentry.domain.legacy import authsub, tokens
 from consentry.domain.legacy import oauth1_requests as requests
-from consentry.domain.legacy import tokens
 from consentry.domain.tokens.store import Changes, LegacyClaim, Lookup, Outcome
-from consentry.storage.tables import Client, GadgetToken, LegacyCredential, LegacyRequest, Token, User
+from consentry.storage.tables import (
+    AuditEvent,
+    Client,
+    GadgetToken,
+    LegacyCredential,
+    LegacyRequest,
+    Token,
+    User,
+)
 from consentry.storage.tables.base import now
 from consentry.storage.token_mints import mints_only
 from consentry.storage.token_store import BatchedTokenStore
@@ -263,3 +271,58 @@ def test_a_holder_deleted_since_the_decision_fails_only_its_own_request(seed):
     assert _live(seed, stays) == [kept.stored.row["access_hash"]]
     with seed.db.unit_of_work() as s:
         assert s.scalar(select(Token.id).where(Token.access_hash == doomed.stored.row["access_hash"])) is None
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["one-batch", "sequential"])
+def test_one_legacy_token_revoked_twice_ends_it_alone(seed, together):
+    # ISSUE-10 token store, AUTH3-3: AuthSub's RevokeToken revokes once (one COMMITTED, the other
+    # ALREADY_REVOKED), audited once; a sibling of the same family (the same app password) lives on.
+    client_pk, uid = _holder(seed, "rvk@example.org")
+    doomed, sibling = (_mint(seed, client_pk, uid, protocol="authsub") for _ in range(2))
+    sibling.stored.row["family"] = doomed.stored.row["family"]
+    env = Envelope(seed.settings.secret_key)
+    with closing(BatchedTokenStore(seed.db)) as store:
+        assert commit(store, Changes(legacy_tokens=[doomed.stored, sibling.stored])) == [Outcome.COMMITTED]
+        (found,) = lookup(store, Lookup(legacy_key=doomed.stored.row["access_hash"]))
+        access = tokens.live(found.legacy, env, "authsub")
+        assert access is not None
+        first, second = tokens.revocation(access), tokens.revocation(access)
+        outcomes = (
+            commit(store, first, second) if together else [*commit(store, first), *commit(store, second)]
+        )
+    assert sorted(o.value for o in outcomes) == ["already_revoked", "committed"]
+    assert _live(seed, uid) == [sibling.stored.row["access_hash"]]
+    with seed.db.unit_of_work() as s:
+        events = s.scalars(select(AuditEvent.data).where(AuditEvent.tag == "token:revoke")).all()
+    assert events == [{"token": access.token_id, "protocol": "authsub", "channel": "protocol"}]
+
+
+def test_a_single_use_token_is_used_up_once(seed):
+    # ISSUE-10 token store, AUTH3-2: AuthSub's single-use token used at TokenInfo, RevokeToken or a
+    # data API: COMMITTED for one use, LEGACY_USED for every other; an expired one for none.
+    client_pk, uid = _holder(seed, "one@example.org")
+    with seed.db.unit_of_work() as s:
+        live, expired = (
+            authsub.create_single_use(
+                s,
+                seed.hasher,
+                client_pk=client_pk,
+                user_id=uid,
+                scopes=(CAL,),
+                next_url="https://app.example/next",
+                secure=False,
+                upgradable=True,
+                hd="",
+                source="",
+            )
+            for _ in range(2)
+        )
+    keys = [authsub.single_use_key(seed.hasher, t) for t in (live, expired)]
+    with seed.db.unit_of_work() as s:
+        s.execute(update(LegacyRequest).where(LegacyRequest.token_hash == keys[1]).values(expires_at=now()))
+    with closing(BatchedTokenStore(seed.db)) as store:
+        assert commit(store, authsub.use_up(keys[0]), authsub.use_up(keys[0])) == [
+            Outcome.COMMITTED,
+            Outcome.LEGACY_USED,
+        ]
+        assert commit(store, authsub.use_up(keys[1])) == [Outcome.LEGACY_USED]

@@ -153,6 +153,11 @@ _CLAIMS: _Claims = [
         lambda conn, keys, at: legacy_sql.claim_legacy(conn, keys, at),
         Outcome.LEGACY_USED,
     ),
+    (
+        lambda c: c.claim_revoke,
+        lambda conn, keys, at: legacy_sql.claim_revoke(conn, keys, at),
+        Outcome.ALREADY_REVOKED,
+    ),
 ]
 
 

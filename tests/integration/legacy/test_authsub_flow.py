@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from consentry.domain.consent import access
-from consentry.storage.tables import Client, LegacyRequest, Token, User
+from consentry.storage.tables import Client, ConsentGrant, LegacyRequest, Token, User
+from consentry.storage.tables.base import now
 from tests.conftest import ISSUER
 from tests.support.authsub import (
     approve_all,
@@ -269,3 +270,25 @@ def test_remove_access_takes_back_session_and_pending_single_use_tokens(seed, cl
     # Remove access used the pending single-use token up: it is no token any more.
     assert upgrade.status_code == 401 and upgrade.text.startswith("Token invalid")
     assert client.get(EVENTS, headers={"authorization": quoted(pending)}).status_code == 401
+
+
+def test_a_single_use_token_whose_grant_lapsed_is_used_up_not_upgraded(seed, client, browser) -> None:
+    # AUTH3-2 (ISSUE-10: used up through the token store): the user's grant lapsed while
+    # the single-use token waited, so the upgrade says so (403) and the token is spent all the same.
+    seed.user(ADA)
+    app = registered_app(seed)
+    single = _single_use(browser, seed)
+    with seed.db.unit_of_work() as db:
+        user_id = db.scalar(select(User.id).where(User.email == ADA))
+        db.execute(
+            update(ConsentGrant)
+            .where(ConsentGrant.user_id == user_id, ConsentGrant.client_pk == app.pk)
+            .values(lapses_at=now())
+        )
+    refused = client.get("/accounts/AuthSubSessionToken", headers={"authorization": quoted(single)})
+    assert refused.status_code == 403
+    assert refused.text.strip() == "Token revoked - the user removed this app's access."
+    again = client.get("/accounts/AuthSubSessionToken", headers={"authorization": quoted(single)})
+    assert again.status_code == 401 and again.text.startswith("Token invalid")
+    with seed.db.unit_of_work() as db:
+        assert db.scalar(select(func.count()).select_from(Token).where(Token.user_id == user_id)) == 0

@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consentry.domain.keys.envelope import Envelope
@@ -156,20 +156,11 @@ def peek(session: Session, hasher: Hasher, token: str) -> SingleUse | None:
     )
 
 
-def consume(session: Session, key: str) -> bool:
-    """Atomic: True only for the one call that used the token (AUTH3-2)."""
-    t = now()
-    result = session.execute(
-        update(LegacyRequest)
-        .where(
-            LegacyRequest.token_hash == key,
-            LegacyRequest.protocol == PROTOCOL,
-            LegacyRequest.used_at.is_(None),
-            LegacyRequest.expires_at > t,
-        )
-        .values(used_at=t)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+def use_up(key: str) -> Changes:
+    """A single-use token used (AUTH3-2), committed through the token store: it commits for the
+    one caller that used it (Outcome.COMMITTED), every other gets Outcome.LEGACY_USED. An
+    expired one is used by no one."""
+    return Changes(claim_legacy=LegacyClaim(key, PROTOCOL))
 
 
 def state_of(session: Session, hasher: Hasher, token: str) -> State:
@@ -213,15 +204,16 @@ def _still_granted(session: Session, single: SingleUse) -> tuple[tuple[str, ...]
 
 def upgrade(
     session: Session, hasher: Hasher, envelope: Envelope, single: SingleUse, lifetime: int
-) -> tuple[tokens.Issued, Changes] | Refusal:
+) -> tuple[tokens.Issued | None, Changes] | Refusal:
     """AuthSubSessionToken: the session token that takes the single-use token's place, as one
     commit of the token store that also uses the single-use token up (its ``LEGACY_USED``: another
-    use got there first, or the token expired meanwhile)."""
+    use got there first, or the token expired meanwhile). No token (None) when the user withdrew
+    every scope it carried: the commit only uses it up, and the answer is WITHDRAWN."""
     if not single.session:
         return Refusal.NOT_SESSION
     scopes, lapses_at = _still_granted(session, single)
     if not scopes:  # used up all the same: there is nothing left it could become
-        return Refusal.WITHDRAWN if consume(session, single.key) else Refusal.USED
+        return None, use_up(single.key)
     issued = tokens.mint(
         hasher,
         envelope,

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from consentry.domain.audit.tags import AuditTag
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.secrets import Hasher, new_id, new_secret
 from consentry.domain.tokens.records import LegacyRecord
-from consentry.domain.tokens.store import LegacyToken
+from consentry.domain.tokens.store import AuditEntry, Changes, LegacyToken
 from consentry.storage.tables import ConsentGrant, Token
 from consentry.storage.tables.base import now
 
@@ -191,12 +192,14 @@ def live(record: LegacyRecord | None, envelope: Envelope, protocol: str) -> Lega
     )
 
 
-def revoke(session: Session, token_id: int) -> bool:
-    """Atomic: True only for the call that revoked it."""
-    result = session.execute(
-        update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=now())
+def revocation(access: LegacyAccess) -> Changes:
+    """One legacy token revoked by the app that holds it, through the token store: only the call
+    that revoked it gets Outcome.COMMITTED (ALREADY_REVOKED for the rest). Its family is left
+    alone: the other tokens issued on the same app password live on."""
+    return Changes(
+        claim_revoke=access.token_id,
+        audit=[AuditEntry(AuditTag.TOKEN_REVOKE, {"token": access.token_id, "protocol": access.protocol})],
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def revoke_for_user(session: Session, user_id: int, protocol: str) -> int:

@@ -49,6 +49,8 @@ class Outcome(enum.Enum):
     LEGACY_USED = "legacy_used"
     #: The user a legacy token was for was deleted meanwhile: nothing was written.
     HOLDER_GONE = "holder_gone"
+    #: The token to revoke was revoked before (or is gone): nothing was written.
+    ALREADY_REVOKED = "already_revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,10 @@ class Changes:
     claim_device: str | None = None
     claim_assertion: AssertionClaim | None = None
     claim_legacy: LegacyClaim | None = None
+    #: One token, by id, moving from live to revoked (AuthSub's RevokeToken). Unlike
+    #: ``revoke_families``, it ends that token alone: a legacy token shares its family with the
+    #: other tokens issued on the same app password.
+    claim_revoke: int | None = None
     #: New rows, as column -> value.
     tokens: list[dict[str, Any]] = field(default_factory=list)
     codes: list[dict[str, Any]] = field(default_factory=list)
@@ -199,6 +205,7 @@ class Changes:
             or self.claim_device
             or self.claim_assertion
             or self.claim_legacy
+            or self.claim_revoke
         )
 
     def besides_tokens(self) -> bool:

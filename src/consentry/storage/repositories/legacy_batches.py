@@ -45,6 +45,13 @@ def claim_legacy(conn: Connection, claims: Iterable[LegacyClaim], at: int) -> Do
     return Done(won)
 
 
+def claim_revoke(conn: Connection, ids: Iterable[int], at: int) -> Pending[set[Any]]:
+    """Revoke tokens by id; the ids this call revoked (the others were revoked already)."""
+    d = dialect(conn)
+    begin_write(conn)
+    return Pending(conn, d.claim_revoke, (at, d.keys(ids)), lambda rs: {r[0] for r in rs})
+
+
 def lock_holders(conn: Connection, user_ids: Iterable[int]) -> set[int]:
     """The users of ``user_ids`` that exist, held until the batch commits (PostgreSQL; SQLite
     serializes writers already)."""

@@ -292,6 +292,9 @@ class _Dialect:
             False: claim_legacy + " RETURNING token_hash",
             True: claim_legacy + " AND approved_at IS NOT NULL RETURNING token_hash",
         }
+        self.claim_revoke = (
+            f"UPDATE tokens SET revoked_at = {p} WHERE revoked_at IS NULL AND id {one_of} RETURNING id"
+        )
         self.insert_legacy_credential = (
             "INSERT INTO legacy_credentials (token_id, protocol, secret_sealed, secure, target, source) "
             f"SELECT id, {p}, {p}, {p}, {p}, {p} FROM tokens WHERE access_hash = {p}"

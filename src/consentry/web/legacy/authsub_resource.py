@@ -8,10 +8,10 @@ reference platform allowed that for ``session=0`` apps) and is used up by it.
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from consentry.domain.legacy import authsub
+from consentry.domain.tokens.store import Outcome
 from consentry.guard import Caller, InvalidToken
 from consentry.web.legacy import data_auth
 from consentry.web.legacy.authsub_verify import Failure, present
@@ -27,12 +27,6 @@ async def caller(request: Request, credentials: str) -> Caller:
         return data_auth.caller_of(found.access)
     single = found.single
     assert single is not None
-    rt = runtime(request)
-
-    def work() -> bool:
-        with rt.ctx.db.unit_of_work() as db:
-            return authsub.consume(db, single.key)
-
-    if not await run_in_threadpool(work):
+    if await runtime(request).token_store.commit(authsub.use_up(single.key)) is not Outcome.COMMITTED:
         raise InvalidToken("Token invalid - this single-use token was already used (or revoked).")
     return data_auth.caller_of(authsub.as_access(single))

@@ -48,7 +48,7 @@ async def session_token(request: Request) -> Response:
         )
     envelope = Envelope(rt.ctx.settings.secret_key)
 
-    def work() -> tuple[tokens.Issued, Changes] | authsub.Refusal:
+    def work() -> tuple[tokens.Issued | None, Changes] | authsub.Refusal:
         with rt.ctx.db.unit_of_work() as db:
             return authsub.upgrade(db, rt.ctx.hasher, envelope, single, rt.ctx.settings.legacy_token_ttl)
 
@@ -58,6 +58,8 @@ async def session_token(request: Request) -> Response:
     issued, changes = decided
     if await rt.token_store.commit(changes) is not Outcome.COMMITTED:
         return _REFUSED[authsub.Refusal.USED].response(rt.ctx.issuer)
+    if issued is None:
+        return _REFUSED[authsub.Refusal.WITHDRAWN].response(rt.ctx.issuer)
     return _text(wire.session_body(issued.token, issued.expires_at))
 
 
@@ -71,14 +73,12 @@ async def revoke_token(request: Request) -> Response:
             return Failure(403, found.message).response(rt.ctx.issuer)
         return found.response(rt.ctx.issuer)
 
-    def work() -> bool:
-        with rt.ctx.db.unit_of_work() as db:
-            if found.access is not None:
-                return tokens.revoke(db, found.access.token_id)
-            assert found.single is not None
-            return authsub.consume(db, found.single.key)
-
-    if not await run_in_threadpool(work):
+    if found.access is not None:
+        changes = tokens.revocation(found.access)
+    else:
+        assert found.single is not None
+        changes = authsub.use_up(found.single.key)
+    if await rt.token_store.commit(changes) is not Outcome.COMMITTED:
         return Failure(403, "Token revoked - this AuthSub token was already revoked.").response(rt.ctx.issuer)
     return _text("")
 
@@ -96,10 +96,6 @@ async def token_info(request: Request) -> Response:
     single = found.single
     assert single is not None
 
-    def work() -> bool:
-        with rt.ctx.db.unit_of_work() as db:
-            return authsub.consume(db, single.key)
-
-    if not await run_in_threadpool(work):
+    if await rt.token_store.commit(authsub.use_up(single.key)) is not Outcome.COMMITTED:
         return _REFUSED[authsub.Refusal.USED].response(rt.ctx.issuer)
     return _text(wire.info_body(single.target, single.scopes, single.secure))
