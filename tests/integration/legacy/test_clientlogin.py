@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from consentry.app import create_app
 from consentry.domain.legacy.unregistered import PROJECT
+from consentry.domain.tokens.store import Outcome as Committed
 from consentry.storage.tables import Project, Token, User
 from consentry.storage.tables.base import now
 from tests.conftest import ISSUER
@@ -26,6 +27,7 @@ from tests.integration.legacy.clientlogin_steps import (
     small,
 )
 from tests.support.accounts import two_step_on
+from tests.support.races import client_disabled_before_commit
 
 __all__ = ["http", "legacy_app", "seeded", "small"]  # fixtures
 ADA, EVE = "ada@example.org", "nobody@example.org"
@@ -290,3 +292,19 @@ def test_a_source_no_column_can_hold_is_a_clean_refusal_and_stores_nothing(http,
     with seeded.db.unit_of_work() as s:
         assert s.scalars(select(Token.id)).all() == []
     assert login(http, ADA).status_code == 200  # the next one is served as ever
+
+
+def test_the_builtin_app_changed_while_signing_in_is_service_unavailable_and_issues_nothing(
+    http, legacy_app, seeded
+) -> None:
+    # AUTH4-2 (ISSUE-10: the token commits with the client snapshot it relied on): an operator turned
+    # the built-in ClientLogin app off between the password check and the commit.
+    seeded.user(ADA)
+    with client_disabled_before_commit(legacy_app, seeded.db) as outcomes:
+        answer = login(http, ADA)
+    assert outcomes == [Committed.CLIENT_CHANGED]
+    assert answer.status_code == 503 and answer.headers["content-type"].startswith("text/plain")
+    assert parsed(answer)["Error"] == "ServiceUnavailable"
+    with seeded.db.unit_of_work() as s:
+        uid = s.scalar(select(User.id).where(User.email == ADA))
+        assert s.scalar(select(Token.id).where(Token.user_id == uid)) is None

@@ -12,11 +12,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sqlalchemy import select
 
+from consentry.domain.tokens.store import Outcome
 from consentry.storage.tables import GadgetToken, Token
 from tests.conftest import ISSUER
 from tests.integration.account import HTML, csrf, post, sign_in
 from tests.integration.legacy.clientlogin_steps import http, legacy_app, seeded, small
 from tests.support.browserless import CSRF_RE, DISCLOSURE_RE, Browser, form_value
+from tests.support.races import client_disabled_before_commit
 
 __all__ = ["http", "legacy_app", "seeded", "small"]  # fixtures
 ADA = "ada@example.org"
@@ -33,8 +35,8 @@ def proxied(http, widget: str, handle: str = "", **extra: str):  # type: ignore[
     return http.get("/gadgets/proxy", params=params, headers=headers)
 
 
-def approved(browser: Browser, approval_url: str, allow: bool = True) -> str:
-    """Consent in the pop-up; the fragment of the widget's redirect page."""
+def decide(browser: Browser, approval_url: str, allow: bool = True):  # type: ignore[no-untyped-def]
+    """Consent in the pop-up: the answer to the decision."""
     page = browser.get(approval_url, headers=HTML)
     assert page.status_code == 200, page.text
     data = [
@@ -51,12 +53,17 @@ def approved(browser: Browser, approval_url: str, allow: bool = True) -> str:
             page.text,
         )
     ]
-    done = browser.http.post(
+    return browser.http.post(
         ISSUER + "/gadgets/approve",
         content=urlencode(data),
         headers={**HTML, "content-type": "application/x-www-form-urlencoded"},
         follow_redirects=False,
     )
+
+
+def approved(browser: Browser, approval_url: str, allow: bool = True) -> str:
+    """Consent in the pop-up; the fragment of the widget's redirect page."""
+    done = decide(browser, approval_url, allow)
     assert done.status_code == 303, done.text
     where = done.headers["location"]
     assert where.startswith(WIDGET + "#")
@@ -177,3 +184,19 @@ def test_cors_only_for_the_widgets_own_origin(http, seeded) -> None:
         headers={"origin": "https://evil.example"},
     )
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_an_app_disabled_while_the_user_decided_is_given_nothing(http, legacy_app, seeded) -> None:
+    # AUTH5-1 (ISSUE-10: the approval commits with the client snapshot the page relied on)
+    seeded.user(ADA)
+    widget = seeded.client(redirect_uris=[WIDGET])
+    browser = Browser(http, ISSUER)
+    sign_in(browser, ADA)
+    url = proxied(http, widget.client_id).json()["oauthApprovalUrl"]
+    with client_disabled_before_commit(legacy_app, seeded.db) as outcomes:
+        refused = decide(browser, url)
+    assert outcomes == [Outcome.CLIENT_CHANGED]
+    assert refused.status_code == 409 and refused.headers["content-type"].startswith("text/html")
+    assert "The app changed while you were deciding, so it was given no access." in refused.text
+    with seeded.db.unit_of_work() as s:
+        assert s.scalar(select(GadgetToken.id)) is None and s.scalar(select(Token.id)) is None
