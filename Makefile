@@ -3,18 +3,34 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export CONSENTRY_DATABASE_URL ?= sqlite:///./var/consentry.db
+# Every pip install of the project's dependencies takes the pinned versions (make constraints refreshes them).
+CONSTRAINTS := -c constraints.txt
+LOCK_VENV := /tmp/consentry-constraints-venv
 
-.PHONY: run install install-dev migrate demo test fuzz lint clean
+.PHONY: run install install-dev constraints migrate demo test fuzz lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e . $(CONSTRAINTS)
 
 install-dev: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev]" $(CONSTRAINTS)
+
+## constraints: re-resolve the dependencies, dev extras and bench/requirements.txt to their newest releases in a
+## throwaway venv and pin them all in constraints.txt (deliberately, then `make test` before committing it)
+constraints:
+	rm -rf $(LOCK_VENV)
+	$(PY) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet -e ".[dev]" -r bench/requirements.txt
+	{ sed -n '/^#/p' constraints.txt; \
+	  $(LOCK_VENV)/bin/pip freeze --exclude-editable | grep -viE '^(pip|setuptools|wheel|distribute)=='; \
+	} > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
 
 migrate: install
 	mkdir -p var
