@@ -26,6 +26,8 @@ class CellResult:
     size: str = ""
     report: WrkReport | None = None
     problems: list[str] = field(default_factory=list)
+    #: 1-based round of ``--rounds``: the table pairs cells of one round, which ran back to back.
+    round: int = 1
 
     @property
     def ok(self) -> bool:

@@ -40,6 +40,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--servers", default=None, help=f"servers, comma-separated: {','.join(SERVERS)}")
     p.add_argument("--skip-scale", action="store_true", help="skip the 1M-token scale phase")
     p.add_argument("--quick", action="store_true", help="2 s cells, 1 s warm-up, 20k-token scale (smoke)")
+    p.add_argument(
+        "--rounds",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="measure every main-table cell N times, round by round, servers interleaved; the table shows "
+        "medians and each ratio's median and range over the rounds (default 1; the scale phase runs once)",
+    )
     p.add_argument("--connections", type=int, default=32, help="wrk connections, same for all (default 32)")
     p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: one load core)")
     p.add_argument("--server-cpu", type=int, default=0, help="core for every server and PostgreSQL")
@@ -50,6 +58,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results.md", help="Markdown output")
     p.add_argument("--keep-workdir", action="store_true", help="keep logs, configs and databases")
     return p
+
+
+def _positive(text: str) -> int:
+    """argparse type of --rounds: a bad value is a usage error (exit 2), not a crash."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _pick(value: float | int | None, quick: bool, key: str, default: float | int) -> float | int:
@@ -129,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
     venv_bin = Path(sys.executable).parent
     targets = [make_target(name, workdir, args.server_cpu, venv_bin) for name in servers]
-    results = run_matrix(targets, workloads, load, timing, workdir / "cells")
+    results = run_matrix(targets, workloads, load, timing, workdir / "cells", args.rounds)
     scale = [] if args.skip_scale else run_scale(servers, size, load, timing, workdir, args.server_cpu)
 
     info = RunInfo(
@@ -141,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         load_before=load_before,
         load_after=load_average(),
         command=shlex.join(["bench/run", *(argv if argv is not None else sys.argv[1:])]),
+        rounds=args.rounds,
     )
     grid = main_grid(results, servers, workloads)
     durably = {t.key: t.durably for t in targets}

@@ -4,6 +4,10 @@ All servers are started first (idle ones cost nothing on the server core), then 
 against each server in turn, so a burst of outside load (this machine is shared) hits all servers of
 that workload rather than one server's whole column. Each cell is prepared right before it runs:
 oidc-provider's in-memory LRU forgets tokens and sessions under load, so nothing is prepared early.
+
+With ``--rounds N`` each workload runs N rounds of every server in turn (round 1 of every server, then
+round 2 in the reverse order, ...): the machine's speed drifts over minutes, and cells of one round ran
+back to back, so the table compares servers round by round (see table.py).
 """
 
 from __future__ import annotations
@@ -55,8 +59,24 @@ def summary(cell: CellResult) -> str:
     return line
 
 
+def cell_dir(where: Path, server: str, workload: str, round_: int, rounds: int) -> Path:
+    """A cell's work directory; ``round-<n>`` below it only with several rounds (one round: as ever)."""
+    base = where / server / workload
+    return base / f"round-{round_}" if rounds > 1 else base
+
+
+def cell_name(workload: str, server: str, round_: int, rounds: int) -> str:
+    """How progress lines name a cell: with its round only when there are several."""
+    return f"{workload} @ {server}" + (f" (round {round_}/{rounds})" if rounds > 1 else "")
+
+
 def run_matrix(
-    targets: Sequence[Target], workloads: Sequence[Workload], load: Load, timing: Timing, where: Path
+    targets: Sequence[Target],
+    workloads: Sequence[Workload],
+    load: Load,
+    timing: Timing,
+    where: Path,
+    rounds: int = 1,
 ) -> list[CellResult]:
     results: list[CellResult] = []
     running: list[Target] = []
@@ -70,22 +90,34 @@ def run_matrix(
                 target.stop()
                 say(f"{target.key} failed to start: {exc}")
                 results += [
-                    CellResult(target.key, w.key, problems=[f"server did not start: {exc}"])
+                    CellResult(target.key, w.key, problems=[f"server did not start: {exc}"], round=n)
                     for w in workloads
+                    for n in range(1, rounds + 1)
                 ]
         for workload in workloads:
-            for target in running:
-                if dead := target.health():
-                    results.append(CellResult(target.key, workload.key, problems=[f"server gone: {dead}"]))
-                    say(f"{workload.key} @ {target.key}: ERR, server gone: {dead}")
-                    continue
-                say(f"{workload.key} @ {target.key}: warm-up {timing.warmup:g}s, measure {timing.seconds:g}s")
-                cell = measure(target, workload, load, timing, where / target.key / workload.key)
-                if dead := target.health():
-                    cell.problems.append(f"server gone during the cell: {dead}")
-                results.append(cell)
-                say(f"{workload.key} @ {target.key}: {summary(cell)}")
+            for n in range(1, rounds + 1):
+                # Every other round in reverse, so that no server always runs first (warm caches,
+                # a quiet minute) or always right after a particular peer.
+                for target in running if n % 2 else running[::-1]:
+                    results.append(run_cell(target, workload, load, timing, where, n, rounds))
     finally:
         for target in reversed(running):
             target.stop()
     return results
+
+
+def run_cell(
+    target: Target, workload: Workload, load: Load, timing: Timing, where: Path, round_: int, rounds: int
+) -> CellResult:
+    """One round of one cell, ERR without measuring when the server is already gone."""
+    name = cell_name(workload.key, target.key, round_, rounds)
+    if dead := target.health():
+        say(f"{name}: ERR, server gone: {dead}")
+        return CellResult(target.key, workload.key, problems=[f"server gone: {dead}"], round=round_)
+    say(f"{name}: warm-up {timing.warmup:g}s, measure {timing.seconds:g}s")
+    cell = measure(target, workload, load, timing, cell_dir(where, target.key, workload.key, round_, rounds))
+    cell.round = round_
+    if dead := target.health():
+        cell.problems.append(f"server gone during the cell: {dead}")
+    say(f"{name}: {summary(cell)}")
+    return cell

@@ -17,6 +17,11 @@ from bench.harness.wrk_runner import Load
 
 #: A 1-minute load average above this (on top of the benchmark's own load) makes a run noisy.
 BUSY_LOAD = 0.7
+#: Appended to the table's legend with several rounds: what the medians and the ranges are.
+ROUNDS_NOTE = (
+    " With several rounds: req/s, p50 and p99 are medians over the rounds; a ratio is the median of the"
+    " per-round ratios (each from cells that ran back to back), then their range."
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class RunInfo:
     load_before: float
     load_after: float
     command: str
+    #: ``--rounds``: how many times each cell was measured (1: the header says nothing of rounds).
+    rounds: int = 1
 
 
 def noisy(info: RunInfo) -> bool:
@@ -36,11 +43,14 @@ def noisy(info: RunInfo) -> bool:
 
 
 def problem_lines(results: Sequence[CellResult], scale: Sequence[BackendScale]) -> list[str]:
+    """One line per ERR cell; with several rounds one per ERR round, naming it (logs are in round-<n>/)."""
     lines = []
+    several = any(cell.round > 1 for cell in results)
     for cell in results:
         if not cell.ok:
             size = f" [{cell.size}]" if cell.size else ""
-            lines.append(f"- {cell.workload} @ {cell.server}{size}: {'; '.join(cell.problems)}")
+            round_ = f" (round {cell.round})" if several else ""
+            lines.append(f"- {cell.workload} @ {cell.server}{size}{round_}: {'; '.join(cell.problems)}")
     for backend in scale:
         for problem in backend.problems:
             lines.append(f"- scale @ {backend.server}: {problem}")
@@ -72,7 +82,8 @@ def render(
         f"- Command: `{info.command}`",
         f"- Load: wrk -t{info.load.threads} -c{info.load.connections} on core {info.load.cpu}; "
         f"servers (and PostgreSQL) on core {info.server_cpu}; {info.warmup:g} s warm-up, "
-        f"{info.seconds:g} s measured per cell",
+        f"{info.seconds:g} s measured per cell"
+        + (f"; {info.rounds} rounds per cell, interleaved" if info.rounds > 1 else ""),
         f"- 1-minute load average: {info.load_before:.2f} before, {info.load_after:.2f} after",
     ]
     if noisy(info):
@@ -86,7 +97,8 @@ def render(
         "## Same run, same workloads",
         "",
         "req/s = responses/s; p50/p99 = request latency (ms); ratios = Consentry's throughput / the "
-        "peer's (> 1: Consentry faster; for the code round trip, round trips/s).",
+        "peer's (> 1: Consentry faster; for the code round trip, round trips/s)."
+        + (ROUNDS_NOTE if info.rounds > 1 else ""),
         "",
         markdown(main),
         "",
