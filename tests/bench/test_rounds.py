@@ -16,30 +16,11 @@ from bench.harness.machine import Machine
 from bench.harness.results_md import RunInfo, problem_lines, render
 from bench.harness.table import fmt_ratios, main_grid, median_of, plain
 from bench.harness.workloads import Workload
-from bench.harness.wrk_report import WrkReport
 from bench.harness.wrk_runner import Load
 
+from tests.bench.test_table import cell
+
 SERVERS = ["consentry-sqlite", "oidc-provider"]
-
-
-def cell(
-    server: str,
-    workload: str,
-    rps: float,
-    round_: int = 1,
-    p50_ms: float = 1.0,
-    p99_ms: float = 5.0,
-    **counters: int,
-) -> CellResult:
-    requests = int(rps * 10)
-    report = WrkReport(
-        requests=requests,
-        duration_us=10_000_000,
-        statuses={200: requests},
-        counters=counters,
-        latency_us={"p50": p50_ms * 1000, "p99": p99_ms * 1000},
-    )
-    return CellResult(server, workload, report=report, round=round_)
 
 
 def err(server: str, workload: str, round_: int, problem: str) -> CellResult:

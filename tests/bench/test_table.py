@@ -10,7 +10,16 @@ from bench.harness.table import fmt_ms, fmt_rate, main_grid, markdown, plain, ra
 from bench.harness.wrk_report import WrkReport
 
 
-def cell(server: str, workload: str, rps: float, p50_ms: float = 1.0, p99_ms: float = 5.0, **counters: int):
+def cell(
+    server: str,
+    workload: str,
+    rps: float,
+    round_: int = 1,
+    p50_ms: float = 1.0,
+    p99_ms: float = 5.0,
+    **counters: int,
+) -> CellResult:
+    """A clean cell of ``rps`` over 10 s (``round_``: its round, for --rounds)."""
     requests = int(rps * 10)
     report = WrkReport(
         requests=requests,
@@ -19,7 +28,7 @@ def cell(server: str, workload: str, rps: float, p50_ms: float = 1.0, p99_ms: fl
         counters=counters,
         latency_us={"p50": p50_ms * 1000, "p99": p99_ms * 1000},
     )
-    return CellResult(server, workload, report=report)
+    return CellResult(server, workload, report=report, round=round_)
 
 
 def test_ratio_maths():
