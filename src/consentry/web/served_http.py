@@ -1,5 +1,6 @@
-"""uvicorn's HTTP/1.1 protocol as ``consentry serve`` runs it: each response in one write, and the
-headers every response repeats checked once, not on every response.
+"""uvicorn's HTTP/1.1 protocol as ``consentry serve`` runs it: each response in one write, the
+headers every response repeats checked once, not on every response, and one keep-alive timer per
+connection, not one per response (``CorkedHttpToolsProtocol``).
 
 uvicorn writes a response's status line and headers as soon as the app sends ``http.response.start``
 and the body on ``http.response.body``: two ``send`` system calls and, with Nagle off, two TCP
@@ -214,7 +215,17 @@ class CheckedHeadersCycle(RequestResponseCycle):
 
 class CorkedHttpToolsProtocol(HttpToolsProtocol):
     """``uvicorn.run(..., http=CorkedHttpToolsProtocol)``: httptools, one write per response, constant
-    headers checked once."""
+    headers checked once, and one keep-alive timer per connection.
+
+    uvicorn arms a keep-alive timer (``call_later``) after every response and cancels it when the
+    next request's bytes arrive: a timer made and unmade for every request. Here the connection
+    notes when it went idle, and one timer, armed when it first goes idle, looks when it fires: the
+    connection is closed if it stayed idle for the whole timeout, else the timer is armed again for
+    what is left. The timeout is the same, only checked lazily.
+    """
+
+    _idle_since: float | None = None  # loop time the connection went idle; None while a request runs
+    _idle_timer: asyncio.TimerHandle | None = None
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
@@ -226,7 +237,40 @@ class CorkedHttpToolsProtocol(HttpToolsProtocol):
         corked: Any = CorkedTransport(transport)  # type: ignore[arg-type]
         super().connection_made(corked)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _unset_keepalive_if_required(self) -> None:
+        """uvicorn's hook for "busy now" (new bytes, a response's end, a lost connection)."""
+        self._idle_since = None
+
     def on_response_complete(self) -> None:
+        """uvicorn's (HttpToolsProtocol.on_response_complete), but for the keep-alive timer."""
         transport: Any = self.transport
         transport.flush()  # a response without a body write (HEAD, an empty body) is whole now
-        super().on_response_complete()
+        self.server_state.total_requests += 1
+        if transport.is_closing():
+            return
+        self._idle_since = None
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self._idle_timer is None:
+            self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._idle_check)
+
+    def _idle_check(self) -> None:
+        self._idle_timer = None
+        since = self._idle_since
+        if since is None:
+            return  # a request is under way: its response's end arms the timer again
+        left = since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self._idle_timer = self.loop.call_later(left, self._idle_check)
+        else:
+            self.timeout_keep_alive_handler()

@@ -57,9 +57,12 @@ class RecordingSocket(socket.socket):
 class Connection:
     """One server connection on a socket pair; ``record`` is the server's next write."""
 
-    def __init__(self, app: App, protocol: type[HttpToolsProtocol] = CorkedHttpToolsProtocol) -> None:
+    def __init__(
+        self, app: App, protocol: type[HttpToolsProtocol] = CorkedHttpToolsProtocol, keep_alive: float = 5.0
+    ) -> None:
         self.app = app
         self.protocol = protocol
+        self.keep_alive = keep_alive  # seconds an idle connection is kept
         self.client, server = socket.socketpair()
         self.client.setblocking(False)
         self.server = RecordingSocket(server.family, server.type, fileno=server.detach())
@@ -70,7 +73,12 @@ class Connection:
     async def open(self) -> None:
         # As `consentry serve` runs it: no access log (a logged response takes uvicorn's own path).
         config = uvicorn.Config(
-            self.app, http=self.protocol, lifespan="off", log_level="warning", access_log=False
+            self.app,
+            http=self.protocol,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=self.keep_alive,  # type: ignore[arg-type]
         )
         config.load()
         state = ServerState()

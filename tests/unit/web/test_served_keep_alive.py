@@ -1,0 +1,91 @@
+"""The keep-alive timeout as ``consentry serve`` runs it (web/served_http.py, ISSUE-10: CPU per
+response): the same timeout as uvicorn's, kept by one timer per connection instead of one per
+response."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from consentry.web.served_http import CorkedHttpToolsProtocol
+from tests.unit.web.test_served_http import BODY, GET, Connection, _run, fixed
+
+KEEP = 0.3  # seconds
+
+
+async def _open(protocol: type[HttpToolsProtocol] = CorkedHttpToolsProtocol) -> Connection:
+    conn = Connection(fixed, protocol, keep_alive=KEEP)
+    await conn.open()
+    return conn
+
+
+async def _answered(conn: Connection) -> bool:
+    """One request, its whole response read by the client (in however many writes it came)."""
+    await conn.send(GET)
+    got = b""
+    while not got.endswith(BODY):
+        chunk = await asyncio.wait_for(conn.loop.sock_recv(conn.client, 65536), 2.0)
+        if not chunk:
+            return False
+        got += chunk
+    return got.startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_an_idle_connection_is_closed_once_the_timeout_passes():  # ISSUE-10
+    async def main() -> tuple[bool, bool, bool]:
+        conn = await _open()
+        try:
+            first = await _answered(conn)
+            await asyncio.sleep(KEEP / 3)
+            again = await _answered(conn)  # within the timeout: the same connection answers
+            return first, again, await conn.closed(timeout=10 * KEEP)
+        finally:
+            conn.close()
+
+    assert _run(main) == (True, True, True)
+
+
+def test_a_connection_in_use_outlives_the_timer_armed_when_it_was_first_idle():  # ISSUE-10
+    # Requests every third of the timeout, for four timeouts: the timer fires meanwhile, finds the
+    # connection idle for less than the timeout, and is armed again for what is left.
+    async def main() -> list[bool]:
+        conn = await _open()
+        try:
+            answers = []
+            for _ in range(12):
+                answers.append(await _answered(conn))
+                await asyncio.sleep(KEEP / 3)
+            return answers
+        finally:
+            conn.close()
+
+    assert _run(main) == [True] * 12
+
+
+def test_one_timer_per_connection_not_one_per_response():  # ISSUE-10
+    def timers(protocol: type[HttpToolsProtocol]) -> int:
+        async def main() -> int:
+            loop = asyncio.get_running_loop()
+            real = loop.call_later
+            armed = 0
+
+            def counting(delay: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+                nonlocal armed
+                armed += isinstance(getattr(callback, "__self__", None), HttpToolsProtocol)
+                return real(delay, callback, *args, **kwargs)
+
+            loop.call_later = counting  # type: ignore[method-assign]
+            conn = await _open(protocol)
+            try:
+                for _ in range(20):
+                    assert await _answered(conn)
+                return armed
+            finally:
+                conn.close()
+
+        return _run(main)
+
+    assert timers(HttpToolsProtocol) == 20  # uvicorn's: a timer made (and unmade) per response
+    assert timers(CorkedHttpToolsProtocol) == 1
