@@ -1,4 +1,5 @@
-"""Races made to happen: the app a request relied on changes between its decision and its commit."""
+"""Races made to happen between a request's decision and its commit: the app it relied on changes,
+or a twin request commits the same claim first."""
 
 from __future__ import annotations
 
@@ -31,6 +32,28 @@ def client_disabled_before_commit(app: FastAPI, db: Database) -> Iterator[list[O
         return outcome
 
     store.commit = racing
+    try:
+        yield outcomes
+    finally:
+        del store.commit
+
+
+@contextmanager
+def raced_by_a_twin(app: FastAPI) -> Iterator[list[Outcome]]:
+    """While open, every commit of the app's token store is first made by a twin (as another server
+    answering the same request at the same instant would), then by the request itself. Yields the
+    outcomes in order: the twin's, then the request's."""
+    store = app.state.runtime.token_store
+    real = store.commit
+    outcomes: list[Outcome] = []
+
+    async def twice(changes: Changes) -> Outcome:
+        outcomes.append(await real(changes))
+        outcome: Outcome = await real(changes)
+        outcomes.append(outcome)
+        return outcome
+
+    store.commit = twice
     try:
         yield outcomes
     finally:

@@ -148,15 +148,16 @@ _CLAIMS: _Claims = [
         Outcome.CODE_REPLAYED,
     ),
     (lambda c: c.claim_device, lambda conn, keys, _at: sql.claim_devices(conn, keys), Outcome.DEVICE_USED),
-    (
-        lambda c: c.claim_legacy,
-        lambda conn, keys, at: legacy_sql.claim_legacy(conn, keys, at),
-        Outcome.LEGACY_USED,
-    ),
+    # Tokens before request tokens, the order "Remove access" locks them in (domain/consent/access.py).
     (
         lambda c: c.claim_revoke,
         lambda conn, keys, at: legacy_sql.claim_revoke(conn, keys, at),
         Outcome.ALREADY_REVOKED,
+    ),
+    (
+        lambda c: c.claim_legacy,
+        lambda conn, keys, at: legacy_sql.claim_legacy(conn, keys, at),
+        Outcome.LEGACY_USED,
     ),
 ]
 

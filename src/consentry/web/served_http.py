@@ -213,6 +213,10 @@ class CheckedHeadersCycle(RequestResponseCycle):
         return content, length
 
 
+#: Seconds of keep-alive time left that count as none (uvloop's timers are to the millisecond).
+IDLE_SLACK = 0.002
+
+
 class CorkedHttpToolsProtocol(HttpToolsProtocol):
     """``uvicorn.run(..., http=CorkedHttpToolsProtocol)``: httptools, one write per response, constant
     headers checked once, and one keep-alive timer per connection.
@@ -270,7 +274,9 @@ class CorkedHttpToolsProtocol(HttpToolsProtocol):
         if since is None:
             return  # a request is under way: its response's end arms the timer again
         left = since + self.timeout_keep_alive - self.loop.time()
-        if left > 0:
+        # uvloop's clock counts milliseconds and runs a shorter delay at once: a timer that fires on
+        # its deadline may find a sliver left, which must not re-arm it again and again.
+        if left > IDLE_SLACK:
             self._idle_timer = self.loop.call_later(left, self._idle_check)
         else:
             self.timeout_keep_alive_handler()

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import func, select, update
 
 from consentry.domain.consent import access
+from consentry.domain.tokens.store import Outcome
 from consentry.storage.tables import Client, ConsentGrant, LegacyRequest, Token, User
 from consentry.storage.tables.base import now
 from tests.conftest import ISSUER
@@ -28,6 +29,7 @@ from tests.support.authsub import (
     v1_url,
     v2_url,
 )
+from tests.support.races import raced_by_a_twin
 
 ADA = "ada@example.org"
 CAL_FEED = "http://www.google.com/calendar/feeds/"
@@ -292,3 +294,17 @@ def test_a_single_use_token_whose_grant_lapsed_is_used_up_not_upgraded(seed, cli
     assert again.status_code == 401 and again.text.startswith("Token invalid")
     with seed.db.unit_of_work() as db:
         assert db.scalar(select(func.count()).select_from(Token).where(Token.user_id == user_id)) == 0
+
+
+def test_of_two_revocations_racing_one_gets_200_and_the_other_403(seed, client, browser) -> None:
+    # AUTH3-3 (ISSUE-10: the revocation is a claim of the token store): a twin request revoked the
+    # token between this one's check and its commit, so this one revoked nothing and says so.
+    seed.user(ADA)
+    registered_app(seed)
+    session = _session(client, _single_use(browser, seed))
+    with raced_by_a_twin(client.app) as outcomes:
+        lost = client.get("/accounts/AuthSubRevokeToken", headers={"authorization": quoted(session)})
+    assert outcomes == [Outcome.COMMITTED, Outcome.ALREADY_REVOKED]
+    assert lost.status_code == 403
+    assert lost.text.strip() == "Token revoked - this AuthSub token was already revoked."
+    assert client.get(EVENTS, headers={"authorization": quoted(session)}).status_code == 401

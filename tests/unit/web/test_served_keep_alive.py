@@ -5,25 +5,39 @@ response."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from consentry.web.served_http import CorkedHttpToolsProtocol
 from tests.unit.web.test_served_http import BODY, GET, Connection, _run, fixed
 
 KEEP = 0.3  # seconds
+#: The start of the SHA-256 of uvicorn 0.55.0's HttpToolsProtocol.on_response_complete.
+UVICORN_RESPONSE_END = "64e254f28e389e76"
 
 
-async def _open(protocol: type[HttpToolsProtocol] = CorkedHttpToolsProtocol) -> Connection:
-    conn = Connection(fixed, protocol, keep_alive=KEEP)
+async def slow_or_fixed(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``/slow`` answers after twice the timeout; any other path at once."""
+    if scope["type"] == "http" and scope["path"] == "/slow":
+        await asyncio.sleep(2 * KEEP)
+    await fixed(scope, receive, send)
+
+
+async def _open(
+    protocol: type[HttpToolsProtocol] = CorkedHttpToolsProtocol, keep: float = KEEP
+) -> Connection:
+    conn = Connection(slow_or_fixed, protocol, keep_alive=keep)
     await conn.open()
     return conn
 
 
-async def _answered(conn: Connection) -> bool:
+async def _answered(conn: Connection, request: bytes = GET) -> bool:
     """One request, its whole response read by the client (in however many writes it came)."""
-    await conn.send(GET)
+    await conn.send(request)
     got = b""
     while not got.endswith(BODY):
         chunk = await asyncio.wait_for(conn.loop.sock_recv(conn.client, 65536), 2.0)
@@ -33,18 +47,38 @@ async def _answered(conn: Connection) -> bool:
     return got.startswith(b"HTTP/1.1 200 OK\r\n")
 
 
-def test_an_idle_connection_is_closed_once_the_timeout_passes():  # ISSUE-10
-    async def main() -> tuple[bool, bool, bool]:
+def test_an_idle_connection_is_closed_once_the_timeout_passes_not_before():  # ISSUE-10
+    async def main() -> tuple[bool, bool, bool, float]:
         conn = await _open()
         try:
             first = await _answered(conn)
             await asyncio.sleep(KEEP / 3)
             again = await _answered(conn)  # within the timeout: the same connection answers
-            return first, again, await conn.closed(timeout=10 * KEEP)
+            idle_from = conn.loop.time()
+            closed = await conn.closed(timeout=10 * KEEP)
+            return first, again, closed, conn.loop.time() - idle_from
         finally:
             conn.close()
 
-    assert _run(main) == (True, True, True)
+    first, again, closed, idle = _run(main)
+    assert first and again and closed
+    assert idle >= KEEP - 0.01  # never before the timeout (a timer's clock may round a little)
+
+
+def test_a_request_running_when_the_timer_fires_is_answered_and_the_timer_armed_again():  # ISSUE-10
+    async def main() -> tuple[bool, bool, bool, bool]:
+        conn = await _open()
+        try:
+            first = await _answered(conn)
+            await asyncio.sleep(KEEP / 2)
+            # The timer fires while /slow runs: busy, so it lets go, and the response's end re-arms it.
+            slow = await _answered(conn, b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+            after = await _answered(conn)
+            return first, slow, after, await conn.closed(timeout=10 * KEEP)
+        finally:
+            conn.close()
+
+    assert _run(main) == (True, True, True, True)
 
 
 def test_a_connection_in_use_outlives_the_timer_armed_when_it_was_first_idle():  # ISSUE-10
@@ -77,7 +111,7 @@ def test_one_timer_per_connection_not_one_per_response():  # ISSUE-10
                 return real(delay, callback, *args, **kwargs)
 
             loop.call_later = counting  # type: ignore[method-assign]
-            conn = await _open(protocol)
+            conn = await _open(protocol, keep=5.0)  # no timer fires during the test
             try:
                 for _ in range(20):
                     assert await _answered(conn)
@@ -89,3 +123,10 @@ def test_one_timer_per_connection_not_one_per_response():  # ISSUE-10
 
     assert timers(HttpToolsProtocol) == 20  # uvicorn's: a timer made (and unmade) per response
     assert timers(CorkedHttpToolsProtocol) == 1
+
+
+def test_uvicorns_response_end_is_the_one_served_http_copies():  # ISSUE-10
+    # CorkedHttpToolsProtocol.on_response_complete re-implements uvicorn's (for the timer): a uvicorn
+    # that changes the original must be read again before this hash is updated.
+    source = inspect.getsource(HttpToolsProtocol.on_response_complete)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == UVICORN_RESPONSE_END, uvicorn.__version__

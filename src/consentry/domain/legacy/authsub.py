@@ -3,9 +3,9 @@
 A single-use token is a ``legacy_requests`` row (protocol "authsub"), stored by keyed hash, alive
 ten minutes (docs/maintenance.md), used at most once: by AuthSubSessionToken, by AuthSubTokenInfo
 (which uses it up, as the reference platform did), by one data API call, or by AuthSubRevokeToken.
-One conditional UPDATE decides which use wins: ``consume`` for the data API call, TokenInfo and
-RevokeToken, and for the upgrade the token store's ``LegacyClaim``, the same conditions in its
-commit. The session token it becomes is a
+The token store decides which use wins, in one conditional UPDATE: every use commits its
+``LegacyClaim`` (``use_up``; the upgrade's commit carries the session token too). The session token it
+becomes is a
 legacy token of domain/legacy/tokens.py (``tokens`` row + ``legacy_credentials``), so the account
 page lists it, "Remove access" revokes it and the eleventh revokes the oldest (AUTH3-6).
 """

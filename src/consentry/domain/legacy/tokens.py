@@ -196,6 +196,8 @@ def revocation(access: LegacyAccess) -> Changes:
     """One legacy token revoked by the app that holds it, through the token store: only the call
     that revoked it gets Outcome.COMMITTED (ALREADY_REVOKED for the rest). Its family is left
     alone: the other tokens issued on the same app password live on."""
+    if access.token_id <= 0:  # a single-use token's stand-in (authsub.as_access) has no row to revoke
+        raise ValueError("only a stored legacy token can be revoked")
     return Changes(
         claim_revoke=access.token_id,
         audit=[AuditEntry(AuditTag.TOKEN_REVOKE, {"token": access.token_id, "protocol": access.protocol})],

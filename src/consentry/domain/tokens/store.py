@@ -205,7 +205,7 @@ class Changes:
             or self.claim_device
             or self.claim_assertion
             or self.claim_legacy
-            or self.claim_revoke
+            or self.claim_revoke is not None
         )
 
     def besides_tokens(self) -> bool:
