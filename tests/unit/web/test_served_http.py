@@ -84,7 +84,9 @@ class Connection:
         state = ServerState()
         state.default_headers = [(b"date", b"Wed, 02 Dec 2026 14:00:00 GMT")]  # as uvicorn's server sets
         protocol = self.protocol
-        await self.loop.connect_accepted_socket(lambda: protocol(config, state, {}, self.loop), self.server)
+        _, self.served = await self.loop.connect_accepted_socket(
+            lambda: protocol(config, state, {}, self.loop), self.server
+        )
 
     async def send(self, data: bytes) -> None:
         await self.loop.sock_sendall(self.client, data)

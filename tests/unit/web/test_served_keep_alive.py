@@ -130,3 +130,36 @@ def test_uvicorns_response_end_is_the_one_served_http_copies():  # ISSUE-10
     # that changes the original must be read again before this hash is updated.
     source = inspect.getsource(HttpToolsProtocol.on_response_complete)
     assert hashlib.sha256(source.encode()).hexdigest()[:16] == UVICORN_RESPONSE_END, uvicorn.__version__
+
+
+def test_pipelined_requests_are_all_answered_then_the_timeout_applies():  # ISSUE-10
+    async def main() -> tuple[bytes, bool]:
+        conn = await _open()
+        try:
+            await conn.send(GET * 3)  # three requests in one write: uvicorn queues two of them
+            got = b""
+            while got.count(BODY) < 3:
+                got += await asyncio.wait_for(conn.loop.sock_recv(conn.client, 65536), 2.0)
+            return got, await conn.closed(timeout=10 * KEEP)
+        finally:
+            conn.close()
+
+    got, closed = _run(main)
+    assert got.count(b"HTTP/1.1 200 OK\r\n") == 3 and closed
+
+
+def test_connection_close_is_honoured_and_its_pending_timer_cancelled():  # ISSUE-10
+    async def main() -> tuple[bool, bool, bool, bool]:
+        conn = await _open()
+        try:
+            first = await _answered(conn)
+            served: Any = conn.served
+            armed = served._idle_timer is not None  # idle: the connection's one timer is pending
+            await conn.send(b"GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            closed = await conn.closed(timeout=2.0)
+            await asyncio.sleep(0.05)  # the server's side sees the close too
+            return first, armed, closed, served._idle_timer is None
+        finally:
+            conn.close()
+
+    assert _run(main) == (True, True, True, True)
