@@ -24,6 +24,7 @@ Example (the tree before a change against the working tree)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -32,6 +33,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import httpx
 from bench.harness.targets.consentry import ConsentryTarget
 from bench.harness.wrk_report import parse_report
 from bench.harness.wrk_runner import LUA_DIR
@@ -45,6 +47,9 @@ WORKLOADS = {
     "expect_body=access_token\n",
     "discovery": "method=GET\npath=/.well-known/openid-configuration\nexpect_body=issuer\n",
     "jwks": "method=GET\npath=/jwks\nexpect_body=keys\n",
+    # One live token of the service client's own, minted when the server starts (``config``).
+    "introspect": "method=POST\npath=/introspect\nbody=token={token}\nauthorization={auth}\n"
+    'expect_body="active":true\n',
 }
 
 
@@ -58,10 +63,8 @@ def _family_ticks(pid: int) -> int:
     total = _ticks(pid)
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
-            try:
+            with contextlib.suppress(FileNotFoundError):  # gone since it was listed
                 total += _ticks(int(child))
-            except FileNotFoundError:  # gone since it was listed
-                pass
     return total
 
 
@@ -90,6 +93,21 @@ def _wrk(target: ConsentryTarget, config: Path, seconds: int, cpu: int) -> subpr
     return subprocess.Popen(
         [*argv, target.setup.base_url, "--", str(config), "1"], stdout=subprocess.PIPE, text=True
     )
+
+
+def workload_config(target: ConsentryTarget, workload: str) -> str:
+    """The workload's fixed request for ``target``; introspection asks about a token minted here."""
+    auth = target.setup.service.auth
+    token = ""
+    if "{token}" in WORKLOADS[workload]:
+        minted = httpx.post(
+            target.setup.base_url + "/token",
+            data={"grant_type": "client_credentials"},
+            headers={"authorization": auth},
+        )
+        minted.raise_for_status()
+        token = minted.json()["access_token"]
+    return WORKLOADS[workload].format(auth=auth, token=token)
 
 
 def answered(output: str) -> tuple[int, dict[str, int]]:
@@ -124,7 +142,7 @@ def main() -> None:
             target = ConsentryTarget(workdir, args.cpu, args.backend, VENV_BIN)
             target.start()
             config = workdir / "wrk.conf"
-            config.write_text(WORKLOADS[args.workload].format(auth=target.setup.service.auth))
+            config.write_text(workload_config(target, args.workload))
             sides.append((target, config))
         os.environ["PYTHONPATH"] = base
         for process in [_wrk(t, c, 3, args.load_cpu) for t, c in sides]:  # warm-up

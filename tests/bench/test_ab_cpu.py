@@ -35,3 +35,4 @@ def test_help_names_both_trees_and_the_workloads():
         env={"PYTHONPATH": str(ROOT)},
     ).stdout
     assert "tree_a" in shown and "tree_b" in shown and "cc-token" in shown and "--json" in shown
+    assert "introspect" in shown  # a token minted at start, asked about by every request
