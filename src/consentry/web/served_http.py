@@ -258,7 +258,7 @@ class CorkedHttpToolsProtocol(HttpToolsProtocol):
         self.server_state.total_requests += 1
         if transport.is_closing():
             return
-        self._idle_since = None
+        self._unset_keepalive_if_required()  # as uvicorn's: busy until the lines below say idle
         self.flow.resume_reading()
         if self.pipeline:
             cycle, app = self.pipeline.pop()
