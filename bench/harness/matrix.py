@@ -24,7 +24,7 @@ from bench.harness.targets.oidc_provider import OidcProviderTarget
 from bench.harness.workloads import Workload
 from bench.harness.wrk_runner import Load
 
-SERVERS = ("consentry-sqlite", "consentry-pg", "oidc-provider", "authlib")
+SERVERS = ("consentry-sqlite", "consentry-pg", "oidc-provider", "oidc-provider-pg", "authlib")
 
 
 def select_servers(names: str | None) -> tuple[str, ...]:
@@ -44,6 +44,8 @@ def make_target(name: str, workdir: Path, cpu: int, venv_bin: Path) -> Target:
         return ConsentryTarget(workdir / name, cpu, "postgres", venv_bin)
     if name == "oidc-provider":
         return OidcProviderTarget(workdir / name, cpu)
+    if name == "oidc-provider-pg":
+        return OidcProviderTarget(workdir / name, cpu, durable=True)
     if name == "authlib":
         return AuthlibTarget(workdir / name, cpu, venv_bin)
     raise ValueError(name)

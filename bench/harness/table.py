@@ -24,14 +24,16 @@ SHORT = {
     "consentry-sqlite": "Consentry SQLite",
     "consentry-pg": "Consentry PG",
     "oidc-provider": "oidc-provider",
+    "oidc-provider-pg": "oidc-provider PG",
     "authlib": "Authlib",
 }
 CONSENTRY = ("consentry-sqlite", "consentry-pg")
-PEERS = ("oidc-provider", "authlib")
+PEERS = ("oidc-provider", "oidc-provider-pg", "authlib")
 RATIO_SHORT = {
     "consentry-sqlite": "C-SQLite",
     "consentry-pg": "C-PG",
     "oidc-provider": "oidc",
+    "oidc-provider-pg": "oidc-PG",
     "authlib": "Authlib",
 }
 

@@ -14,6 +14,7 @@ from bench.harness import procs
 from bench.harness.cli import main, preflight
 from bench.harness.machine import commit, cpu_model
 from bench.harness.pg_cluster import PgCluster, find_bindir
+from bench.harness.targets.oidc_provider import OidcProviderTarget
 
 CPU = min(os.sched_getaffinity(0))
 
@@ -63,6 +64,29 @@ def test_postgres_cluster_is_durable_and_pinned():
     finally:
         cluster.stop()
     assert cluster.server is None
+
+
+class FakeProcess:
+    def __init__(self, name: str, stopped: list[str]) -> None:
+        self.name, self.stopped = name, stopped
+
+    def stop(self, grace: float = 0) -> None:
+        self.stopped.append(self.name)
+
+
+def test_a_target_with_its_own_cluster_stops_the_server_alone_or_both():
+    stopped: list[str] = []
+    target = OidcProviderTarget(Path("/nonexistent"), CPU, durable=True)
+    assert target.key == "oidc-provider-pg" and "PostgreSQL" in target.durably
+    assert OidcProviderTarget(Path("/nonexistent"), CPU).durably.startswith("nothing")
+    cluster = PgCluster(cpu=CPU, user=None)
+    cluster.server = FakeProcess("postgres", stopped)  # type: ignore[assignment]
+    target.server, target.cluster = FakeProcess("node", stopped), cluster  # type: ignore[assignment]
+    assert [p.name for p in target.processes()] == ["node", "postgres"]  # both checked between cells
+    target.stop_server()  # the scale phase restarts a server on the same database
+    assert stopped == ["node"] and target.cluster is cluster
+    target.stop()
+    assert stopped == ["node", "postgres"] and target.cluster is None and target.processes() == []
 
 
 def test_bad_arguments_exit_2_before_starting_anything(capsys: pytest.CaptureFixture[str]):

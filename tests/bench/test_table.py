@@ -56,6 +56,11 @@ def test_ratio_columns_follow_the_selected_servers():
         ("consentry-sqlite", "authlib"),
         ("consentry-pg", "authlib"),
     ]
+    # the durable oidc-provider: a column of its own for each Consentry, between the two peers
+    assert ratio_pairs(["consentry-pg", "oidc-provider", "oidc-provider-pg"]) == [
+        ("consentry-pg", "oidc-provider"),
+        ("consentry-pg", "oidc-provider-pg"),
+    ]
 
 
 def test_main_grid_values_ratios_and_err():

@@ -24,6 +24,7 @@ from bench.harness.oauth_http import (
     cookie_header,
     post_token,
 )
+from bench.harness.pg_cluster import PgCluster
 from bench.harness.verdict import Expectation
 from bench.harness.workloads import Workload
 
@@ -89,6 +90,8 @@ class Target(ABC):
         self._browser: httpx.Client | None = None
         #: The server process, once started.
         self.server: procs.Managed | None = None
+        #: The server's own PostgreSQL cluster, pinned to the same core, when it stores there.
+        self.cluster: PgCluster | None = None
 
     # --- lifecycle, per server -------------------------------------------------------------
     @abstractmethod
@@ -96,7 +99,14 @@ class Target(ABC):
         """Start the server (and its database), create clients and a user; fill ``self.setup``."""
 
     def stop(self) -> None:
-        """Stop every process this target started, by PID."""
+        """Stop every process this target started, by PID: the server, then its database."""
+        self.stop_server()
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.cluster = None
+
+    def stop_server(self) -> None:
+        """Stop the server alone; its database keeps running (the scale phase seeds it in between)."""
         self.close_browser()
         if self.server is not None:
             self.server.stop()
@@ -104,7 +114,7 @@ class Target(ABC):
 
     def processes(self) -> list[procs.Managed]:
         """The processes serving this target (checked between cells: a dead server fails its cells)."""
-        return [self.server] if self.server is not None else []
+        return [p for p in (self.server, self.cluster.server if self.cluster else None) if p is not None]
 
     def health(self) -> str:
         """Empty when every process is alive; else which one exited and how."""

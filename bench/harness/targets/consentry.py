@@ -54,7 +54,6 @@ class ConsentryTarget(Target):
             else "all tokens, codes, sessions: PostgreSQL, fsync + synchronous_commit on"
         )
         self.venv_bin = venv_bin
-        self.cluster: PgCluster | None = None
         self.database_url = ""
         self.env: dict[str, str] = {}
         self.user: dict[str, str] = {}
@@ -106,18 +105,6 @@ class ConsentryTarget(Target):
         argv += ["--host", "127.0.0.1", "--port", port, "--workers", "1"]
         self.server = procs.start(self.key, argv, cpu=self.cpu, log=self.workdir / "serve.log", env=self.env)
         procs.wait_http(self.server, self.setup.base_url + "/.well-known/openid-configuration")
-
-    def stop_server(self) -> None:
-        super().stop()
-
-    def processes(self) -> list[procs.Managed]:
-        return [p for p in (self.server, self.cluster.server if self.cluster else None) if p is not None]
-
-    def stop(self) -> None:
-        super().stop()
-        if self.cluster is not None:
-            self.cluster.stop()
-            self.cluster = None
 
     # --- the CLI ------------------------------------------------------------------------------
     def cli(self, *args: str, timeout: float = 600.0) -> str:

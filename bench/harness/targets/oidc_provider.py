@@ -1,5 +1,9 @@
 """The npm ``oidc-provider`` peer (bench/peers/oidc-provider/server.mjs): one Node process.
 
+Two servers: ``oidc-provider`` with its default in-memory adapter (it stores nothing), and
+``oidc-provider-pg``, the same server storing every model in a private PostgreSQL cluster pinned to its
+core (``pg_adapter.mjs``), as Consentry on PostgreSQL is: the like-for-like peer of ``consentry-pg``.
+
 Its built-in development interactions sign the user in (any login) and record consent in a Grant;
 after that, ``/auth`` with the session cookie redirects straight back with a code, like the other
 servers. Refresh tokens need ``offline_access``, which oidc-provider honours only with
@@ -19,6 +23,7 @@ import httpx
 from bench.harness import procs
 from bench.harness.net import free_port
 from bench.harness.oauth_http import FlowError, code_from
+from bench.harness.pg_cluster import PgCluster
 from bench.harness.targets.base import Client, Paths, Target
 
 PEER_DIR = Path(__file__).resolve().parents[2] / "peers" / "oidc-provider"
@@ -32,11 +37,24 @@ class OidcProviderTarget(Target):
     durably = "nothing: default in-memory adapter (LRU of 1000 entries, lost on restart)"
     redirect_status = 303
 
-    def __init__(self, workdir: Path, cpu: int) -> None:
+    def __init__(self, workdir: Path, cpu: int, durable: bool = False) -> None:
         super().__init__(workdir, cpu)
+        self.durable = durable
+        if durable:
+            self.key = "oidc-provider-pg"
+            self.label = "oidc-provider (Node) on PostgreSQL"
+            self.durably = (
+                "every model (tokens, codes, sessions, grants): PostgreSQL through pg_adapter.mjs, "
+                "fsync + synchronous_commit on, one autocommit statement per adapter call"
+            )
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        extra: dict[str, str] = {}
+        if self.durable:
+            self.cluster = PgCluster(cpu=self.cpu).start()
+            url = self.cluster.create_database("oidc_provider")
+            extra["BENCH_OIDC_PG"] = url.replace("postgresql+psycopg://", "postgresql://", 1)
         port = free_port()
         self.setup.base_url = f"http://127.0.0.1:{port}"
         web = Client("bench-web", secrets.token_urlsafe(32), "http://127.0.0.1:8765/callback")
@@ -50,7 +68,7 @@ class OidcProviderTarget(Target):
             },
             "service": {"client_id": service.client_id, "client_secret": service.secret},
         }
-        env = {**os.environ, "BENCH_OIDC_CONFIG": json.dumps(config), "NODE_ENV": "production"}
+        env = {**os.environ, **extra, "BENCH_OIDC_CONFIG": json.dumps(config), "NODE_ENV": "production"}
         self.server = procs.start(
             self.key,
             ["node", "server.mjs"],

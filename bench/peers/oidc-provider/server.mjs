@@ -11,6 +11,9 @@
 //   - a freshly generated RS256 signing key and cookie keys (the defaults are development keys).
 // devInteractions (the built-in sign-in and consent pages) stay on: any login is accepted.
 //
+// With env BENCH_OIDC_PG (a PostgreSQL connection string) every model is stored there instead, through
+// pg_adapter.mjs: bench/run's "oidc-provider-pg" server, the durable peer of Consentry on PostgreSQL.
+//
 // Input: env BENCH_OIDC_CONFIG, a JSON object {port, web: {client_id, client_secret, redirect_uri},
 // service: {client_id, client_secret}}. Prints "listening <issuer>" once ready.
 
@@ -67,6 +70,11 @@ const configuration = {
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
 };
+
+if (process.env.BENCH_OIDC_PG) {
+  const { pgAdapter } = await import('./pg_adapter.mjs');
+  configuration.adapter = await pgAdapter(process.env.BENCH_OIDC_PG);
+}
 
 const provider = new Provider(issuer, configuration);
 provider.listen(port, '127.0.0.1', () => {
