@@ -45,7 +45,7 @@ run: demo
 
 ## test: lint and types, then installs PostgreSQL, Chromium and npm peers when missing and runs the whole suite
 test: install-dev
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	bash scripts/install-test-deps.sh
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
@@ -56,7 +56,7 @@ fuzz: install-dev
 	CONSENTRY_FUZZ_PROFILE=long $(BIN)/python -m pytest -q -n 2 --dist loadfile -m fuzz tests/security
 
 lint: install-dev
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 clean:

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
@@ -34,7 +35,7 @@ subprocess.run([py, "-m", "consentry.cli.main", "db", "upgrade"], env=env, check
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-err = open(f"{tmp}/stderr.log", "wb")
+err = open(f"{tmp}/stderr.log", "wb")  # noqa: SIM115 (the server writes it until terminated)
 proc = subprocess.Popen(
     [py, "-m", "consentry.cli.main", "serve", "--port", str(port), "--workers", "1"],
     env={**env, "CONSENTRY_ISSUER": f"http://127.0.0.1:{port}"},
@@ -69,7 +70,8 @@ def post() -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
             framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}"
             head = (
-                f"POST /revoke HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                "POST /revoke HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
                 f"{framing}\r\n\r\n"
             ).encode()
             sock.sendall(head)
@@ -103,7 +105,10 @@ health = httpx.get(url + "/healthz", timeout=5).status_code
 proc.terminate()
 proc.wait(10)
 err.close()
-log = open(f"{tmp}/stderr.log").read()
-print(f"src={src} {'chunked ' if chunked else ''}{n}x{mb}MB POST /revoke: VmHWM before={before} MB after={after} MB; {elapsed:.2f}s total")
+log = Path(f"{tmp}/stderr.log").read_text()
+print(
+    f"src={src} {'chunked ' if chunked else ''}{n}x{mb}MB POST /revoke:",
+    f"VmHWM before={before} MB after={after} MB; {elapsed:.2f}s total",
+)
 print("replies:", results)
 print("healthz:", health, "| stderr lines:", len(log.splitlines()), "| tracebacks:", log.count("Traceback"))
