@@ -1,4 +1,4 @@
-"""bench/ab_cpu.py counts only responses that were right, and stops on any that were not."""
+"""bench/ab_cpu.py prices only right answers (bench/run's own verdict) and stops on any wrong one."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import sys
 from pathlib import Path
 
 from bench.ab_cpu import answered
+from bench.harness import workloads as wl
+from bench.harness.targets.base import BODY_CHECKED, CellPlan
+from bench.harness.verdict import Expectation
+from bench.harness.wrk_report import parse_report
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = (
@@ -14,25 +18,52 @@ REPORT = (
     '"status":0,"timeout":0,"write":0},"latency_us":{"max":1,"mean":1,"min":1,"p50":1,"p90":1,"p99":1},'
     '"requests":%d,"statuses":{%s},"threads":1}\n'
 )
+STATIC = CellPlan("static.lua", {}, BODY_CHECKED)
 
 
 def test_every_right_answer_counts():
-    assert answered(REPORT % ('"body_ok":900', 0, 900, '"200":900')) == (900, {})
+    report = parse_report(REPORT % ('"body_ok":900', 0, 900, '"200":900'))
+    assert answered(report, STATIC, wl.CC_TOKEN) == (900, [])
 
 
 def test_wrong_statuses_bodies_and_socket_errors_are_reported():
-    output = REPORT % ('"body_ok":890,"body_mismatch":5', 3, 900, '"200":895,"500":5')
-    assert answered(output) == (890, {"500": 5, "body_mismatch": 5, "read": 3})
+    report = parse_report(REPORT % ('"body_ok":890,"body_mismatch":5', 3, 900, '"200":895,"500":5'))
+    count, wrong = answered(report, STATIC, wl.CC_TOKEN)
+    assert count == 900
+    assert wrong == [
+        "unexpected status 500 x5",
+        "socket read errors x3",
+        "body_mismatch x5",
+        "body_ok=890 but 895 responses with status 200",
+    ]
 
 
-def test_help_names_both_trees_and_the_workloads():
-    shown = subprocess.run(
-        [sys.executable, "bench/ab_cpu.py", "--help"],
+def test_the_code_flow_is_priced_per_round_trip():
+    plan = CellPlan("code_flow.lua", {}, Expectation(frozenset({200, 302})))
+    report = parse_report(REPORT % ('"round_trips":300', 0, 900, '"200":300,"302":600'))
+    assert answered(report, plan, wl.CODE_FLOW) == (300, [])
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "bench/ab_cpu.py", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         env={"PYTHONPATH": str(ROOT)},
-    ).stdout
-    assert "tree_a" in shown and "tree_b" in shown and "cc-token" in shown and "--json" in shown
-    assert "introspect" in shown  # a token minted at start, asked about by every request
+    )
+
+
+def test_help_names_both_sides_and_every_bench_workload():
+    shown = run("--help").stdout
+    assert "tree_a" in shown and "tree_b" in shown and "--peer" in shown and "--json" in shown
+    for workload in wl.ALL:
+        assert workload.key in shown
+    assert "oidc-provider-pg" in shown
+
+
+def test_side_b_is_a_tree_or_a_peer_never_both_or_neither():
+    for args in (("",), ("", "", "--peer", "oidc-provider")):
+        refused = run(*args)
+        assert refused.returncode == 2 and "give tree_b or --peer, not both" in refused.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from consentry.storage.tables import AuthorizationCode, Token
+from consentry.storage.tables import AuditEvent, AuthorizationCode, Token
 from tests.conftest import ISSUER
 from tests.support.flows import exchange, get_code, tokens_for
 
@@ -149,6 +149,19 @@ def test_revocation_and_introspection(seed, browser, client):  # AUTH2-6
     ).json() == {"active": False}
     rv = client.post("/revoke", data={"token": t["refresh_token"]}, auth=auth)
     assert rv.status_code == 200
+    with seed.db.unit_of_work() as s:
+        ((token_id, family),) = s.execute(select(Token.id, Token.family)).all()
+        events = s.scalars(select(AuditEvent.data).where(AuditEvent.tag == "token:revoke")).all()
+    # which token, through which protocol, as what, and the family that ended with it
+    assert events == [
+        {
+            "token": token_id,
+            "protocol": "oauth2",
+            "kind": "refresh_token",
+            "family": family,
+            "channel": "protocol",
+        }
+    ]
     assert client.post("/introspect", data={"token": t["access_token"]}, auth=auth).json() == {
         "active": False
     }

@@ -294,7 +294,11 @@ def test_one_legacy_token_revoked_twice_ends_it_alone(seed, together):
     assert _live(seed, uid) == [sibling.stored.row["access_hash"]]
     with seed.db.unit_of_work() as s:
         events = s.scalars(select(AuditEvent.data).where(AuditEvent.tag == "token:revoke")).all()
-    assert events == [{"token": access.token_id, "protocol": "authsub", "channel": "protocol"}]
+    # the same shape as OAuth 2.0's revocation (test_token_lifecycle), without a family: only this
+    # token ended
+    assert events == [
+        {"token": access.token_id, "protocol": "authsub", "kind": "access_token", "channel": "protocol"}
+    ]
 
 
 def test_a_single_use_token_is_used_up_once(seed):

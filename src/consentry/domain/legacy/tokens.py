@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from consentry.domain.audit.tags import AuditTag
 from consentry.domain.keys.envelope import Envelope
 from consentry.domain.secrets import Hasher, new_id, new_secret
 from consentry.domain.tokens.records import LegacyRecord
-from consentry.domain.tokens.store import AuditEntry, Changes, LegacyToken
+from consentry.domain.tokens.revoked import revoked_entry
+from consentry.domain.tokens.store import Changes, LegacyToken
 from consentry.storage.tables import ConsentGrant, Token
 from consentry.storage.tables.base import now
 
@@ -200,7 +200,7 @@ def revocation(access: LegacyAccess) -> Changes:
         raise ValueError("only a stored legacy token can be revoked")
     return Changes(
         claim_revoke=access.token_id,
-        audit=[AuditEntry(AuditTag.TOKEN_REVOKE, {"token": access.token_id, "protocol": access.protocol})],
+        audit=[revoked_entry(access.token_id, access.protocol, "access_token")],
     )
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _Revocation
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 
-from consentry.domain.audit.tags import AuditTag
-from consentry.domain.tokens.store import TOKEN_KINDS, AuditEntry
+from consentry.domain.tokens.revoked import revoked_entry
+from consentry.domain.tokens.store import TOKEN_KINDS
 from consentry.protocol.oauth2 import exchange
 from consentry.protocol.oauth2.models import ClientModel, TokenModel
 
@@ -37,9 +37,7 @@ class RevocationEndpoint(_Revocation):
         # Revoking either half ends the grant chain: access, refresh and their rotations.
         changes = exchange.current().changes
         changes.revoke_families.append(token.row.family)
-        changes.audit.append(
-            AuditEntry(AuditTag.TOKEN_REVOKE, {"family": token.row.family, "kind": token.kind})
-        )
+        changes.audit.append(revoked_entry(token.row.id, "oauth2", token.kind, family=token.row.family))
 
 
 class IntrospectionEndpoint(_Introspection):
