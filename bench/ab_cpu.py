@@ -1,5 +1,8 @@
 """Server CPU per response of two Consentry trees served side by side, for changes of a few percent.
 
+Or of Consentry against a peer (``--peer oidc-provider-pg``): the same measurement, both servers on
+one core at once, which prices a request in CPU where bench/run prices it in throughput.
+
 bench/run measures throughput against the peers; on this shared machine its runs drift by 10-15%
 from minute to minute, far more than a change of a few microseconds per request. Here both trees
 run at once, each as ``consentry serve --workers 1`` on the same core (``--cpu``), each under its own
@@ -8,17 +11,21 @@ prints each server's CPU per answered request (``/proc/<pid>/stat``: user + syst
 with ``--backend postgres`` its own PostgreSQL's processes too, which share the core),
 and the end the medians and the ratio B/A per round. A tree is given as the directory to put first on
 ``PYTHONPATH`` (a worktree's ``src``); an empty string is the installed tree. Every response is
-checked (status 200 and the body's expected field), as bench/run does.
+checked as bench/run checks it (the same plan of each workload: its request, its Lua script and
+its expected statuses, bodies and counters); a round with any wrong response stops the run. The code
+flow is priced per round trip, everything else per response.
 
 Sharing the core halves each server's throughput, so each one's batches are smaller and its CPU per
 token is higher than alone: compare the two columns with each other, not with bench/run.
 The same tree on both sides gave 0.99-1.06 per round here (five rounds): a change shows when its
 rounds fall outside that, all the same way.
 
-Example (the tree before a change against the working tree)::
+Examples (the tree before a change against the working tree; the working tree against the durable
+oidc-provider)::
 
     git worktree add /tmp/before HEAD~1
     PYTHONPATH=. .venv/bin/python bench/ab_cpu.py /tmp/before/src "" --workload discovery
+    PYTHONPATH=. .venv/bin/python bench/ab_cpu.py "" --peer oidc-provider-pg --backend postgres
 """
 
 from __future__ import annotations
@@ -33,24 +40,22 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx
+from bench.harness import workloads as wl
+from bench.harness.cell import pool_size
+from bench.harness.matrix import make_target
+from bench.harness.targets.base import CellPlan, Target
 from bench.harness.targets.consentry import ConsentryTarget
-from bench.harness.wrk_report import parse_report
-from bench.harness.wrk_runner import LUA_DIR
+from bench.harness.verdict import problems
+from bench.harness.workloads import Workload
+from bench.harness.wrk_report import WrkReport, parse_report
+from bench.harness.wrk_runner import Load, command, write_config
 
 HERE = Path(__file__).resolve().parent
 VENV_BIN = HERE.parent / ".venv" / "bin"
 HZ = os.sysconf("SC_CLK_TCK")
-#: One fixed request per workload, as bench/run's static.lua takes it (``expect`` must be in the body).
-WORKLOADS = {
-    "cc-token": "method=POST\npath=/token\nbody=grant_type=client_credentials\nauthorization={auth}\n"
-    "expect_body=access_token\n",
-    "discovery": "method=GET\npath=/.well-known/openid-configuration\nexpect_body=issuer\n",
-    "jwks": "method=GET\npath=/jwks\nexpect_body=keys\n",
-    # One live token of the service client's own, minted when the server starts (``config``).
-    "introspect": "method=POST\npath=/introspect\nbody=token={token}\nauthorization={auth}\n"
-    'expect_body="active":true\n',
-}
+WORKLOADS = {workload.key: workload for workload in wl.ALL}
+#: The peers a Consentry tree can be measured against (bench/run's keys).
+PEERS = ("oidc-provider", "oidc-provider-pg", "authlib")
 
 
 def _ticks(pid: int) -> int:
@@ -68,61 +73,36 @@ def _family_ticks(pid: int) -> int:
     return total
 
 
-def _cpu_ticks(target: ConsentryTarget) -> int:
+def _cpu_ticks(target: Target) -> int:
     """The server's CPU, and with PostgreSQL the database's too: on the one core they share, both
     are what a request costs."""
-    ticks = _ticks(target.server.popen.pid)  # type: ignore[union-attr]
-    cluster = target.cluster
-    if cluster is not None and cluster.server is not None:
-        ticks += _family_ticks(cluster.server.popen.pid)
-    return ticks
+    return sum(_family_ticks(process.pid) for process in target.processes())
 
 
-def _wrk(target: ConsentryTarget, config: Path, seconds: int, cpu: int) -> subprocess.Popen[str]:
-    argv = [
-        "taskset",
-        "-c",
-        str(cpu),
-        "wrk",
-        "-t1",
-        "-c32",
-        f"-d{seconds}s",
-        "-s",
-        str(LUA_DIR / "static.lua"),
-    ]
-    return subprocess.Popen(
-        [*argv, target.setup.base_url, "--", str(config), "1"], stdout=subprocess.PIPE, text=True
-    )
+def _wrk(target: Target, plan: CellPlan, load: Load, seconds: int, where: Path) -> subprocess.Popen[str]:
+    """wrk on ``plan``, started and not waited for (both sides run at once)."""
+    where.mkdir(parents=True, exist_ok=True)
+    config = dict(plan.config)
+    if plan.pool is not None:
+        (where / "pool.txt").write_text("".join(token + "\n" for token in plan.pool))
+        config["pool"] = str(where / "pool.txt")
+    write_config(where / "config.txt", config)
+    argv = command(load, plan.script, target.setup.base_url, seconds, where / "config.txt")
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
 
 
-def workload_config(target: ConsentryTarget, workload: str) -> str:
-    """The workload's fixed request for ``target``; introspection asks about a token minted here."""
-    auth = target.setup.service.auth
-    token = ""
-    if "{token}" in WORKLOADS[workload]:
-        minted = httpx.post(
-            target.setup.base_url + "/token",
-            data={"grant_type": "client_credentials"},
-            headers={"authorization": auth},
-        )
-        minted.raise_for_status()
-        token = minted.json()["access_token"]
-    return WORKLOADS[workload].format(auth=auth, token=token)
-
-
-def answered(output: str) -> tuple[int, dict[str, int]]:
-    """Responses that were 200 with the expected body, and every other outcome (which must be none)."""
-    report = parse_report(output)
-    wrong = {str(status): n for status, n in report.statuses.items() if status != 200}
-    wrong.update({k: n for k, n in report.counters.items() if k != "body_ok" and n})
-    wrong.update(report.socket_errors)
-    return report.counters.get("body_ok", 0), wrong
+def answered(report: WrkReport, plan: CellPlan, workload: Workload) -> tuple[int, list[str]]:
+    """What one side answered: round trips for the code flow, else responses; and what was wrong
+    (bench/run's verdict on the same plan), which must be nothing."""
+    count = report.counters.get("round_trips", 0) if workload.round_trips else report.requests
+    return count, problems(report, plan.expect)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("tree_a", help='PYTHONPATH entry for tree A ("" for the installed tree)')
-    parser.add_argument("tree_b", help="PYTHONPATH entry for tree B")
+    parser.add_argument("tree_b", nargs="?", help="PYTHONPATH entry for tree B (or --peer)")
+    parser.add_argument("--peer", choices=PEERS, help="side B is this bench/run server, not a Consentry tree")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="cc-token")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--rounds", type=int, default=5)
@@ -131,48 +111,65 @@ def main() -> None:
     parser.add_argument("--load-cpu", type=int, default=1, help="the core both wrk processes share")
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end, nothing else")
     args = parser.parse_args()
+    if (args.tree_b is None) == (args.peer is None):
+        parser.error("give tree_b or --peer, not both")
+    workload = WORKLOADS[args.workload]
+    load = Load(connections=32, threads=1, cpu=args.load_cpu)
 
     base = os.environ.get("PYTHONPATH", "")
-    sides: list[tuple[ConsentryTarget, Path]] = []
-    per_token: list[list[float]] = [[], []]
+    sides: list[Target] = []
+    per_answer: list[list[float]] = [[], []]
+    workdir = Path(tempfile.mkdtemp(prefix="ab-cpu-"))
     try:
         for side, tree in enumerate((args.tree_a, args.tree_b)):
-            workdir = Path(tempfile.mkdtemp(prefix=f"ab-cpu-{'ab'[side]}-"))
             os.environ["PYTHONPATH"] = ":".join(p for p in (tree, base) if p)
-            target = ConsentryTarget(workdir, args.cpu, args.backend, VENV_BIN)
+            where = workdir / "ab"[side]
+            target = (
+                ConsentryTarget(where, args.cpu, args.backend, VENV_BIN)
+                if tree is not None
+                else make_target(args.peer, where, args.cpu, VENV_BIN)
+            )
+            sides.append(target)
             target.start()
-            config = workdir / "wrk.conf"
-            config.write_text(workload_config(target, args.workload))
-            sides.append((target, config))
         os.environ["PYTHONPATH"] = base
-        for process in [_wrk(t, c, 3, args.load_cpu) for t, c in sides]:  # warm-up
+        plans = [t.plan(workload, pool_size(load)) for t in sides]
+        warm = [
+            _wrk(t, p, load, 3, workdir / f"warm-{'ab'[i]}")
+            for i, (t, p) in enumerate(zip(sides, plans, strict=True))
+        ]
+        for process in warm:
             process.communicate()
         for round_ in range(args.rounds):
-            before = [_cpu_ticks(t) for t, _ in sides]
-            reports = [
-                p.communicate()[0] for p in [_wrk(t, c, args.seconds, args.load_cpu) for t, c in sides]
+            if workload is wl.REFRESH:  # the last run rotated each pool away: fresh ones, not measured
+                plans = [t.plan(workload, pool_size(load)) for t in sides]
+            before = [_cpu_ticks(t) for t in sides]
+            runs = [
+                _wrk(t, p, load, args.seconds, workdir / f"round-{round_ + 1}-{'ab'[i]}")
+                for i, (t, p) in enumerate(zip(sides, plans, strict=True))
             ]
-            after = [_cpu_ticks(t) for t, _ in sides]
+            reports = [parse_report(p.communicate()[0]) for p in runs]
+            after = [_cpu_ticks(t) for t in sides]
             line = {}
             for side, report in enumerate(reports):
-                ok, wrong = answered(report)
-                if wrong or not ok:
-                    sys.exit(f"side {'AB'[side]} answered wrongly: {wrong or 'nothing'}")
-                us = 1e6 * (after[side] - before[side]) / HZ / ok
-                per_token[side].append(us)
-                line["AB"[side]] = {"per_second": round(ok / args.seconds), "cpu_us": round(us, 1)}
+                count, wrong = answered(report, plans[side], workload)
+                if wrong or not count:
+                    sys.exit(f"side {'AB'[side]} answered wrongly: {'; '.join(wrong) or 'nothing'}")
+                us = 1e6 * (after[side] - before[side]) / HZ / count
+                per_answer[side].append(us)
+                line["AB"[side]] = {"per_second": round(count / args.seconds), "cpu_us": round(us, 1)}
             if not args.json:
                 print(f"round {round_ + 1}: {json.dumps(line)}", flush=True)
     finally:
-        for target, _ in sides:
+        for target in sides:
             target.stop()
-    ratios = [round(b / a, 3) for a, b in zip(*per_token, strict=True)]
+    ratios = [round(b / a, 3) for a, b in zip(*per_answer, strict=True)]
     result = {
         "workload": args.workload,
         "backend": args.backend,
+        "b": args.peer or "consentry",
         "median_cpu_us": {
-            "A": round(statistics.median(per_token[0]), 1),
-            "B": round(statistics.median(per_token[1]), 1),
+            "A": round(statistics.median(per_answer[0]), 1),
+            "B": round(statistics.median(per_answer[1]), 1),
         },
         "ratio_b_over_a_per_round": ratios,
         "median_ratio": statistics.median(ratios),
