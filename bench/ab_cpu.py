@@ -34,6 +34,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,31 +42,33 @@ import tempfile
 from pathlib import Path
 
 from bench.harness import workloads as wl
-from bench.harness.cell import pool_size
+from bench.harness.cell import pool_size, write_plan
 from bench.harness.matrix import make_target
+from bench.harness.table import PEERS
 from bench.harness.targets.base import CellPlan, Target
 from bench.harness.targets.consentry import ConsentryTarget
 from bench.harness.verdict import problems
 from bench.harness.workloads import Workload
 from bench.harness.wrk_report import WrkReport, parse_report
-from bench.harness.wrk_runner import Load, command, write_config
+from bench.harness.wrk_runner import Load, command
 
 HERE = Path(__file__).resolve().parent
 VENV_BIN = HERE.parent / ".venv" / "bin"
 HZ = os.sysconf("SC_CLK_TCK")
 WORKLOADS = {workload.key: workload for workload in wl.ALL}
-#: The peers a Consentry tree can be measured against (bench/run's keys).
-PEERS = ("oidc-provider", "oidc-provider-pg", "authlib")
 
 
-def _ticks(pid: int) -> int:
+def _ticks(pid: int, reaped: bool = False) -> int:
+    """User and system ticks of ``pid``; with ``reaped``, also of the children it has waited for."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    return sum(int(f) for f in fields[11 : 15 if reaped else 13])
 
 
 def _family_ticks(pid: int) -> int:
-    """``pid`` and its children (PostgreSQL's postmaster and the backends it forked)."""
-    total = _ticks(pid)
+    """``pid`` and its children (PostgreSQL's postmaster and the backends it forked), live or
+    reaped: a backend or autovacuum worker that exits between two readings moves its ticks from the
+    live children to its parent's reaped total, so none are lost and the sum never goes down."""
+    total = _ticks(pid, reaped=True)
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
             with contextlib.suppress(FileNotFoundError):  # gone since it was listed
@@ -81,13 +84,7 @@ def _cpu_ticks(target: Target) -> int:
 
 def _wrk(target: Target, plan: CellPlan, load: Load, seconds: int, where: Path) -> subprocess.Popen[str]:
     """wrk on ``plan``, started and not waited for (both sides run at once)."""
-    where.mkdir(parents=True, exist_ok=True)
-    config = dict(plan.config)
-    if plan.pool is not None:
-        (where / "pool.txt").write_text("".join(token + "\n" for token in plan.pool))
-        config["pool"] = str(where / "pool.txt")
-    write_config(where / "config.txt", config)
-    argv = command(load, plan.script, target.setup.base_url, seconds, where / "config.txt")
+    argv = command(load, plan.script, target.setup.base_url, seconds, write_plan(plan, where))
     return subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
 
 
@@ -98,21 +95,54 @@ def answered(report: WrkReport, plan: CellPlan, workload: Workload) -> tuple[int
     return count, problems(report, plan.expect)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _both(
+    sides: list[Target], plans: list[CellPlan], load: Load, seconds: int, where: Path
+) -> list[WrkReport]:
+    """One wrk per side, at once; their reports."""
+    runs = [
+        _wrk(t, p, load, seconds, where / "ab"[i]) for i, (t, p) in enumerate(zip(sides, plans, strict=True))
+    ]
+    return [parse_report(run.communicate()[0]) for run in runs]
+
+
+def _refuse_wrong(reports: list[WrkReport], plans: list[CellPlan], workload: Workload) -> list[int]:
+    """Each side's count of answers; exits on any wrong one (bench/run's verdict)."""
+    counts = []
+    for side, report in enumerate(reports):
+        count, wrong = answered(report, plans[side], workload)
+        if wrong or not count:
+            sys.exit(f"side {'AB'[side]} answered wrongly: {'; '.join(wrong) or 'nothing'}")
+        counts.append(count)
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("tree_a", help='PYTHONPATH entry for tree A ("" for the installed tree)')
     parser.add_argument("tree_b", nargs="?", help="PYTHONPATH entry for tree B (or --peer)")
     parser.add_argument("--peer", choices=PEERS, help="side B is this bench/run server, not a Consentry tree")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="cc-token")
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=int, default=6, help="length of each round")
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "postgres"],
+        help="Consentry's database (default: postgres against oidc-provider-pg, else sqlite)",
+    )
+    parser.add_argument("--rounds", type=_positive, default=5)
+    parser.add_argument("--seconds", type=_positive, default=6, help="length of each round")
     parser.add_argument("--cpu", type=int, default=0, help="the core both servers share")
     parser.add_argument("--load-cpu", type=int, default=1, help="the core both wrk processes share")
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end, nothing else")
     args = parser.parse_args()
     if (args.tree_b is None) == (args.peer is None):
-        parser.error("give tree_b or --peer, not both")
+        parser.error("give exactly one of tree_b or --peer")
+    backend = args.backend or ("postgres" if args.peer == "oidc-provider-pg" else "sqlite")
     workload = WORKLOADS[args.workload]
     load = Load(connections=32, threads=1, cpu=args.load_cpu)
 
@@ -125,35 +155,25 @@ def main() -> None:
             os.environ["PYTHONPATH"] = ":".join(p for p in (tree, base) if p)
             where = workdir / "ab"[side]
             target = (
-                ConsentryTarget(where, args.cpu, args.backend, VENV_BIN)
+                ConsentryTarget(where, args.cpu, backend, VENV_BIN)
                 if tree is not None
                 else make_target(args.peer, where, args.cpu, VENV_BIN)
             )
-            sides.append(target)
+            sides.append(target)  # before start: a side that fails half-started is stopped too
             target.start()
         os.environ["PYTHONPATH"] = base
         plans = [t.plan(workload, pool_size(load)) for t in sides]
-        warm = [
-            _wrk(t, p, load, 3, workdir / f"warm-{'ab'[i]}")
-            for i, (t, p) in enumerate(zip(sides, plans, strict=True))
-        ]
-        for process in warm:
-            process.communicate()
+        _refuse_wrong(_both(sides, plans, load, 3, workdir / "warm-up"), plans, workload)
         for round_ in range(args.rounds):
-            if workload is wl.REFRESH:  # the last run rotated each pool away: fresh ones, not measured
-                plans = [t.plan(workload, pool_size(load)) for t in sides]
+            # Planned afresh each round, outside the measurement, as bench/run plans each cell: a
+            # refresh pool is rotated away by the run before, and the in-memory oidc-provider may
+            # have evicted a session or token since.
+            plans = [t.plan(workload, pool_size(load)) for t in sides]
             before = [_cpu_ticks(t) for t in sides]
-            runs = [
-                _wrk(t, p, load, args.seconds, workdir / f"round-{round_ + 1}-{'ab'[i]}")
-                for i, (t, p) in enumerate(zip(sides, plans, strict=True))
-            ]
-            reports = [parse_report(p.communicate()[0]) for p in runs]
+            reports = _both(sides, plans, load, args.seconds, workdir / f"round-{round_ + 1}")
             after = [_cpu_ticks(t) for t in sides]
             line = {}
-            for side, report in enumerate(reports):
-                count, wrong = answered(report, plans[side], workload)
-                if wrong or not count:
-                    sys.exit(f"side {'AB'[side]} answered wrongly: {'; '.join(wrong) or 'nothing'}")
+            for side, count in enumerate(_refuse_wrong(reports, plans, workload)):
                 us = 1e6 * (after[side] - before[side]) / HZ / count
                 per_answer[side].append(us)
                 line["AB"[side]] = {"per_second": round(count / args.seconds), "cpu_us": round(us, 1)}
@@ -162,10 +182,11 @@ def main() -> None:
     finally:
         for target in sides:
             target.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     ratios = [round(b / a, 3) for a, b in zip(*per_answer, strict=True)]
     result = {
         "workload": args.workload,
-        "backend": args.backend,
+        "backend": backend,
         "b": args.peer or "consentry",
         "median_cpu_us": {
             "A": round(statistics.median(per_answer[0]), 1),

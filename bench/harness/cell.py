@@ -45,15 +45,20 @@ def pool_size(load: Load) -> int:
     return max(2 * load.connections, load.connections + 8 * load.threads)
 
 
-def _run(target: Target, plan: CellPlan, load: Load, seconds: float, where: Path) -> WrkReport:
+def write_plan(plan: CellPlan, where: Path) -> Path:
+    """The plan's config file for the Lua script (and its refresh pool beside it), in ``where``."""
     where.mkdir(parents=True, exist_ok=True)
     config = dict(plan.config)
     if plan.pool is not None:
         pool = where / "pool.txt"
         pool.write_text("".join(token + "\n" for token in plan.pool))
         config["pool"] = str(pool)
-    write_config(where / "config.txt", config)
-    return run_wrk(load, plan.script, target.setup.base_url, seconds, where / "config.txt", where / "wrk.log")
+    return write_config(where / "config.txt", config)
+
+
+def _run(target: Target, plan: CellPlan, load: Load, seconds: float, where: Path) -> WrkReport:
+    config = write_plan(plan, where)
+    return run_wrk(load, plan.script, target.setup.base_url, seconds, config, where / "wrk.log")
 
 
 def measure(

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+
 from bench.harness import procs
 from bench.harness.net import free_port
-from psycopg import sql
 
 PG_USER = "postgres"
 
@@ -67,6 +68,15 @@ class PgCluster:
     user: str | None = field(default_factory=_run_as)
 
     def start(self) -> PgCluster:
+        """initdb, start and wait; a cluster that fails on the way is stopped and removed again."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         bindir = find_bindir()
         # Under /tmp and owned by the server's user: it must traverse and own the data directory.
         self.workdir = Path(tempfile.mkdtemp(prefix="consentry-bench-pg-", dir="/tmp"))
@@ -106,7 +116,6 @@ class PgCluster:
             user=self.user,
         )
         self._wait_ready()
-        return self
 
     @property
     def admin_conninfo(self) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
 from bench.harness import workloads as wl
 from bench.harness.cell import CellResult, Timing, measure
 from bench.harness.progress import say

@@ -66,4 +66,4 @@ def test_help_names_both_sides_and_every_bench_workload():
 def test_side_b_is_a_tree_or_a_peer_never_both_or_neither():
     for args in (("",), ("", "", "--peer", "oidc-provider")):
         refused = run(*args)
-        assert refused.returncode == 2 and "give tree_b or --peer, not both" in refused.stderr
+        assert refused.returncode == 2 and "give exactly one of tree_b or --peer" in refused.stderr

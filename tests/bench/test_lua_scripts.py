@@ -12,10 +12,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from bench.harness.verdict import Expectation, problems
 from bench.harness.wrk_report import WrkReport
 from bench.harness.wrk_runner import Load, run_wrk, write_config
-
 from tests.bench.fake_server import FakeServer, fake_server
 
 pytestmark = pytest.mark.skipif(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from bench.harness import procs
 from bench.harness.cli import main, preflight
 from bench.harness.machine import commit, cpu_model

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from bench.harness import matrix
 from bench.harness import workloads as wl
 from bench.harness.cell import CellResult, Timing
@@ -17,7 +18,6 @@ from bench.harness.results_md import RunInfo, problem_lines, render
 from bench.harness.table import fmt_ratios, main_grid, median_of, plain
 from bench.harness.workloads import Workload
 from bench.harness.wrk_runner import Load
-
 from tests.bench.test_table import cell
 
 SERVERS = ["consentry-sqlite", "oidc-provider"]

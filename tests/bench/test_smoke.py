@@ -1,7 +1,7 @@
 """One short end-to-end run of bench/run: real servers, real wrk, the table and results file.
 
 About 30-40 s: two workloads against Consentry (SQLite), oidc-provider and the Authlib peer, 1 s
-warm-up and 2 s per cell, no scale phase; then about 30 s of the durable oidc-provider peer alone. It asserts the run is clean (exit 0, no ERR) and that the
+warm-up and 2 s per cell, no scale phase; then about 35 s of the durable oidc-provider peer alone. It asserts the run is clean (exit 0, no ERR) and that the
 results file carries the commit, the machine and the ratio columns; it asserts no speed.
 """
 
@@ -45,13 +45,15 @@ def test_bench_run_quick(tmp_path: Path):
 
 def test_durable_oidc_provider_peer_quick(tmp_path: Path):
     """oidc-provider on PostgreSQL (pg_adapter.mjs) answers every workload that reads and writes its
-    store: tokens, introspection, and refresh (grants, consumed and destroyed tokens) all checked."""
+    store, every response checked: tokens, introspection (sessions found by uid), refresh (grants,
+    consumed and destroyed tokens) and the code flow (sessions, interactions, consumed codes)."""
     results = tmp_path / "results.md"
     argv = [str(REPO / "bench" / "run"), "--quick", "--skip-scale", "--servers", "oidc-provider-pg"]
-    argv += ["--only", "cc-token,introspect,refresh", "--results", str(results)]
+    argv += ["--only", "cc-token,introspect,refresh,code-flow", "--results", str(results)]
     proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr[-3000:]}"
     text = results.read_text()
     assert "| refresh with rotation |" in text and "oidc-provider PG req/s" in text, text
-    assert "oidc-provider PG: every model (tokens, codes, sessions, grants): PostgreSQL" in text, text
+    assert "| auth code + PKCE round trip: round trips/s |" in text, text
+    assert "oidc-provider PG: every model (tokens, codes, sessions, grants, interactions)" in text, text
     assert "None: every response of every cell had the expected status and body." in text, text

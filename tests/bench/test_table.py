@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from bench.harness import workloads as wl
 from bench.harness.cell import CellResult
 from bench.harness.scale import BackendScale, human, purge_grid, scale_grid

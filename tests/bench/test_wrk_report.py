@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from bench.harness.wrk_report import ReportMissing, parse_report
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000

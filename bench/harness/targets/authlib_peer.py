@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+
 from bench.harness import procs
 from bench.harness.net import free_port
 from bench.harness.oauth_http import FlowError, code_from

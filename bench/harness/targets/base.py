@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+
 from bench.harness import procs
 from bench.harness import workloads as wl
 from bench.harness.oauth_http import (
@@ -100,10 +101,12 @@ class Target(ABC):
 
     def stop(self) -> None:
         """Stop every process this target started, by PID: the server, then its database."""
-        self.stop_server()
-        if self.cluster is not None:
-            self.cluster.stop()
-            self.cluster = None
+        try:
+            self.stop_server()
+        finally:
+            if self.cluster is not None:
+                self.cluster.stop()
+                self.cluster = None
 
     def stop_server(self) -> None:
         """Stop the server alone; its database keeps running (the scale phase seeds it in between)."""

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+
 from bench.harness import procs
 from bench.harness.net import free_port
 from bench.harness.oauth_http import FlowError, code_from
@@ -62,8 +63,8 @@ class ConsentryTarget(Target):
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.backend == "postgres":
-            self.cluster = PgCluster(cpu=self.cpu).start()
-            self.database_url = self.cluster.create_database("consentry")
+            self.cluster = PgCluster(cpu=self.cpu)  # set first: stop() removes it if start fails
+            self.database_url = self.cluster.start().create_database("consentry")
         else:
             self.database_url = f"sqlite:///{self.workdir / 'consentry.db'}"
         port = free_port()

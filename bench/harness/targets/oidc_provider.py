@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+
 from bench.harness import procs
 from bench.harness.net import free_port
 from bench.harness.oauth_http import FlowError, code_from
@@ -44,16 +45,16 @@ class OidcProviderTarget(Target):
             self.key = "oidc-provider-pg"
             self.label = "oidc-provider (Node) on PostgreSQL"
             self.durably = (
-                "every model (tokens, codes, sessions, grants): PostgreSQL through pg_adapter.mjs, "
-                "fsync + synchronous_commit on, one autocommit statement per adapter call"
+                "every model (tokens, codes, sessions, grants, interactions): PostgreSQL through "
+                "pg_adapter.mjs, fsync + synchronous_commit on, one autocommit statement per adapter call"
             )
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         extra: dict[str, str] = {}
         if self.durable:
-            self.cluster = PgCluster(cpu=self.cpu).start()
-            url = self.cluster.create_database("oidc_provider")
+            self.cluster = PgCluster(cpu=self.cpu)  # set first: stop() removes it if start fails
+            url = self.cluster.start().create_database("oidc_provider")
             extra["BENCH_OIDC_PG"] = url.replace("postgresql+psycopg://", "postgresql://", 1)
         port = free_port()
         self.setup.base_url = f"http://127.0.0.1:{port}"
@@ -113,9 +114,10 @@ class OidcProviderTarget(Target):
     def refresh_pool(self, size: int) -> list[str]:
         """Each refresh token from its own browser session, hence its own Grant.
 
-        oidc-provider keeps, per Grant, the list of every token issued under it and rescans that list
-        on each new token; tokens from one session would all share one Grant and make that list grow
-        64 times faster than with 64 users, which is not the workload (one user, one grant, one token).
+        oidc-provider's in-memory adapter keeps, per Grant, the list of every token issued under it and
+        rescans that list on each new token; tokens from one session would all share one Grant and make
+        that list grow 64 times faster than with 64 users, which is not the workload (one user, one
+        grant, one token). The PostgreSQL peer gets the same pool, so both run the same workload.
         """
         pool: list[str] = []
         for _ in range(size):

@@ -11,12 +11,14 @@
 //     none of them (a client-credentials token) costs no entry there; one index on the expiry, which
 //     any deployment needs to purge expired rows (Consentry's tokens table has one too);
 //   - node-postgres' pool with its default size (10 connections), so concurrent commits share
-//     PostgreSQL's WAL flushes;
+//     PostgreSQL's WAL flushes, kept open when idle (as Consentry's connections are);
 //   - every statement named, so each connection parses and plans it once (as Consentry's driver
 //     prepares its statements), not on every call.
 //
 // The interface (oidc-provider 9, lib/adapters/memory_adapter.js is the reference): upsert, find,
-// findByUid, findByUserCode, consume, destroy, revokeByGrantId. Expired rows are never returned.
+// findByUid, findByUserCode, consume, destroy, revokeByGrantId. As there, a row outlives its expiry
+// by the provider's clock tolerance, an upsert replaces the whole record (consumed or not), and
+// `consumed` is the time it was consumed.
 
 import pg from 'pg';
 
@@ -50,19 +52,21 @@ CREATE INDEX IF NOT EXISTS oidc_payloads_expiry ON oidc_payloads (expires_at);
 `;
 
 const LIVE = '(expires_at IS NULL OR expires_at > now())';
-const READ = 'SELECT payload, consumed_at IS NOT NULL AS consumed FROM oidc_payloads ';
+const READ = 'SELECT payload, extract(epoch FROM consumed_at)::bigint AS consumed FROM oidc_payloads ';
 
 function found(result) {
   const row = result.rows[0];
   if (!row) {
     return undefined;
   }
-  return row.consumed ? { ...row.payload, consumed: true } : row.payload;
+  return row.consumed ? { ...row.payload, consumed: Number(row.consumed) } : row.payload;
 }
 
-// The adapter class oidc-provider instantiates once per model, bound to one pool.
-export async function pgAdapter(connectionString) {
-  const pool = new pg.Pool({ connectionString });
+// The adapter class oidc-provider instantiates once per model, bound to one pool. oidc-provider
+// hands its clockTolerance (seconds) to its own adapter only, so it is passed in here.
+export async function pgAdapter(connectionString, clockTolerance) {
+  const pool = new pg.Pool({ connectionString, idleTimeoutMillis: 0 });
+  pool.on('error', (error) => console.error('pg pool:', error.message));
   await pool.query(SCHEMA);
   // A named statement is prepared once per connection and reused (node-postgres caches it by name).
   const run = (name, text, values) => pool.query({ name, text, values });
@@ -81,8 +85,11 @@ export async function pgAdapter(connectionString) {
           + "VALUES ($1, $2, $3, $4, $5, $6, now() + $7::int * interval '1 second') "
           + 'ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, '
           + 'grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, '
-          + 'expires_at = excluded.expires_at',
-        [this.model, id, payload, grantId, payload.userCode ?? null, uid, expiresIn ?? null],
+          + 'expires_at = excluded.expires_at, consumed_at = NULL',
+        [
+          this.model, id, payload, grantId, payload.userCode ?? null, uid,
+          typeof expiresIn === 'number' ? expiresIn + clockTolerance : null,
+        ],
       );
     }
 
@@ -123,7 +130,12 @@ export async function pgAdapter(connectionString) {
     }
 
     async revokeByGrantId(grantId) {
-      await run('revoke-grant', 'DELETE FROM oidc_payloads WHERE grant_id = $1', [grantId]);
+      // oidc-provider calls this once per grantable model, all at once: each call its own model's rows.
+      await run(
+        'revoke-grant',
+        'DELETE FROM oidc_payloads WHERE model = $1 AND grant_id = $2',
+        [this.model, grantId],
+      );
     }
   };
 }

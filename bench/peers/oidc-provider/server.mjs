@@ -73,7 +73,8 @@ const configuration = {
 
 if (process.env.BENCH_OIDC_PG) {
   const { pgAdapter } = await import('./pg_adapter.mjs');
-  configuration.adapter = await pgAdapter(process.env.BENCH_OIDC_PG);
+  // oidc-provider's default clockTolerance (15 s), which its own adapter adds to every expiry.
+  configuration.adapter = await pgAdapter(process.env.BENCH_OIDC_PG, configuration.clockTolerance ?? 15);
 }
 
 const provider = new Provider(issuer, configuration);

@@ -3,7 +3,8 @@
 An operator reading the audit trail asks which token went, through which protocol, and whether
 more went with it: ``token`` (the row's id), ``protocol``, ``kind`` (what the app presented), and
 ``family`` only when the whole family ended with it (OAuth 2.0 revocation ends the grant chain;
-AuthSub's ends that one token).
+AuthSub's ends that one token). A legacy token is recorded as an ``access_token``: it is the one
+kind those protocols have, whatever they call it (an AuthSub session token).
 """
 
 from __future__ import annotations
