@@ -2,9 +2,8 @@
 
 Disabling or deleting a client, suspending a project and purging a deleted client find that client's
 tokens. Without an index of their own SQLite scans the whole table for each, under its one write lock:
-at 1M tokens, 0.2-0.3 s during which no token is issued (docs/maintenance.md). Measured on PostgreSQL,
-the index costs an issued token nothing that shows (the backend's CPU per row of a client-credentials
-batch: 76-81 us without it, 78-81 us with it).
+at 1M tokens, 0.2-0.3 s during which no token is issued (docs/maintenance.md). An issued token pays
+about 2% more CPU on PostgreSQL for it (within this machine's noise; docs/maintenance.md).
 
 Revision ID: 0013
 Revises: 0012
