@@ -18,7 +18,8 @@ flow is priced per round trip, everything else per response.
 Sharing the core halves each server's throughput, so each one's batches are smaller and its CPU per
 token is higher than alone: compare the two columns with each other, not with bench/run.
 The same tree on both sides gave 0.99-1.06 per round here (five rounds): a change shows when its
-rounds fall outside that, all the same way.
+rounds fall outside that, all the same way. That band leans towards B; for a change of a few percent,
+run it again with the trees swapped (an index's cost measured +5% as B and -2% as A, 2026-12-03).
 
 Examples (the tree before a change against the working tree; the working tree against the durable
 oidc-provider)::
