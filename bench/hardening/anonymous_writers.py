@@ -37,6 +37,13 @@ seed.user("victim@example.com", "correct-horse-battery")
 app = create_app(s)
 
 
+def sign_in(client, email, password, **kwargs):
+    """One sign-in through the page: its form, with the page's CSRF token."""
+    page = client.get("/signin").text
+    form = {"csrf": form_value(page, CSRF_RE), "email": email, "password": password, "flow": "", "next": ""}
+    return client.post("/signin", data=form, **kwargs)
+
+
 def rows(table):
     with seed.db.engine.connect() as c:
         try:
@@ -76,17 +83,7 @@ with TestClient(app, base_url="http://testserver.local", client=("203.0.113.5", 
     )
     checked = 0
     for i in range(40):
-        page = http.get("/signin").text
-        r = http.post(
-            "/signin",
-            data={
-                "csrf": form_value(page, CSRF_RE),
-                "email": f"user{i}@example.com",
-                "password": "Winter2026!",
-                "flow": "",
-                "next": "",
-            },
-        )
+        r = sign_in(http, f"user{i}@example.com", "Winter2026!")
         checked += "Wrong email or password." in r.text
     print(
         "40 failed sign-ins on 40 accounts from one address: checked",
@@ -98,44 +95,12 @@ with TestClient(app, base_url="http://testserver.local", client=("203.0.113.5", 
     )
     owner = TestClient(app, base_url="http://testserver.local", client=("198.51.100.9", 4000))
     owner.__enter__()
-    page = owner.get("/signin").text
-    owner.post(
-        "/signin",
-        data={
-            "csrf": form_value(page, CSRF_RE),
-            "email": "victim@example.com",
-            "password": "correct-horse-battery",
-            "flow": "",
-            "next": "",
-        },
-        follow_redirects=False,
-    )
+    sign_in(owner, "victim@example.com", "correct-horse-battery", follow_redirects=False)
     owner.cookies.delete("consentry_sid")
     for i in range(15):
-        page = http.get("/signin").text
-        r = http.post(
-            "/signin",
-            data={
-                "csrf": form_value(page, CSRF_RE),
-                "email": "victim@example.com",
-                "password": f"guess{i}",
-                "flow": "",
-                "next": "",
-            },
-        )
+        r = sign_in(http, "victim@example.com", f"guess{i}")
     if True:
-        page = owner.get("/signin").text
-        r = owner.post(
-            "/signin",
-            data={
-                "csrf": form_value(page, CSRF_RE),
-                "email": "victim@example.com",
-                "password": "correct-horse-battery",
-                "flow": "",
-                "next": "",
-            },
-            follow_redirects=False,
-        )
+        r = sign_in(owner, "victim@example.com", "correct-horse-battery", follow_redirects=False)
         print(
             "owner with the right password after 15 bad ones elsewhere:",
             r.status_code,

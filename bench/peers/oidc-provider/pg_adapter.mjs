@@ -94,27 +94,20 @@ export async function pgAdapter(connectionString, clockTolerance) {
     }
 
     async find(id) {
-      return found(await run(
-        'find',
-        `${READ}WHERE model = $1 AND id = $2 AND ${LIVE}`,
-        [this.model, id],
-      ));
+      return this.findBy('find', 'id', id);
     }
 
     async findByUid(uid) {
-      return found(await run(
-        'find-uid',
-        `${READ}WHERE model = $1 AND uid = $2 AND ${LIVE}`,
-        [this.model, uid],
-      ));
+      return this.findBy('find-uid', 'uid', uid);
     }
 
     async findByUserCode(userCode) {
-      return found(await run(
-        'find-user-code',
-        `${READ}WHERE model = $1 AND user_code = $2 AND ${LIVE}`,
-        [this.model, userCode],
-      ));
+      return this.findBy('find-user-code', 'user_code', userCode);
+    }
+
+    // One live row of this model by one of its keys (a constant column name, never user input).
+    async findBy(name, column, value) {
+      return found(await run(name, `${READ}WHERE model = $1 AND ${column} = $2 AND ${LIVE}`, [this.model, value]));
     }
 
     async consume(id) {
