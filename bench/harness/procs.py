@@ -1,11 +1,10 @@
 """Start servers pinned to a core and stop each one by its own PID.
 
-Why so careful: the run starts seven long-lived servers (Consentry twice, PostgreSQL twice, Node twice,
-gunicorn)
-on a shared machine, and the lead benchmarks here too. Every process is started in its own session
-(so its process group id is its PID), recorded in a registry, and stopped by that PID: first its
-graceful signal, then SIGKILL to the group we created, never anything found by name. The registry
-is drained on normal exit, on Ctrl-C and on SIGTERM.
+Why so careful: the run starts seven long-lived servers (Consentry twice, PostgreSQL twice, Node
+twice, gunicorn) on a shared machine, and the lead benchmarks here too. Every process is started in
+its own session (so its process group id is its PID), recorded in a registry, and stopped by that PID:
+first its graceful signal, then SIGKILL to the group we created, never anything found by name. The
+registry is drained on normal exit, on Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
