@@ -5,50 +5,21 @@ usage: measure.py SRC_DIR [N] [MB]
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import httpx
+from served import serve
 
 src = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 4
 mb = int(sys.argv[3]) if len(sys.argv) > 3 else 50
 chunked = len(sys.argv) > 4 and sys.argv[4] == "chunked"
 
-tmp = tempfile.mkdtemp()
-db = f"sqlite:///{tmp}/c.db"
-env = {
-    **os.environ,
-    "PYTHONPATH": src,
-    "CONSENTRY_DATABASE_URL": db,
-    "CONSENTRY_ENVIRONMENT": "test",
-    "CONSENTRY_JANITOR_INTERVAL": "0",
-}
-py = sys.executable
-subprocess.run([py, "-m", "consentry.cli.main", "db", "upgrade"], env=env, check=True, capture_output=True)
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-err = open(f"{tmp}/stderr.log", "wb")  # noqa: SIM115 (the server writes it until terminated)
-proc = subprocess.Popen(
-    [py, "-m", "consentry.cli.main", "serve", "--port", str(port), "--workers", "1"],
-    env={**env, "CONSENTRY_ISSUER": f"http://127.0.0.1:{port}"},
-    stderr=err,
-    stdout=subprocess.DEVNULL,
-)
-url = f"http://127.0.0.1:{port}"
-for _ in range(300):
-    try:
-        if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-            break
-    except httpx.HTTPError:
-        time.sleep(0.1)
+server = serve(src)
+proc, port, url = server.proc, server.port, server.url
 
 
 def status(key: str) -> int:
@@ -102,10 +73,7 @@ elapsed = time.monotonic() - t0
 time.sleep(0.3)
 after = status("VmHWM")
 health = httpx.get(url + "/healthz", timeout=5).status_code
-proc.terminate()
-proc.wait(10)
-err.close()
-log = Path(f"{tmp}/stderr.log").read_text()
+log = server.stop()
 print(
     f"src={src} {'chunked ' if chunked else ''}{n}x{mb}MB POST /revoke:",
     f"VmHWM before={before} MB after={after} MB; {elapsed:.2f}s total",
