@@ -17,7 +17,7 @@ class Project(Base):
     user_type: Mapped[str] = mapped_column(String(20), default="external")
     #: Publishing status: "testing" or "production".
     status: Mapped[str] = mapped_column(String(20), default="testing")
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     #: Scopes declared on the consent screen configuration.
     declared_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     test_users: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -57,7 +57,7 @@ class ProjectMember(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))  # owner | editor
 
     project: Mapped[Project] = relationship(back_populates="members")

@@ -18,7 +18,7 @@ class Interaction(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: Browser session that started it; another browser cannot finish it.
     session_hash: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now)
 
@@ -28,11 +28,11 @@ class DeviceCode(Base):
 
     device_code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     scope: Mapped[str] = mapped_column(String(2000), default="")
     #: pending | approved | denied | used
     status: Mapped[str] = mapped_column(String(10), default="pending")
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     granted_scope: Mapped[str | None] = mapped_column(String(2000))
     #: Why the platform refused it (a protocol error code such as ``org_internal``), if it did.
     refusal: Mapped[str | None] = mapped_column(String(40))

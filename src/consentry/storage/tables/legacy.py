@@ -88,7 +88,7 @@ class GadgetToken(Base):
     #: Keyed hash of the widget's opaque session handle.
     handle_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     token_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     scope: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -29,7 +29,7 @@ class SessionAccount(Base):
     session_hash: Mapped[str] = mapped_column(
         ForeignKey("browser_sessions.id_hash", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     authenticated_at: Mapped[int] = mapped_column(BigInteger, default=now)
     #: How the account signed in (RFC 8176 values, space-separated): the ID token's ``amr``.
     amr: Mapped[str] = mapped_column(String(40), default="pwd")
