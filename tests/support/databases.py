@@ -11,7 +11,13 @@ from consentry.domain.keys.envelope import Envelope
 from consentry.domain.keys.manager import ensure_keys
 from consentry.storage.db import Database
 from consentry.storage.migrate import upgrade
-from tests.support.postgres import PostgresServer, _admin_execute, _sqlalchemy_url, drop_database
+from tests.support.postgres import (
+    PostgresServer,
+    _admin_execute,
+    _sqlalchemy_url,
+    drop_database,
+    server_version,
+)
 
 _counter = itertools.count()
 #: The root secret every test settings object uses (keys in the templates are sealed with it).
@@ -54,11 +60,14 @@ class PostgresTemplates:
         _admin_execute(server, f'CREATE DATABASE "{self.template}"')
         _migrate_with_keys(self._url(self.template))
         self.worker = worker
+        # PostgreSQL 15 copies a template through the WAL by default: 56 ms per test database here,
+        # against 35 ms copying its files (the checkpoint that needs is cheap with fsync off).
+        self.strategy = " STRATEGY FILE_COPY" if server_version(server) >= 150000 else ""
 
     def _url(self, name: str) -> str:
         return _sqlalchemy_url(self.server.url).set(database=name).render_as_string(hide_password=False)
 
     def fresh(self) -> tuple[str, str]:
         name = f"t_{self.worker}_{next(_counter)}"
-        _admin_execute(self.server, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        _admin_execute(self.server, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"{self.strategy}')
         return name, self._url(name)

@@ -20,16 +20,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import NullPool
 
 from tests.support import scratch
 
@@ -54,9 +54,16 @@ class PostgresServer:
     datadir: Path | None = None
     bindir: Path | None = None
     workdir: Path | None = None
+    #: One autocommit connection kept for CREATE/DROP DATABASE: a new one cost 12 ms, against
+    #: 0.2 ms per statement on a kept one, and every test on PostgreSQL makes and drops a database.
+    admin: psycopg.Connection[Any] | None = field(default=None, repr=False, compare=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def stop(self) -> None:
         """Stop immediately (no checkpoint: the data is thrown away anyway) and delete the files."""
+        if self.admin is not None:
+            self.admin.close()
+            self.admin = None
         if self.datadir is None or self.bindir is None:
             return
         if self.datadir.exists():
@@ -252,13 +259,32 @@ def external_server(raw_url: str) -> PostgresServer:
 
 
 def _admin_execute(server: PostgresServer, statement: str) -> None:
-    # CREATE/DROP DATABASE cannot run inside a transaction block, hence AUTOCOMMIT.
-    engine = sa.create_engine(server.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
+    """On the server's kept connection (autocommit: CREATE/DROP DATABASE cannot run inside a
+    transaction block); a connection that broke is replaced once."""
+    with server.lock:
+        for attempt in (1, 2):
+            admin = _admin(server)
+            try:
+                admin.execute(statement)
+                return
+            except psycopg.OperationalError:
+                admin.close()
+                if attempt == 2:
+                    raise
+
+
+def _admin(server: PostgresServer) -> psycopg.Connection[Any]:
+    """The server's kept connection, (re)opened when needed; the caller holds ``server.lock``."""
+    if server.admin is None or server.admin.closed:
+        server.admin = psycopg.connect(_libpq_url(_sqlalchemy_url(server.url)), autocommit=True)
+    return server.admin
+
+
+def server_version(server: PostgresServer) -> int:
+    """``server_version_num``: 150004 for 15.4."""
+    with server.lock:
+        row = _admin(server).execute("SHOW server_version_num").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _check_name(name: str) -> str:
