@@ -18,8 +18,11 @@ flow is priced per round trip, everything else per response.
 Sharing the core halves each server's throughput, so each one's batches are smaller and its CPU per
 token is higher than alone: compare the two columns with each other, not with bench/run.
 The same tree on both sides gave 0.99-1.06 per round here (five rounds): a change shows when its
-rounds fall outside that, all the same way. That band leans towards B; for a change of a few percent,
-run it again with the trees swapped (an index's cost measured +5% as B and -2% as A, 2026-12-03).
+rounds fall outside that, all the same way. The side whose wrk starts first comes out cheaper: with the
+same tree on both sides and A's load always started first, the median B/A of four runs was 1.02-1.10
+(mean 1.05); with B's first, 0.98-1.04 (mean 1.00) (2026-12-03). So the order alternates from round to
+round, and the rounds default to an even number: three same-tree runs of six rounds then gave medians
+of 1.02, 0.94 and 1.01. For a change of a few percent, still run it again with the trees swapped.
 
 Examples (the tree before a change against the working tree; the working tree against the durable
 oidc-provider)::
@@ -104,13 +107,13 @@ def _positive(text: str) -> int:
 
 
 def _both(
-    sides: list[Target], plans: list[CellPlan], load: Load, seconds: int, where: Path
+    sides: list[Target], plans: list[CellPlan], load: Load, seconds: int, where: Path, b_first: bool = False
 ) -> list[WrkReport]:
-    """One wrk per side, at once; their reports."""
-    runs = [
-        _wrk(t, p, load, seconds, where / "ab"[i]) for i, (t, p) in enumerate(zip(sides, plans, strict=True))
-    ]
-    return [parse_report(run.communicate()[0]) for run in runs]
+    """One wrk per side, at once; their reports (A's, B's). The side whose wrk starts first measured
+    cheaper (see the module's docstring), so callers alternate ``b_first`` from round to round."""
+    order = (1, 0) if b_first else (0, 1)
+    runs = {side: _wrk(sides[side], plans[side], load, seconds, where / "ab"[side]) for side in order}
+    return [parse_report(runs[side].communicate()[0]) for side in (0, 1)]
 
 
 def _refuse_wrong(reports: list[WrkReport], plans: list[CellPlan], workload: Workload) -> list[int]:
@@ -135,7 +138,7 @@ def main() -> None:
         choices=["sqlite", "postgres"],
         help="Consentry's database (default: postgres against oidc-provider-pg, else sqlite)",
     )
-    parser.add_argument("--rounds", type=_positive, default=5)
+    parser.add_argument("--rounds", type=_positive, default=6, help="even: each side starts first as often")
     parser.add_argument("--seconds", type=_positive, default=6, help="length of each round")
     parser.add_argument("--cpu", type=int, default=0, help="the core both servers share")
     parser.add_argument("--load-cpu", type=int, default=1, help="the core both wrk processes share")
@@ -171,7 +174,8 @@ def main() -> None:
             # have evicted a session or token since.
             plans = [t.plan(workload, pool_size(load)) for t in sides]
             before = [_cpu_ticks(t) for t in sides]
-            reports = _both(sides, plans, load, args.seconds, workdir / f"round-{round_ + 1}")
+            where = workdir / f"round-{round_ + 1}"
+            reports = _both(sides, plans, load, args.seconds, where, b_first=round_ % 2 == 1)
             after = [_cpu_ticks(t) for t in sides]
             line = {}
             for side, count in enumerate(_refuse_wrong(reports, plans, workload)):

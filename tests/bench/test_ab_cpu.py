@@ -67,3 +67,28 @@ def test_side_b_is_a_tree_or_a_peer_never_both_or_neither():
     for args in (("",), ("", "", "--peer", "oidc-provider")):
         refused = run(*args)
         assert refused.returncode == 2 and "give exactly one of tree_b or --peer" in refused.stderr
+
+
+def test_the_side_whose_load_starts_first_alternates(monkeypatch, tmp_path: Path):
+    """The side whose wrk starts first measured cheaper, so rounds alternate it; reports stay A, B."""
+    import bench.ab_cpu as ab
+
+    started: list[str] = []
+
+    class Finished:
+        def __init__(self, side: str) -> None:
+            self.side = side
+
+        def communicate(self) -> tuple[str, None]:
+            return REPORT % ('"body_ok":1', 0, 1 if self.side == "A" else 2, '"200":1'), None
+
+    def fake_wrk(target: str, _plan: object, _load: object, _seconds: int, _where: Path) -> Finished:
+        started.append(target)
+        return Finished(target)
+
+    monkeypatch.setattr(ab, "_wrk", fake_wrk)
+    sides: list = ["A", "B"]
+    for b_first in (False, True):
+        reports = ab._both(sides, [STATIC, STATIC], None, 1, tmp_path, b_first=b_first)
+        assert [r.requests for r in reports] == [1, 2]
+    assert started == ["A", "B", "B", "A"]
