@@ -17,12 +17,12 @@ flow is priced per round trip, everything else per response.
 
 Sharing the core halves each server's throughput, so each one's batches are smaller and its CPU per
 token is higher than alone: compare the two columns with each other, not with bench/run.
-The same tree on both sides gave 0.99-1.06 per round here (five rounds): a change shows when its
-rounds fall outside that, all the same way. The side whose wrk starts first comes out cheaper: with the
-same tree on both sides and A's load always started first, the median B/A of four runs was 1.02-1.10
-(mean 1.05); with B's first, 0.98-1.04 (mean 1.00) (2026-12-03). So the order alternates from round to
-round, and the rounds default to an even number: three same-tree runs of six rounds then gave medians
-of 1.02, 0.94 and 1.01. For a change of a few percent, still run it again with the trees swapped.
+The side whose wrk starts first comes out cheaper: with the same tree on both sides and A's load
+always started first, the median B/A of four runs was 1.02-1.10 (mean 1.05); with B's first, 0.98-1.04
+(mean 1.00) (2026-12-03). So the order alternates from round to round, and the rounds default to an
+even number. Three same-tree runs of six rounds then gave medians of 1.02, 0.94 and 1.01 (rounds
+0.89-1.13): a change shows when its rounds fall outside that, all the same way. For a change of a few
+percent, run it again with the trees swapped.
 
 Examples (the tree before a change against the working tree; the working tree against the durable
 oidc-provider)::

@@ -260,17 +260,17 @@ def external_server(raw_url: str) -> PostgresServer:
 
 def _admin_execute(server: PostgresServer, statement: str) -> None:
     """On the server's kept connection (autocommit: CREATE/DROP DATABASE cannot run inside a
-    transaction block); a connection that broke is replaced once."""
+    transaction block); a connection that broke is replaced, and the statement tried once more."""
     with server.lock:
-        for attempt in (1, 2):
-            admin = _admin(server)
-            try:
-                admin.execute(statement)
-                return
-            except psycopg.OperationalError:
-                admin.close()
-                if attempt == 2:
-                    raise
+        admin = _admin(server)
+        try:
+            admin.execute(statement)
+            return
+        except psycopg.OperationalError:
+            if not (admin.broken or admin.closed):
+                raise  # the statement failed, not the connection
+            admin.close()
+        _admin(server).execute(statement)
 
 
 def _admin(server: PostgresServer) -> psycopg.Connection[Any]:
