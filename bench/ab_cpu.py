@@ -146,6 +146,8 @@ def main() -> None:
     args = parser.parse_args()
     if (args.tree_b is None) == (args.peer is None):
         parser.error("give exactly one of tree_b or --peer")
+    if args.rounds % 2 and not args.json:
+        print(f"note: {args.rounds} rounds: side A starts first once more than B", file=sys.stderr)
     backend = args.backend or ("postgres" if args.peer == "oidc-provider-pg" else "sqlite")
     workload = WORKLOADS[args.workload]
     load = Load(connections=32, threads=1, cpu=args.load_cpu)

@@ -309,7 +309,11 @@ def postgres_server() -> Iterator[PostgresServer]:
     """One server per session (per xdist worker). Missing binaries fail loudly unless explicitly allowed."""
     external = os.environ.get(ENV_URL)
     if external:
-        yield external_server(external)
+        outside = external_server(external)
+        try:
+            yield outside
+        finally:
+            outside.stop()  # closes the kept admin connection; the server itself is not ours
         return
     try:
         find_postgres_bindir()

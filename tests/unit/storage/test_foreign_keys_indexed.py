@@ -4,8 +4,14 @@ that scan would hold the one write lock (migration 0014)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
+
+
+def _partial(index: Any) -> bool:
+    return any(key.endswith("_where") for key in index.get("dialect_options", {}))
 
 
 def _unindexed_foreign_keys(inspector: sa.Inspector) -> list[str]:
@@ -13,7 +19,8 @@ def _unindexed_foreign_keys(inspector: sa.Inspector) -> list[str]:
     for table in inspector.get_table_names():
         if table == "alembic_version":
             continue
-        leads = [tuple(ix["column_names"]) for ix in inspector.get_indexes(table)]
+        # A partial index does not serve the lookup of every key: only whole indexes count.
+        leads = [tuple(ix["column_names"]) for ix in inspector.get_indexes(table) if not _partial(ix)]
         leads += [tuple(uq["column_names"]) for uq in inspector.get_unique_constraints(table)]
         leads.append(tuple(inspector.get_pk_constraint(table)["constrained_columns"]))
         for fk in inspector.get_foreign_keys(table):
@@ -34,7 +41,7 @@ def test_every_foreign_key_leads_an_index(database_url: str) -> None:
 
 
 def test_removing_a_user_finds_their_messages_through_an_index(database_url: str) -> None:
-    """The largest table of the list above, by its own plan (SQLite: the cascade's lookup)."""
+    """The largest table of migration 0014's list, by the plan of the lookup a user's removal makes."""
     engine = sa.create_engine(database_url, poolclass=NullPool)
     sql = "DELETE FROM chat_messages WHERE sender_id = 7"
     try:
