@@ -19,7 +19,7 @@ from flask_sqlalchemy import SQLAlchemy
 db = SQLAlchemy()
 
 
-class User(db.Model):  # type: ignore[name-defined,misc]
+class User(db.Model):  # type: ignore[name-defined,misc,unused-ignore]
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(40), unique=True, nullable=False)
 
@@ -27,7 +27,7 @@ class User(db.Model):  # type: ignore[name-defined,misc]
         return int(self.id)
 
 
-class OAuth2Client(db.Model, OAuth2ClientMixin):  # type: ignore[name-defined,misc]
+class OAuth2Client(db.Model, OAuth2ClientMixin):  # type: ignore[name-defined,misc,unused-ignore]
     __tablename__ = "oauth2_client"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -35,14 +35,14 @@ class OAuth2Client(db.Model, OAuth2ClientMixin):  # type: ignore[name-defined,mi
     can_introspect = db.Column(db.Boolean, nullable=False, default=False)
 
 
-class OAuth2AuthorizationCode(db.Model, OAuth2AuthorizationCodeMixin):  # type: ignore[name-defined,misc]
+class OAuth2AuthorizationCode(db.Model, OAuth2AuthorizationCodeMixin):  # type: ignore[name-defined,misc,unused-ignore]
     __tablename__ = "oauth2_code"
 
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
 
 
-class OAuth2Token(db.Model, OAuth2TokenMixin):  # type: ignore[name-defined,misc]
+class OAuth2Token(db.Model, OAuth2TokenMixin):  # type: ignore[name-defined,misc,unused-ignore]
     __tablename__ = "oauth2_token"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -56,7 +56,7 @@ class OAuth2Token(db.Model, OAuth2TokenMixin):  # type: ignore[name-defined,misc
         return bool(self.issued_at + self.expires_in * 2 >= time.time())
 
 
-class Consent(db.Model):  # type: ignore[name-defined,misc]
+class Consent(db.Model):  # type: ignore[name-defined,misc,unused-ignore]
     """Scopes a user granted a client; a later request within them skips the consent page."""
 
     id = db.Column(db.Integer, primary_key=True)

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 
 from app import app
 from models import OAuth2Client, User, db
@@ -17,7 +18,9 @@ from models import OAuth2Client, User, db
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 
-def _client(client_id: str, secret: str, metadata: dict[str, object], can_introspect: bool) -> OAuth2Client:
+def _client(
+    client_id: str, secret: str, metadata: Mapping[str, object], can_introspect: bool
+) -> OAuth2Client:
     client = OAuth2Client(
         client_id=client_id, client_secret=secret, client_id_issued_at=int(time.time()), user_id=1
     )
