@@ -4,6 +4,9 @@ prometheus-client sums the counter files its processes write in that directory, 
 counts into one total (web/metrics.py). Files left by an earlier run would be summed too, and
 prometheus-client reads the variable once, when first imported: so ``serve`` prepares the
 directory before uvicorn starts (and imports) any worker. Nothing here imports prometheus-client.
+
+A private directory is removed when ``serve`` exits; one that a ``kill -9`` left behind (atexit
+never ran) is named for its server's process id, so the next ``serve`` removes it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+PREFIX = "consentry-metrics-"
 
 
 def prepare_metrics_dir() -> Path:
@@ -30,7 +34,34 @@ def prepare_metrics_dir() -> Path:
         for stale in path.glob("*.db"):
             stale.unlink(missing_ok=True)
         return path
-    path = Path(tempfile.mkdtemp(prefix="consentry-metrics-"))
+    remove_orphans(Path(tempfile.gettempdir()))
+    path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     os.environ[MULTIPROC_ENV] = str(path)
     atexit.register(shutil.rmtree, path, True)
     return path
+
+
+def remove_orphans(parent: Path) -> list[Path]:
+    """Remove this user's private metrics directories in ``parent`` whose server process is gone;
+    return them. A directory whose process still runs (or whose name carries no process id, as
+    before this rule) is left alone."""
+    removed = []
+    for candidate in parent.glob(f"{PREFIX}*-*"):
+        pid = candidate.name.removeprefix(PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        if candidate.is_symlink() or not candidate.is_dir() or candidate.stat().st_uid != os.getuid():
+            continue
+        shutil.rmtree(candidate, ignore_errors=True)
+        removed.append(candidate)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
