@@ -2,15 +2,23 @@
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from consentry.domain import audit
 from consentry.domain.audit import record, verify_chain
 from consentry.domain.keys.envelope import Envelope
-from consentry.domain.keys.manager import SETTLE_SECONDS, rotate
-from consentry.storage.db import Database
+from consentry.domain.keys.manager import (
+    CACHE_SECONDS,
+    RELOAD_AHEAD_SECONDS,
+    SETTLE_SECONDS,
+    LoadedKeys,
+    rotate,
+)
+from consentry.storage.db import Database, DatabaseForbidden, database_forbidden
 from consentry.storage.repositories.token_batches import append_audit
 from consentry.storage.tables import AuditEvent, SigningKey
 from tests.conftest import SECRET
@@ -82,3 +90,29 @@ def test_appenders_in_separate_processes_keep_one_linear_chain(seed, monkeypatch
     finally:
         for db in processes:
             db.engine.dispose()
+
+
+def _aged(loaded: LoadedKeys, seconds: float) -> LoadedKeys:
+    return replace(loaded, loaded_at=time.monotonic() - seconds)
+
+
+def test_a_key_set_the_prefetch_accepted_signs_in_a_hook_without_the_database(app):  # issue 10
+    """A bench run once got a 500: the cache expired between the prefetch's check and the ID
+    token's signing, and the hook reloaded the keys where the database is forbidden."""
+    keys = app.state.runtime.ctx.keys
+    loaded = keys.current()
+    # Near its expiry the prefetch (``fresh()`` is None) reloads it in a thread before Authlib runs.
+    keys._loaded = _aged(loaded, CACHE_SECONDS - RELOAD_AHEAD_SECONDS + 0.5)
+    assert keys.fresh() is None
+    reloaded = keys.current()
+    assert reloaded.loaded_at > time.monotonic() - 1 and keys.fresh() is reloaded
+    # A set accepted a moment before that signs in a hook however close to expiry it has come.
+    keys._loaded = accepted = _aged(loaded, CACHE_SECONDS - 0.5)
+    with database_forbidden():
+        assert keys.signing_key("RS256") is accepted.signing["RS256"]
+        assert keys.jwks() is accepted.public_jwks
+    # An expired one is reloaded, which a hook may not do: the prefetch's check is what keeps it out.
+    keys._loaded = _aged(loaded, CACHE_SECONDS + 0.5)
+    with database_forbidden(), pytest.raises(DatabaseForbidden):
+        keys.signing_key("RS256")
+    assert keys.signing_key("RS256").kid == loaded.signing["RS256"].kid

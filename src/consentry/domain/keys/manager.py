@@ -27,6 +27,10 @@ from consentry.storage.tables.base import now
 
 ALGORITHMS = ("RS256", "ES256")
 CACHE_SECONDS = 30
+#: ``current()`` reloads a key set this long before it expires, and ``fresh()`` counts it stale: a set
+#: that a request's prefetch accepted outlives the request, so Authlib's hooks, which sign, never
+#: reload it (the database is forbidden there: protocol/oauth2/exchange.py).
+RELOAD_AHEAD_SECONDS = 5
 #: How long relying parties may cache /jwks (its Cache-Control max-age).
 JWKS_MAX_AGE = 60
 #: A new key signs only after every process publishes it AND every cached /jwks has expired.
@@ -126,21 +130,26 @@ class KeyManager:
                     signing[alg] = imported
         return LoadedKeys(signing=signing, public_jwks={"keys": public}, loaded_at=time.monotonic())
 
-    def current(self) -> LoadedKeys:
+    def _cached(self, max_age: float) -> LoadedKeys | None:
         loaded = self._loaded
-        if loaded is None or time.monotonic() - loaded.loaded_at > CACHE_SECONDS:
+        if loaded is None or time.monotonic() - loaded.loaded_at > max_age:
+            return None
+        return loaded
+
+    def current(self) -> LoadedKeys:
+        """The key set, reloaded once it is ``CACHE_SECONDS - RELOAD_AHEAD_SECONDS`` old."""
+        loaded = self._cached(CACHE_SECONDS - RELOAD_AHEAD_SECONDS)
+        if loaded is None:
             with self._lock:
-                loaded = self._loaded
-                if loaded is None or time.monotonic() - loaded.loaded_at > CACHE_SECONDS:
+                loaded = self._cached(CACHE_SECONDS - RELOAD_AHEAD_SECONDS)
+                if loaded is None:
                     loaded = self._loaded = self._load()
         return loaded
 
     def fresh(self) -> LoadedKeys | None:
-        """The cached key set if it needs no reload, so async callers know when to use a thread."""
-        loaded = self._loaded
-        if loaded is None or time.monotonic() - loaded.loaded_at > CACHE_SECONDS:
-            return None
-        return loaded
+        """The cached key set if ``current()`` would not reload it, so async callers know when to
+        call that in a thread, before any hook signs."""
+        return self._cached(CACHE_SECONDS - RELOAD_AHEAD_SECONDS)
 
     def ensure(self) -> None:
         """At start-up, never inside a request: creating keys writes, and a request already holds a
@@ -151,8 +160,12 @@ class KeyManager:
     def refresh(self) -> None:
         self._loaded = None
 
+    def _for_use(self) -> LoadedKeys:
+        """Any set younger than ``CACHE_SECONDS``: one that ``fresh()`` accepted before a hook ran."""
+        return self._cached(CACHE_SECONDS) or self.current()
+
     def signing_key(self, alg: str) -> RSAKey | ECKey:
-        return self.current().signing[alg]
+        return self._for_use().signing[alg]
 
     def jwks(self) -> dict[str, Any]:
-        return self.current().public_jwks
+        return self._for_use().public_jwks
