@@ -30,6 +30,11 @@ oidc-provider)::
     git worktree add /tmp/before HEAD~1
     PYTHONPATH=. .venv/bin/python bench/ab_cpu.py /tmp/before/src "" --workload discovery
     PYTHONPATH=. .venv/bin/python bench/ab_cpu.py "" --peer oidc-provider-pg --backend postgres
+
+The same tree under another interpreter (a virtualenv made with a newer Python and
+``pip install -e . -c constraints.txt``)::
+
+    PYTHONPATH=. .venv/bin/python bench/ab_cpu.py "" "" --venv-b /tmp/py313 --backend postgres
 """
 
 from __future__ import annotations
@@ -132,6 +137,11 @@ def main() -> None:
     parser.add_argument("tree_a", help='PYTHONPATH entry for tree A ("" for the installed tree)')
     parser.add_argument("tree_b", nargs="?", help="PYTHONPATH entry for tree B (or --peer)")
     parser.add_argument("--peer", choices=PEERS, help="side B is this bench/run server, not a Consentry tree")
+    parser.add_argument(
+        "--venv-b",
+        type=Path,
+        help="side B's interpreter: another virtualenv with Consentry installed (one on a newer Python)",
+    )
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="cc-token")
     parser.add_argument(
         "--backend",
@@ -146,6 +156,8 @@ def main() -> None:
     args = parser.parse_args()
     if (args.tree_b is None) == (args.peer is None):
         parser.error("give exactly one of tree_b or --peer")
+    if args.venv_b and args.peer:
+        parser.error("--venv-b is side B's Consentry interpreter: not with --peer")
     if args.rounds % 2 and not args.json:
         print(f"note: {args.rounds} rounds: side A starts first once more than B", file=sys.stderr)
     backend = args.backend or ("postgres" if args.peer == "oidc-provider-pg" else "sqlite")
@@ -160,8 +172,9 @@ def main() -> None:
         for side, tree in enumerate((args.tree_a, args.tree_b)):
             os.environ["PYTHONPATH"] = ":".join(p for p in (tree, base) if p)
             where = workdir / "ab"[side]
+            venv_bin = args.venv_b / "bin" if side == 1 and args.venv_b else VENV_BIN
             target = (
-                ConsentryTarget(where, args.cpu, backend, VENV_BIN)
+                ConsentryTarget(where, args.cpu, backend, venv_bin)
                 if tree is not None
                 else make_target(args.peer, where, args.cpu, VENV_BIN)
             )
