@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.ab_cpu import answered
 from bench.harness import workloads as wl
 from bench.harness.targets.base import BODY_CHECKED, CellPlan
@@ -92,3 +94,32 @@ def test_the_side_whose_load_starts_first_alternates(monkeypatch, tmp_path: Path
         reports = ab._both(sides, [STATIC, STATIC], None, 1, tmp_path, b_first=b_first)
         assert [r.requests for r in reports] == [1, 2]
     assert started == ["A", "B", "B", "A"]
+
+
+def test_venv_b_is_for_a_consentry_side_b_only():
+    refused = run("", "--peer", "oidc-provider", "--venv-b", "/tmp/elsewhere")
+    assert refused.returncode == 2 and "--venv-b is side B's Consentry interpreter" in refused.stderr
+
+
+def test_side_b_is_served_by_the_other_virtualenv(monkeypatch, tmp_path: Path):
+    """``--venv-b`` prices the same tree under another interpreter: only B's server runs from it."""
+    import bench.ab_cpu as ab
+
+    served: list[Path] = []
+
+    class Recorded:
+        def __init__(self, _where: Path, _cpu: int, _backend: str, venv_bin: Path) -> None:
+            served.append(venv_bin)
+
+        def start(self) -> None:
+            if len(served) == 2:
+                raise SystemExit("both sides built")
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(ab, "ConsentryTarget", Recorded)
+    monkeypatch.setattr(sys, "argv", ["ab_cpu.py", "", "", "--venv-b", str(tmp_path / "py313")])
+    with pytest.raises(SystemExit, match="both sides built"):
+        ab.main()
+    assert served == [ab.VENV_BIN, tmp_path / "py313" / "bin"]
