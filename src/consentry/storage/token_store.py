@@ -220,6 +220,7 @@ def write_batch(
     sql.revoke_oldest_refresh(conn, holders, refresh_limit, at)
     sql.insert_codes(conn, rest.codes)
     sql.revoke_families(conn, rest.families, at)
+    sql.finish_flows(conn, rest.flows)
     sql.record_polls(conn, rest.polls)
     sql.insert_device_codes(conn, rest.device_codes)
     sql.append_audit(conn, rest.audit, Channel.PROTOCOL)
@@ -257,7 +258,7 @@ def _write_mode(conn: Connection, items: Sequence[Changes]) -> Iterator[None]:
 class _Rest:
     """A batch's writes other than tokens, gathered from the few requests that carry any."""
 
-    __slots__ = ("audit", "codes", "device_codes", "families", "gadget_tokens", "legacy", "polls")
+    __slots__ = ("audit", "codes", "device_codes", "families", "flows", "gadget_tokens", "legacy", "polls")
 
     def __init__(self) -> None:
         self.codes: list[dict[str, Any]] = []
@@ -266,6 +267,7 @@ class _Rest:
         self.gadget_tokens: list[dict[str, Any]] = []
         self.polls: list[tuple[int, int, str]] = []
         self.families: list[str] = []
+        self.flows: list[str] = []
         self.audit: list[tuple[str, str, dict[str, Any]]] = []
 
     def add(self, c: Changes) -> None:
@@ -275,6 +277,7 @@ class _Rest:
         self.gadget_tokens += c.gadget_tokens
         self.polls += [(p.polled_at, p.interval, p.device_hash) for p in c.device_polls]
         self.families += c.revoke_families
+        self.flows += c.finished_flows
         self.audit += [(e.tag, e.actor, e.data) for e in c.audit]
 
 

@@ -110,8 +110,8 @@ class AuthorizeFlow(FlowSteps):
     ) -> Outcome:
         """Store what the decision needs stored: the code, the paused flow, the page's disclosure."""
         if out.kind == "code":
-            if flow:
-                await run_in_threadpool(self.flows.finish, flow)
+            if flow:  # ended by the code's own commit: a code not written leaves it to resume
+                exchange.changes.finished_flows.append(self.flows.key(flow))
             return await self.commit_code(out, exchange)
         if out.page is not None:
             return await run_in_threadpool(self.present, out, state, params)

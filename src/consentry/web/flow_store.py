@@ -48,7 +48,7 @@ class FlowStore:
         flow = new_secret(24)
         db.add(
             Interaction(
-                id_hash=self.ctx.hasher.hash(flow),
+                id_hash=self.key(flow),
                 params={"pairs": params, "passed": sorted(passed)},
                 session_hash=self.sessions.sid_hash(state),
                 user_id=user_id,
@@ -57,8 +57,12 @@ class FlowStore:
         )
         return flow
 
+    def key(self, flow: str) -> str:
+        """The ``interactions`` row's id: the flow's hash (the flow itself is a bearer secret)."""
+        return self.ctx.hasher.hash(flow)
+
     def resume(self, db: Session, state: BrowserState, flow: str) -> Interaction | None:
-        row = db.get(Interaction, self.ctx.hasher.hash(flow or ""))
+        row = db.get(Interaction, self.key(flow or ""))
         if row is None or row.expires_at <= now() or row.session_hash != self.sessions.sid_hash(state):
             return None
         return row
@@ -93,11 +97,11 @@ class FlowStore:
 
     def finish(self, flow: str) -> None:
         with self.ctx.db.unit_of_work() as db:
-            db.execute(delete(Interaction).where(Interaction.id_hash == self.ctx.hasher.hash(flow)))
+            db.execute(delete(Interaction).where(Interaction.id_hash == self.key(flow)))
 
     def take(self, db: Session, flow: str) -> bool:
         """Delete the flow, once: a second POST of the same decision finds it gone."""
-        taken = db.execute(delete(Interaction).where(Interaction.id_hash == self.ctx.hasher.hash(flow)))
+        taken = db.execute(delete(Interaction).where(Interaction.id_hash == self.key(flow)))
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 

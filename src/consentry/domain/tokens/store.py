@@ -193,6 +193,10 @@ class Changes:
     #: Written even when the request is refused (slow_down is itself a decision to remember).
     device_polls: list[DevicePoll] = field(default_factory=list)
     revoke_families: list[str] = field(default_factory=list)
+    #: Paused authorization requests (``interactions`` rows, by id hash) that this request ends by
+    #: issuing a code: removed in the code's own transaction, so a code that is not written leaves
+    #: the request to be resumed.
+    finished_flows: list[str] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -217,6 +221,7 @@ class Changes:
             or self.gadget_tokens
             or self.device_polls
             or self.revoke_families
+            or self.finished_flows
             or self.audit
         )
 

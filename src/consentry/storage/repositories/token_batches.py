@@ -298,6 +298,10 @@ def revoke_families(conn: Connection, families: Iterable[str], at: int) -> None:
     _write_set(conn, dialect(conn).revoke_families, families, at)
 
 
+def finish_flows(conn: Connection, id_hashes: Iterable[str]) -> None:
+    _write_set(conn, dialect(conn).finish_flows, id_hashes)
+
+
 def revoke_oldest_refresh(conn: Connection, holders: Iterable[tuple[int, int]], keep: int, at: int) -> None:
     """Past ``keep`` live refresh tokens per (user, client), the oldest are revoked (the reference
     platform's limit; an app that asks for a new grant on every sign-in loses its oldest ones)."""
