@@ -179,7 +179,7 @@ def test_run_matrix_interleaves_rounds(monkeypatch: pytest.MonkeyPatch, tmp_path
     targets = [FakeTarget("consentry-sqlite"), FakeTarget("oidc-provider")]
     results = matrix.run_matrix(
         targets, [wl.CC_TOKEN, wl.JWKS], Load(32, 1, 1), Timing(1.0, 0.0), tmp_path, rounds
-    )  # type: ignore[arg-type]
+    )
     if rounds == 1:
         assert seen == [
             ("cc-token", "consentry-sqlite", Path("consentry-sqlite/cc-token")),

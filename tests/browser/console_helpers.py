@@ -186,7 +186,7 @@ def add_scope(page: Page, base: str, project: str, scope_name: str) -> None:
 def missing_codes(page: Page, base: str, project: str) -> list[str]:
     """The overview's list of what is still missing, as reason codes."""
     open_tab(page, base, project)
-    return page.locator("#missing li").evaluate_all("items => items.map(i => i.dataset.code)")  # type: ignore[no-any-return]
+    return page.locator("#missing li").evaluate_all("items => items.map(i => i.dataset.code)")
 
 
 def headline(page: Page) -> str:

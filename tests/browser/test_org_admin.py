@@ -68,7 +68,7 @@ def watch(page: Page, errors: list[str]) -> None:
     )
 
 
-def sign_in_to_app(page: Page, base: str, client, app_callback, scope: str, state: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in_to_app(page: Page, base: str, client, app_callback, scope: str, state: str) -> None:
     _verifier, challenge = pkce_pair()
     page.goto(authorize_url(base, client, app_callback.url, scope=scope, state=state, challenge=challenge))
 

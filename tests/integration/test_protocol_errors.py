@@ -31,7 +31,7 @@ REQUESTS = [
 @pytest.mark.parametrize("outage", OUTAGES, ids=["sqlite3", "psycopg", "sqlalchemy"])
 def test_a_database_outage_is_503_with_retry_after_on_every_endpoint(app, client, monkeypatch, outage):
     # ISSUE-10: before, the token lane answered 503 and the FastAPI route 500 for the same failure.
-    async def down(self, item):  # type: ignore[no-untyped-def]
+    async def down(self, item):
         raise outage
 
     monkeypatch.setattr(GroupCommit, "submit", down)
@@ -53,7 +53,7 @@ def test_a_database_outage_on_the_authorization_endpoint_is_a_503_page(seed, app
         "scope": "openid",
     }
 
-    async def down(self, item):  # type: ignore[no-untyped-def]
+    async def down(self, item):
         raise psycopg.OperationalError("connection refused")
 
     monkeypatch.setattr(GroupCommit, "submit", down)

@@ -19,7 +19,7 @@ from tests.support.loops import own_loop
 MAIL = f"{ISSUER}/auth/mail.readonly"
 
 
-def _consent_page(seed, browser, c, email):  # type: ignore[no-untyped-def]
+def _consent_page(seed, browser, c, email):
     _verifier, challenge = pkce_pair()
     page = browser.authorize(auth_params(c, challenge, f"openid {MAIL}"))
     page = browser.sign_in(page, email, PASSWORD)
@@ -83,7 +83,7 @@ def test_an_assertion_naming_an_unencodable_client_fails_only_itself(seed, app, 
 
     bad, good = own_loop(both)
     assert isinstance(bad, DomainError)
-    assert good.client is not None and good.client.client_id == svc.client_id  # type: ignore[union-attr]
+    assert good.client is not None and good.client.client_id == svc.client_id
 
 
 def test_a_disabled_apps_tokens_are_dead_at_userinfo_and_introspection(seed, browser, client):

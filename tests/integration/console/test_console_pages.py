@@ -623,7 +623,7 @@ def test_check_now_falls_back_to_the_well_known_file() -> None:  # VERIFY-3
         assert f"{file_url} was not found (HTTP 404)" in missing.message  # a 404 is an answer, not a failure
         found = Checkers(dns_checker, CannedSite({file_url: (200, challenge + "\n")})).prove(
             DOMAIN, challenge
-        )  # type: ignore[arg-type]
+        )
         assert found.verified and found.method == "file"
 
 
@@ -657,7 +657,7 @@ class FakePrechecks(Checkers):
     def prove(self, domain: str, challenge: str) -> ProofResult:  # pragma: no cover - not used here
         raise AssertionError("no domain check in this test")
 
-    def prechecks(self, **brand: Any) -> list[dict[str, Any]]:  # type: ignore[override]
+    def prechecks(self, **brand: Any) -> list[dict[str, Any]]:
         self.calls.append(brand)
         return [{"check": "home_page_reachable", "passed": True, "evidence": {"url": brand["home_page"]}}]
 

@@ -76,7 +76,7 @@ def run(scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float = 10.0) -
         pytest.fail(f"the event loop was still blocked after {timeout + 5} s: a deadlock")
     if "error" in box:
         raise AssertionError(box["error"])
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 class Probe:

@@ -259,7 +259,7 @@ def test_report_rules(seed, db) -> None:  # LIMIT-6
     with pytest.raises(Conflict) as twice:
         reports.close(db, row.id, actor="sam@review.example.org")
     assert twice.value.message == "This report was already closed by rita@review.example.org."
-    assert db.get(AppReport, row.id).closed_by == "rita@review.example.org"  # type: ignore[union-attr]
+    assert db.get(AppReport, row.id).closed_by == "rita@review.example.org"
     # Closed, the user may report the app again.
     assert reports.report(db, reason="Still reading my mail", **args).id != row.id
 
