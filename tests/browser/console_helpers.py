@@ -16,10 +16,10 @@ from urllib.parse import quote
 from tests.browser.helpers import PASSWORD, path_of, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Response
+    from playwright.sync_api import Page, Response, ViewportSize
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 #: The console's sections, by the slug in their address ("" is the overview).
 TABS = (
     "",
