@@ -238,7 +238,7 @@ def test_report_rules(seed, db) -> None:  # LIMIT-6
     uid = _user(seed, db, "ada@example.org")
     web, stranger = _client(seed, db, "Mail Pal"), _client(seed, db, "Stranger")
     _token(db, uid, web, MAIL, revoked_at=now())  # a revoked token: the user still dealt with the app
-    args = {"user_id": uid, "project_id": web.project_id, "actor": "ada@example.org"}
+    args: dict[str, Any] = {"user_id": uid, "project_id": web.project_id, "actor": "ada@example.org"}
     for reason, message in (
         ("  hi \n", "Say in a few words what the app did wrong (at least 5 characters)."),
         ("x" * 1001, "Keep the report under 1000 characters (it has 1001)."),
