@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import psycopg
 import pytest
@@ -17,7 +18,7 @@ OUTAGES = [
     OperationalError("SELECT 1", {}, Exception("server closed the connection")),
 ]
 BASIC = ("some-client", "some-secret")
-REQUESTS = [
+REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/token", {"data": {"grant_type": "client_credentials"}, "auth": BASIC}),
     ("POST", "/token", {"data": {"grant_type": "refresh_token", "refresh_token": "r"}, "auth": BASIC}),
     ("POST", "/revoke", {"data": {"token": "t"}, "auth": BASIC}),
