@@ -71,18 +71,18 @@ def seed(settings: Settings) -> Iterator[Seeder]:
 
 
 @pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
+def app(settings: Settings):
     return create_app(settings)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def client(app) -> Iterator[TestClient]:
     with TestClient(app, base_url=ISSUER) as c:
         yield c
 
 
 @pytest.fixture
-def browser(app) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
+def browser(app) -> Iterator[Browser]:
     with TestClient(app, base_url=ISSUER) as c:
         yield Browser(c, ISSUER)
 

@@ -13,6 +13,7 @@ from bench.harness import workloads as wl
 from bench.harness.targets.base import BODY_CHECKED, CellPlan
 from bench.harness.verdict import Expectation
 from bench.harness.wrk_report import parse_report
+from bench.harness.wrk_runner import Load
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = (
@@ -91,7 +92,7 @@ def test_the_side_whose_load_starts_first_alternates(monkeypatch, tmp_path: Path
     monkeypatch.setattr(ab, "_wrk", fake_wrk)
     sides: list = ["A", "B"]
     for b_first in (False, True):
-        reports = ab._both(sides, [STATIC, STATIC], None, 1, tmp_path, b_first=b_first)
+        reports = ab._both(sides, [STATIC, STATIC], Load(1, 1, 1), 1, tmp_path, b_first=b_first)
         assert [r.requests for r in reports] == [1, 2]
     assert started == ["A", "B", "B", "A"]
 

@@ -57,10 +57,11 @@ def test_postgres_cluster_is_durable_and_pinned():
         assert cluster.server is not None and os.sched_getaffinity(cluster.server.pid) == {CPU}
         url = cluster.create_database("bench_probe")
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-            settings = {
-                name: conn.execute(f"SHOW {name}").fetchone()[0]
-                for name in ("fsync", "synchronous_commit", "full_page_writes")
-            }
+            settings = {}
+            for name in ("fsync", "synchronous_commit", "full_page_writes"):
+                row = conn.execute(f"SHOW {name}").fetchone()
+                assert row is not None
+                settings[name] = row[0]
         assert settings == {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
     finally:
         cluster.stop()

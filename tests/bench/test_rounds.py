@@ -7,6 +7,7 @@ No server is started: cells are built by hand, and run_matrix is driven with a f
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -16,6 +17,7 @@ from bench.harness.cell import CellResult, Timing
 from bench.harness.machine import Machine
 from bench.harness.results_md import RunInfo, problem_lines, render
 from bench.harness.table import fmt_ratios, main_grid, median_of, plain
+from bench.harness.targets.base import Target
 from bench.harness.workloads import Workload
 from bench.harness.wrk_runner import Load
 from tests.bench.test_table import cell
@@ -178,8 +180,13 @@ def test_run_matrix_interleaves_rounds(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setattr(matrix, "say", lambda message: None)
     targets = [FakeTarget("consentry-sqlite"), FakeTarget("oidc-provider")]
     results = matrix.run_matrix(
-        targets, [wl.CC_TOKEN, wl.JWKS], Load(32, 1, 1), Timing(1.0, 0.0), tmp_path, rounds
-    )  # type: ignore[arg-type]
+        cast("list[Target]", targets),  # FakeTarget has just the part of a Target run_matrix uses
+        [wl.CC_TOKEN, wl.JWKS],
+        Load(32, 1, 1),
+        Timing(1.0, 0.0),
+        tmp_path,
+        rounds,
+    )
     if rounds == 1:
         assert seen == [
             ("cc-token", "consentry-sqlite", Path("consentry-sqlite/cc-token")),

@@ -38,11 +38,11 @@ from tests.support.live import free_port
 from tests.support.seed import Seeder
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 Scopes = Annotated[list[str] | None, Query()]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 CSRF = "csrf-token-for-the-test"
 FLOW = "flow-handle-123"
 OPERATOR = "Example Cloud"
@@ -144,7 +144,12 @@ def screens_app(settings: Settings, seeder: Seeder, clients: dict[str, int]) -> 
     @app.get("/t/{template}/{case}")
     def page(template: str, case: str, scope: Scopes = None, device: str = "") -> Response:
         d = disclosure(case, scope or [])
-        common = {"disclosure": d, "csrf": CSRF, "flow": "" if device else FLOW, "device_code": device}
+        common: dict[str, Any] = {
+            "disclosure": d,
+            "csrf": CSRF,
+            "flow": "" if device else FLOW,
+            "device_code": device,
+        }
         action = "/t/echo"
         if template == "consent":
             return render("consent.html", form_action=action, switch_url="/t/switch", **common)

@@ -16,10 +16,10 @@ from urllib.parse import quote
 from tests.browser.helpers import PASSWORD, path_of, sign_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Response
+    from playwright.sync_api import Page, Response, ViewportSize
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 #: The console's sections, by the slug in their address ("" is the overview).
 TABS = (
     "",
@@ -186,7 +186,7 @@ def add_scope(page: Page, base: str, project: str, scope_name: str) -> None:
 def missing_codes(page: Page, base: str, project: str) -> list[str]:
     """The overview's list of what is still missing, as reason codes."""
     open_tab(page, base, project)
-    return page.locator("#missing li").evaluate_all("items => items.map(i => i.dataset.code)")  # type: ignore[no-any-return]
+    return page.locator("#missing li").evaluate_all("items => items.map(i => i.dataset.code)")
 
 
 def headline(page: Page) -> str:

@@ -80,13 +80,13 @@ def exchange_code(
         timeout=10,
     )
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def userinfo(base: str, access_token: str) -> dict[str, Any]:
     r = httpx.get(base + "/userinfo", headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def codes_issued(seeder: Seeder, client: SeededClient) -> int:

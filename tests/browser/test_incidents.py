@@ -27,12 +27,12 @@ from tests.support.seed import Seeder
 from tests.support.smtp import SmtpServer, smtp_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 OWNER = "dev@mailsorter.example.com"
 EDITOR = "ed@mailsorter.example.com"
 REVIEWER = "rita@review.example.org"

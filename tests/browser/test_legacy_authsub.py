@@ -16,12 +16,12 @@ from tests.browser.helpers import path_of, query_of, sign_in
 from tests.support.authsub import lines, registered_app, v1_url, v2_url
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 CAL_FEED = "http://www.google.com/calendar/feeds/"
 ADA = "ada@example.org"
 

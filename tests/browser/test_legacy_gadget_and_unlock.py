@@ -22,12 +22,12 @@ from tests.integration.legacy.clientlogin_steps import body, parsed
 from tests.support.databases import SECRET
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 ADA = "ada@example.org"
 
 #: The widget: asks the proxy, opens the approval in a pop-up when told to, retries with the handle

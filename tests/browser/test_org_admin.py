@@ -41,13 +41,13 @@ def shoot(page: Page, directory: Path, name: str) -> None:
     """Full-page PNGs at both widths; nothing wider than the screen."""
     page.wait_for_load_state("load")
     for label, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)  # type: ignore[arg-type]
+        page.set_viewport_size(viewport)
         path = directory / f"org-admin-{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 5 * 1024, path
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name}: {overflow}px wider than the {label} px screen"
-    page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+    page.set_viewport_size(DESKTOP)
 
 
 def watch(page: Page, errors: list[str]) -> None:
@@ -68,7 +68,7 @@ def watch(page: Page, errors: list[str]) -> None:
     )
 
 
-def sign_in_to_app(page: Page, base: str, client, app_callback, scope: str, state: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in_to_app(page: Page, base: str, client, app_callback, scope: str, state: str) -> None:
     _verifier, challenge = pkce_pair()
     page.goto(authorize_url(base, client, app_callback.url, scope=scope, state=state, challenge=challenge))
 
@@ -87,8 +87,8 @@ def test_admin_blocks_member_asks_admin_approves(
     cal = scope_uri(base, "calendar.readonly")
     shots = screenshot_dir(tmp_path)
     errors: list[str] = []
-    member_ctx = chromium.new_context(viewport=DESKTOP, locale="en-US")  # type: ignore[arg-type]
-    admin_ctx = chromium.new_context(viewport=DESKTOP, locale="en-US")  # type: ignore[arg-type]
+    member_ctx = chromium.new_context(viewport=DESKTOP, locale="en-US")
+    admin_ctx = chromium.new_context(viewport=DESKTOP, locale="en-US")
     try:
         member, admin = member_ctx.new_page(), admin_ctx.new_page()
         watch(member, errors)

@@ -21,12 +21,12 @@ from tests.cli.test_cli import query
 from tests.integration.review import submit_project
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scan"
 REVIEWER = "rita@review.example.org"
 

@@ -29,12 +29,12 @@ from tests.support.live import LiveServer, free_port, start_server
 from tests.support.seed import Seeder
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 OWNER = "dev@mailsorter.example.com"
 BOB = "bob@example.org"
 REVIEWER = "rita@review.example.org"

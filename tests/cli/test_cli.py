@@ -468,7 +468,7 @@ def test_scopes_advise(sqlite_url: str) -> None:  # SCOPE-3
 def _children(pid: int) -> list[tuple[int, str]]:
     """(pid, command line) of the direct children of ``pid``."""
     try:
-        import psutil  # type: ignore[import-untyped]
+        import psutil
     except ImportError:
         out = []
         for entry in Path("/proc").iterdir():

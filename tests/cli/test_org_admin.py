@@ -36,14 +36,14 @@ def run(database_url: str, *args: str) -> tuple[int, str]:
 def ok(database_url: str, *args: str) -> dict[str, Any]:
     code, out = run(database_url, *args, "--json")
     assert code == 0, out
-    return json.loads(out)  # type: ignore[no-any-return]
+    return json.loads(out)
 
 
 def refused(database_url: str, *args: str) -> dict[str, Any]:
     code, out = run(database_url, *args, "--json")
     assert code == 2, out
     [line] = out.strip().splitlines()  # one JSON object, nothing else
-    return json.loads(line)  # type: ignore[no-any-return]
+    return json.loads(line)
 
 
 def _org(seed: Seeder) -> Organization:

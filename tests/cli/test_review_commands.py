@@ -126,7 +126,7 @@ def test_a_reviewer_works_the_queue_from_the_shell(url: str) -> None:  # VERIFY-
 def test_security_assessment_from_the_shell(url: str) -> None:  # SEC-5 SEC-8 VERIFY-9
     submit_project(url, ISSUER, "Mailer")
     letter = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=10)
-    args = ("review", "assess", "Mailer", "--assessor", "Acme Labs", "--tier", "3")
+    args: tuple[str, ...] = ("review", "assess", "Mailer", "--assessor", "Acme Labs", "--tier", "3")
     args += ("--letter-date", letter.isoformat(), "--scope", "mail.readonly")
     # SEC-8: the assessment must have checked deletion on request.
     assert failed(url, *args)["error"] == "deletion_unchecked"

@@ -11,7 +11,7 @@ from tests.support.browserless import Browser
 
 
 @pytest.fixture
-def live_browser(live_server) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
+def live_browser(live_server) -> Iterator[Browser]:
     """The user's browser, on the live server's URL (its own cookie jar, no shared state)."""
     server, _seed = live_server
     with httpx.Client(timeout=20) as http:

@@ -21,7 +21,7 @@ from tests.support.browserless import query_of
 from tests.support.live import free_port
 
 
-def _register_jwks(seed, pk: int, *keys: RSAKey) -> None:  # type: ignore[no-untyped-def]
+def _register_jwks(seed, pk: int, *keys: RSAKey) -> None:
     with seed.db.unit_of_work() as s:
         s.get(Client, pk).jwks = {"keys": [k.as_dict(private=False) for k in keys]}
 

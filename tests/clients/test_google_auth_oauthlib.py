@@ -38,7 +38,7 @@ def _client_config(base: str, client_id: str, secret: str) -> dict:
 def _jwks_as_pem(base: str) -> dict[str, bytes]:
     """google-auth verifies with PEM keys by key id; our /jwks publishes JWKs."""
     keys = httpx.get(base + "/jwks", timeout=10).json()["keys"]
-    kinds = {"RSA": RSAKey, "EC": ECKey}
+    kinds: dict[str, type[RSAKey] | type[ECKey]] = {"RSA": RSAKey, "EC": ECKey}
     return {k["kid"]: kinds[k["kty"]].import_key(k).as_pem(private=False) for k in keys}
 
 

@@ -31,18 +31,18 @@ def small(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def app_(small: Settings):  # type: ignore[no-untyped-def]
+def app_(small: Settings):
     return create_app(small)
 
 
 @pytest.fixture
-def seeded(small: Settings):  # type: ignore[no-untyped-def]
+def seeded(small: Settings):
     seeder = Seeder(small)
     yield seeder
     seeder.close()
 
 
-def _at(app, address: str) -> TestClient:  # type: ignore[no-untyped-def]
+def _at(app, address: str) -> TestClient:
     return TestClient(app, base_url=ISSUER, client=(address, 40000))
 
 
@@ -51,7 +51,7 @@ def _count(seed: Seeder, table: type) -> int:
         return int(s.scalar(select(func.count()).select_from(table)) or 0)
 
 
-def _authorize(http: TestClient, client_id: str, redirect_uri: str):  # type: ignore[no-untyped-def]
+def _authorize(http: TestClient, client_id: str, redirect_uri: str):
     _verifier, challenge = pkce_pair()
     query = {
         "response_type": "code",

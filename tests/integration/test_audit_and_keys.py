@@ -31,7 +31,7 @@ def test_audit_chain_detects_tampering(seed):
     with seed.db.unit_of_work() as s:
         assert verify_chain(s)
         first = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).first()
-        first.data = {"n": 99}  # type: ignore[union-attr]
+        first.data = {"n": 99}
     with seed.db.unit_of_work() as s:
         assert not verify_chain(s)
 

@@ -12,7 +12,7 @@ MAIL = f"{ISSUER}/auth/mail.readonly"
 CAL = f"{ISSUER}/auth/calendar.readonly"
 
 
-def _authorize(browser, params):  # type: ignore[no-untyped-def]
+def _authorize(browser, params):
     return browser.get(ISSUER + "/authorize?" + urlencode(params))
 
 

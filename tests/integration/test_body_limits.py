@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+from starlette import types as asgi
 
 from consentry.app import create_app
 from consentry.web.body_limit import BodyLimit
@@ -175,16 +176,16 @@ def test_a_large_upload_that_keeps_coming_outlasts_the_timeout(settings):
 def test_only_the_read_timeout_becomes_a_408_other_cancellations_stay_cancellations():
     # ISSUE-9.4 read timeout: the timeout cancels the waiting read; a server shutting a task down
     # (a cancellation that is not ours) must still stop it, not be answered 408
-    async def reads(scope: Any, receive: Receive, send: Any) -> None:
+    async def reads(scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
         await receive()
 
-    async def forever() -> dict[str, Any]:
+    async def forever() -> asgi.Message:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    sent: list[dict[str, Any]] = []
+    sent: list[asgi.Message] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: asgi.Message) -> None:
         sent.append(message)
 
     async def main() -> None:
@@ -211,7 +212,7 @@ def test_a_client_gone_mid_body_ends_the_request_without_an_answer_or_a_tracebac
     caplog.set_level(logging.DEBUG)
     paths = {"/revoke": FORM, "/token": FORM, "/signin": FORM, "/data/v1/files": JSON}
     for path, headers in paths.items():
-        messages = iter(
+        messages: Iterator[dict[str, Any]] = iter(
             [{"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"}]
         )
 

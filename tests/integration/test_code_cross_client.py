@@ -17,7 +17,7 @@ from tests.support.flows import exchange, get_code
 SCOPE = "openid email"
 
 
-def _used(seed) -> list[int | None]:  # type: ignore[no-untyped-def]
+def _used(seed) -> list[int | None]:
     with seed.db.unit_of_work() as s:
         return list(s.scalars(select(AuthorizationCode.used_at)))
 

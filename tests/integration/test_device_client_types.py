@@ -18,7 +18,7 @@ from tests.support.flows import PASSWORD
 CAL = f"{ISSUER}/auth/calendar.readonly"
 
 
-def _device_codes(seed) -> int:  # type: ignore[no-untyped-def]
+def _device_codes(seed) -> int:
     with seed.db.unit_of_work() as s:
         return int(s.scalar(select(func.count()).select_from(DeviceCode)) or 0)
 

@@ -16,19 +16,19 @@ GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CAL = f"{ISSUER}/auth/calendar.readonly"
 
 
-def _start(client, c, scope=f"openid {CAL}"):  # type: ignore[no-untyped-def]
+def _start(client, c, scope=f"openid {CAL}"):
     r = client.post("/device/code", data={"client_id": c.client_id, "scope": scope})
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def _poll(client, c, device_code):  # type: ignore[no-untyped-def]
+def _poll(client, c, device_code):
     return client.post(
         "/token", data={"grant_type": GRANT, "device_code": device_code, "client_id": c.client_id}
     )
 
 
-def _approve(browser, user_code: str, scopes: list[str], allow: bool = True):  # type: ignore[no-untyped-def]
+def _approve(browser, user_code: str, scopes: list[str], allow: bool = True):
     page = browser.follow(browser.get(f"{ISSUER}/device?user_code={user_code}"))
     if 'action="/signin"' in page.text:
         page = browser.sign_in(page, "tv@example.org", PASSWORD)

@@ -29,18 +29,18 @@ def _repeated(name: str) -> dict[str, str]:
     return {"error": "invalid_request", "error_description": f"Parameter '{name}' is repeated."}
 
 
-def _post(client, path: str, pairs: list[tuple[str, str]], auth: Any = None):  # type: ignore[no-untyped-def]
+def _post(client, path: str, pairs: list[tuple[str, str]], auth: Any = None):
     """POST a form body exactly as given, repeated names included."""
     return client.post(path, content=urlencode(pairs), headers=FORM, auth=auth)
 
 
-def _refused(r, name: str) -> None:  # type: ignore[no-untyped-def]
+def _refused(r, name: str) -> None:
     assert r.status_code == 400, r.text
     assert r.json() == _repeated(name)
     assert r.headers["cache-control"] == "no-store" and r.headers["pragma"] == "no-cache"
 
 
-def _rows(seed) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
+def _rows(seed) -> dict[str, list[tuple[Any, ...]]]:
     """Everything a protocol request may write, to compare before and after."""
     with seed.db.unit_of_work() as s:
         return {

@@ -21,11 +21,11 @@ def test_a_hook_that_opens_a_session_fails_its_request(seed, app, client, monkey
     auth = (svc.client_id, svc.client_secret)
     assert client.post("/token", data=CC, auth=auth).status_code == 200
 
-    def reads_the_database(grant, *_args):  # type: ignore[no-untyped-def]
+    def reads_the_database(grant, *_args):
         with grant.server.ctx.db.unit_of_work() as session:
             session.execute(text("SELECT 1"))
 
-    def extension(grant):  # type: ignore[no-untyped-def]
+    def extension(grant):
         grant.register_hook("before_create_token_response", reads_the_database)
 
     server = app.state.runtime.server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import psycopg
 import pytest
@@ -17,7 +18,7 @@ OUTAGES = [
     OperationalError("SELECT 1", {}, Exception("server closed the connection")),
 ]
 BASIC = ("some-client", "some-secret")
-REQUESTS = [
+REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/token", {"data": {"grant_type": "client_credentials"}, "auth": BASIC}),
     ("POST", "/token", {"data": {"grant_type": "refresh_token", "refresh_token": "r"}, "auth": BASIC}),
     ("POST", "/revoke", {"data": {"token": "t"}, "auth": BASIC}),
@@ -31,7 +32,7 @@ REQUESTS = [
 @pytest.mark.parametrize("outage", OUTAGES, ids=["sqlite3", "psycopg", "sqlalchemy"])
 def test_a_database_outage_is_503_with_retry_after_on_every_endpoint(app, client, monkeypatch, outage):
     # ISSUE-10: before, the token lane answered 503 and the FastAPI route 500 for the same failure.
-    async def down(self, item):  # type: ignore[no-untyped-def]
+    async def down(self, item):
         raise outage
 
     monkeypatch.setattr(GroupCommit, "submit", down)
@@ -53,7 +54,7 @@ def test_a_database_outage_on_the_authorization_endpoint_is_a_503_page(seed, app
         "scope": "openid",
     }
 
-    async def down(self, item):  # type: ignore[no-untyped-def]
+    async def down(self, item):
         raise psycopg.OperationalError("connection refused")
 
     monkeypatch.setattr(GroupCommit, "submit", down)

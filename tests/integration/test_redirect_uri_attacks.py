@@ -26,11 +26,11 @@ BAD_PORTS = [
 ]
 
 
-def _authorize(browser, params):  # type: ignore[no-untyped-def]
+def _authorize(browser, params):
     return browser.get(ISSUER + "/authorize?" + urlencode(params))
 
 
-def _assert_refused_page(r, uri: str) -> None:  # type: ignore[no-untyped-def]
+def _assert_refused_page(r, uri: str) -> None:
     """An HTML error page: no redirect (so no code, no error sent to the attacker's URI)."""
     assert r.status_code == 400 and "location" not in r.headers, (r.status_code, r.headers)
     assert "text/html" in r.headers["content-type"]

@@ -25,7 +25,7 @@ ROUTE = {"client_assertion": ""}
 PATHS = pytest.mark.parametrize("extra", [{}, ROUTE], ids=["lane", "route"])
 
 
-def _state(seed) -> tuple[list[tuple[Any, ...]], int]:  # type: ignore[no-untyped-def]
+def _state(seed) -> tuple[list[tuple[Any, ...]], int]:
     """Every token's rotation and revocation marks, and the audit log's length."""
     with seed.db.unit_of_work() as s:
         rows = [
@@ -36,12 +36,12 @@ def _state(seed) -> tuple[list[tuple[Any, ...]], int]:  # type: ignore[no-untype
     return rows, events
 
 
-def _refresh(client, refresh_token: str, auth: tuple[str, str | None], **extra: str):  # type: ignore[no-untyped-def]
+def _refresh(client, refresh_token: str, auth: tuple[str, str | None], **extra: str):
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
     return client.post("/token", data=data, auth=auth)
 
 
-def _victim(seed, browser, client):  # type: ignore[no-untyped-def]
+def _victim(seed, browser, client):
     """Client A with an offline grant for u@example.org, and a stranger client B."""
     a = seed.client("web")
     b = seed.client("web")
@@ -50,7 +50,7 @@ def _victim(seed, browser, client):  # type: ignore[no-untyped-def]
     return a, b, tokens
 
 
-def _victim_still_works(client, a, tokens: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def _victim_still_works(client, a, tokens: dict[str, Any]) -> None:
     """The victim's grant is alive: its access token introspects, and its refresh token rotates."""
     auth = (a.client_id, a.client_secret)
     intro = client.post("/introspect", data={"token": tokens["access_token"]}, auth=auth)

@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import func, select, update
 
-from consentry.domain.tokens.store import Lookup
+from consentry.domain.tokens.store import Found, Lookup
 from consentry.errors import DomainError
 from consentry.storage.tables import Client, Interaction
 from tests.conftest import ISSUER
@@ -19,7 +19,7 @@ from tests.support.loops import own_loop
 MAIL = f"{ISSUER}/auth/mail.readonly"
 
 
-def _consent_page(seed, browser, c, email):  # type: ignore[no-untyped-def]
+def _consent_page(seed, browser, c, email):
     _verifier, challenge = pkce_pair()
     page = browser.authorize(auth_params(c, challenge, f"openid {MAIL}"))
     page = browser.sign_in(page, email, PASSWORD)
@@ -74,7 +74,7 @@ def test_an_assertion_naming_an_unencodable_client_fails_only_itself(seed, app, 
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_request"
     store = app.state.runtime.token_store
 
-    async def both() -> list[object]:
+    async def both() -> list[Found | BaseException]:
         return await asyncio.gather(
             store.lookup(Lookup(client_id="\ud800")),
             store.lookup(Lookup(client_id=svc.client_id)),
@@ -83,7 +83,7 @@ def test_an_assertion_naming_an_unencodable_client_fails_only_itself(seed, app, 
 
     bad, good = own_loop(both)
     assert isinstance(bad, DomainError)
-    assert good.client is not None and good.client.client_id == svc.client_id  # type: ignore[union-attr]
+    assert isinstance(good, Found) and good.client is not None and good.client.client_id == svc.client_id
 
 
 def test_a_disabled_apps_tokens_are_dead_at_userinfo_and_introspection(seed, browser, client):

@@ -34,13 +34,13 @@ def small(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def app_(small: Settings):  # type: ignore[no-untyped-def]
+def app_(small: Settings):
     app = create_app(small)
     app.state.runtime.captchas.text = lambda: ANSWER  # the test must know the answer
     return app
 
 
-def browser_at(app, address: str = "198.51.100.7") -> TestClient:  # type: ignore[no-untyped-def]
+def browser_at(app, address: str = "198.51.100.7") -> TestClient:
     return TestClient(app, base_url=ISSUER, client=(address, 40000))
 
 
@@ -52,7 +52,7 @@ def seeded(small: Settings) -> Iterator[Seeder]:
     seeder.close()
 
 
-def sign_in(http: TestClient, email: str, password: str, captcha: str | None = None, page: str = ""):  # type: ignore[no-untyped-def]
+def sign_in(http: TestClient, email: str, password: str, captcha: str | None = None, page: str = ""):
     page = page or http.get("/signin").text
     data = {"csrf": form_value(page, CSRF_RE), "email": email, "password": password, "flow": "", "next": ""}
     if captcha is not None:
@@ -60,7 +60,7 @@ def sign_in(http: TestClient, email: str, password: str, captcha: str | None = N
     return http.post("/signin", data=data, follow_redirects=False)
 
 
-def reason(resp) -> str:  # type: ignore[no-untyped-def]
+def reason(resp) -> str:
     if resp.status_code == 303:
         return "ok"
     return form_value(resp.text, REASON_RE)

@@ -19,7 +19,7 @@ MAIL = f"{ISSUER}/auth/mail.readonly"
 CC = {"grant_type": "client_credentials"}
 
 
-def _gather(app, *requests):  # type: ignore[no-untyped-def]
+def _gather(app, *requests):
     """Send requests concurrently to the ASGI app, in one event loop, so they can share a batch."""
 
     async def run() -> list[httpx.Response]:

@@ -1025,9 +1025,12 @@ def test_a_batch_that_only_mints_refuses_a_stale_client_and_keeps_its_batch_mate
     # while its batch-mates commit.
     at_once = []
     real = token_batches.mint_reading_clients
-    monkeypatch.setattr(
-        token_batches, "mint_reading_clients", lambda *a: at_once.append(len(a[2])) or real(*a)
-    )
+
+    def counted(*a: Any) -> Any:
+        at_once.append(len(a[2]))
+        return real(*a)
+
+    monkeypatch.setattr(token_batches, "mint_reading_clients", counted)
     with closing(BatchedTokenStore(seed.db)) as store:
         stale, fine = seed.client("service"), seed.client("service")
         stale_snap, fine_snap = (

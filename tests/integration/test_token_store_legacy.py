@@ -229,7 +229,7 @@ def test_a_lost_claim_or_a_stale_client_writes_no_legacy_row(seed):
     client_pk, uid = _holder(seed, "los@example.org")
     with closing(BatchedTokenStore(seed.db)) as store:
         with seed.db.unit_of_work() as s:
-            client_id = s.get(Client, client_pk).client_id  # type: ignore[union-attr]
+            client_id = s.get(Client, client_pk).client_id
         (found,) = lookup(store, Lookup(client_id=client_id))
         assert found.client is not None
         with seed.db.unit_of_work() as s:

@@ -54,9 +54,16 @@ def exchange(http: Any, c: SeededClient, code: str, verifier: str, **extra: str)
 
 
 def tokens_for(
-    browser: Browser, http: Any, c: SeededClient, email: str, scope: str, **extra: str
+    browser: Browser,
+    http: Any,
+    c: SeededClient,
+    email: str,
+    scope: str,
+    *,
+    consent: list[str] | None = None,
+    **extra: str,
 ) -> dict[str, Any]:
-    code, verifier = get_code(browser, c, email, scope, **extra)
+    code, verifier = get_code(browser, c, email, scope, consent=consent, **extra)
     r = exchange(http, c, code, verifier)
     assert r.status_code == 200, r.text
     return dict(r.json())

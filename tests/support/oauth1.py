@@ -81,7 +81,9 @@ def consumer(
     """A registered consumer in a (reviewed, production) project, as ``client create --type oauth1``."""
     base = seed.client("installed", project=project, verified=verified)
     with seed.db.unit_of_work() as s:
-        proj = s.get(Client, base.pk).project
+        row = s.get(Client, base.pk)
+        assert row is not None
+        proj = row.project
         new = consumers.create(
             s, Envelope(seed.settings.secret_key), proj, domain=domain, name=name, certificate=certificate
         )

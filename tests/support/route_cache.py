@@ -42,5 +42,5 @@ def install() -> None:
         return fields[key]
 
     cached_build.consentry_cached = True  # type: ignore[attr-defined]
-    routing._build_dependant_with_parameterless_dependencies = cached_build  # type: ignore[attr-defined]
-    routing.create_model_field = cached_field  # type: ignore[attr-defined]
+    routing._build_dependant_with_parameterless_dependencies = cached_build
+    routing.create_model_field = cached_field

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 #: The helper: one JSON request per line; answers each with the new server's pid.
 _HELPER = rf"""
@@ -107,7 +107,7 @@ class _Helper:
                 )
                 atexit.register(self.stop)
             assert self._proc.stdin is not None and self._proc.stdout is not None
-            request = {"args": args, "env": env, "cwd": str(Path.cwd())}
+            request: dict[str, Any] = {"args": args, "env": env, "cwd": str(Path.cwd())}
             request["output"] = output.name if output is not None else None
             self._proc.stdin.write(json.dumps(request) + "\n")
             self._proc.stdin.flush()

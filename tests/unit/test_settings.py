@@ -1,12 +1,14 @@
 """Settings refuse development defaults in production."""
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from consentry.settings import Settings
 
 #: The suite hashes passwords at the "fast" cost (tests/support/suite_env.py), which production refuses.
-PRODUCTION = {"environment": "production", "password_hash_cost": "standard"}
+PRODUCTION: dict[str, Any] = {"environment": "production", "password_hash_cost": "standard"}
 
 
 def test_production_refuses_dev_secret_and_http_issuer():

@@ -49,19 +49,19 @@ def invitee(other_browser: Browser) -> Browser:
 
 
 @pytest.fixture
-def admin(seed, browser) -> Browser:  # type: ignore[no-untyped-def]
+def admin(seed, browser) -> Browser:
     seed.user(ADMIN, org=ORG, role="admin")
     seed.user(MEMBER, org=ORG)
     assert sign_in(browser, ADMIN).status_code == 303
     return browser
 
 
-def invite(browser: Browser, email: str, role: str = "user"):  # type: ignore[no-untyped-def]
+def invite(browser: Browser, email: str, role: str = "user"):
     data = {"csrf": csrf_of(browser, "/account"), "email": email, "role": role}
     return post(browser, "/account/organization/invite", data)
 
 
-def accept(browser: Browser, token: str, name: str = "Nadia Newbie", password: str = NEW_PASSWORD):  # type: ignore[no-untyped-def]
+def accept(browser: Browser, token: str, name: str = "Nadia Newbie", password: str = NEW_PASSWORD):
     data = {"csrf": csrf_of(browser, "/password/forgot"), "token": token, "name": name}
     return post(browser, "/invite/accept", data | {"password": password, "password_again": password})
 

@@ -39,7 +39,7 @@ def ask(browser: Browser, email: str) -> object:
     return post(browser, "/password/forgot", {"csrf": csrf_of(browser, "/password/forgot"), "email": email})
 
 
-def mailed_token(seed, n: int = 1) -> str:  # type: ignore[no-untyped-def]
+def mailed_token(seed, n: int = 1) -> str:
     sent = mails(seed, RESET)
     assert len(sent) == n, [m.recipients for m in sent]
     url, token = link_in(sent[-1])
@@ -47,7 +47,7 @@ def mailed_token(seed, n: int = 1) -> str:  # type: ignore[no-untyped-def]
     return token
 
 
-def choose(browser: Browser, token: str, password: str, again: str | None = None):  # type: ignore[no-untyped-def]
+def choose(browser: Browser, token: str, password: str, again: str | None = None):
     page = browser.get(ISSUER + "/password/reset?token=" + token)
     assert page.status_code == 200, page.text
     data = {"csrf": csrf_of(browser, "/password/forgot"), "token": token, "password": password}

@@ -32,13 +32,13 @@ ROW_RE = re.compile(r'<li class="browser( current)?" id="browser-(\d+)".*?</li>'
 
 
 @pytest.fixture
-def laptop(app) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
+def laptop(app) -> Iterator[Browser]:
     with TestClient(app, base_url=ISSUER, headers={"user-agent": LINUX_CHROME}) as c:
         yield Browser(c, ISSUER)
 
 
 @pytest.fixture
-def phone(app) -> Iterator[Browser]:  # type: ignore[no-untyped-def]
+def phone(app) -> Iterator[Browser]:
     with TestClient(app, base_url=ISSUER, headers={"user-agent": IPHONE_SAFARI}) as c:
         yield Browser(c, ISSUER)
 

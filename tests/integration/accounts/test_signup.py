@@ -25,11 +25,11 @@ def signup_mode(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "open"))
 
 
-def ask(browser: Browser, email: str):  # type: ignore[no-untyped-def]
+def ask(browser: Browser, email: str):
     return post(browser, "/signup", {"csrf": csrf_of(browser, "/signup"), "email": email})
 
 
-def finish(browser: Browser, token: str, name: str, password: str):  # type: ignore[no-untyped-def]
+def finish(browser: Browser, token: str, name: str, password: str):
     data = {"csrf": csrf_of(browser, "/password/forgot"), "token": token, "name": name}
     return post(browser, "/signup/complete", data | {"password": password, "password_again": password})
 

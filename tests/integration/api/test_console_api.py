@@ -602,6 +602,7 @@ def test_fuzz_signed_in_no_server_errors(app: Any, seed: Seeder) -> None:
     from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
+    from schemathesis.core.result import Ok
     from schemathesis.python.asgi import shutdown_lifespans
 
     from tests.security.conftest import FUZZ, SCALE
@@ -621,6 +622,7 @@ def test_fuzz_signed_in_no_server_errors(app: Any, seed: Seeder) -> None:
     failures: dict[str, str] = {}
     try:
         for result in schema.get_all_operations():
+            assert isinstance(result, Ok), result.err()  # the schema loaded
             operation = result.ok()
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 

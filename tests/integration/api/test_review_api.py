@@ -218,6 +218,7 @@ def test_wrong_state_is_409_and_changes_nothing(review: Review) -> None:
 
 def test_reject_with_reasons(review: Review) -> None:
     before = snapshot(review.seed)
+    body: dict[str, Any]
     for body in ({"reasons": []}, {"reasons": ["   "]}, {}, {"reasons": ["x" * 10_001]}):
         r = review.reviewer.post(f"{R}/reject", body)
         assert r.status_code == 400 and error(r) == "invalid_request", (body, r.text)

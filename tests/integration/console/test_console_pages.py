@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html import unescape
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -203,6 +203,7 @@ def test_every_console_route_names_its_permission_and_every_post_checks_csrf() -
     assert len(routes) >= 20
     for route in routes:
         calls = _calls(route.dependant)
+        assert route.methods is not None  # an APIRoute always has its methods
         if route.path.startswith("/console/projects/{project}"):
             assert "require.<locals>.check" in calls, route.path  # require(Permission.X)
         else:
@@ -599,7 +600,9 @@ def test_nameservers_setting_is_parsed() -> None:
 
 
 class CannedSite:
-    """A fetcher answering from a dict of pages (the safe fetcher's result type, no network)."""
+    """A fetcher answering from a dict of pages (the safe fetcher's result type, no network).
+
+    Checkers wants a SafeFetcher; this one has just its fetch(), hence the casts."""
 
     def __init__(self, pages: dict[str, tuple[int, str]]) -> None:
         self.pages = pages
@@ -618,12 +621,14 @@ def test_check_now_falls_back_to_the_well_known_file() -> None:  # VERIFY-3
     file_url = f"https://{DOMAIN}/.well-known/consentry-verification.txt"
     with DnsServer() as dns:  # knows no name: NXDOMAIN
         dns_checker = DnsChecker(["127.0.0.1"], port=dns.port, lifetime=2)
-        missing = Checkers(dns_checker, CannedSite({file_url: (404, "not here")})).prove(DOMAIN, challenge)  # type: ignore[arg-type]
+        missing = Checkers(dns_checker, cast(SafeFetcher, CannedSite({file_url: (404, "not here")}))).prove(
+            DOMAIN, challenge
+        )
         assert not missing.verified and missing.reason == "nxdomain"
         assert f"{file_url} was not found (HTTP 404)" in missing.message  # a 404 is an answer, not a failure
-        found = Checkers(dns_checker, CannedSite({file_url: (200, challenge + "\n")})).prove(
-            DOMAIN, challenge
-        )  # type: ignore[arg-type]
+        found = Checkers(
+            dns_checker, cast(SafeFetcher, CannedSite({file_url: (200, challenge + "\n")}))
+        ).prove(DOMAIN, challenge)
         assert found.verified and found.method == "file"
 
 
@@ -635,7 +640,7 @@ def test_prechecks_run_on_the_brand_and_come_back_as_json() -> None:  # VERIFY-4
             policy: (200, "<p>How Mail Sorter accesses, uses, stores and shares your data.</p>"),
         }
     )
-    results = Checkers(DnsChecker(), site).prechecks(  # type: ignore[arg-type]
+    results = Checkers(DnsChecker(), cast(SafeFetcher, site)).prechecks(
         app_name="Mail Sorter", home_page=home, privacy_policy=policy, terms="", verified_domains={DOMAIN}
     )
     assert site.asked == [home, policy]
@@ -657,7 +662,7 @@ class FakePrechecks(Checkers):
     def prove(self, domain: str, challenge: str) -> ProofResult:  # pragma: no cover - not used here
         raise AssertionError("no domain check in this test")
 
-    def prechecks(self, **brand: Any) -> list[dict[str, Any]]:  # type: ignore[override]
+    def prechecks(self, **brand: Any) -> list[dict[str, Any]]:
         self.calls.append(brand)
         return [{"check": "home_page_reachable", "passed": True, "evidence": {"url": brand["home_page"]}}]
 
@@ -833,6 +838,7 @@ def test_every_route_of_the_consoles_and_their_api_checks_permission_and_csrf() 
     permission = ("require.<locals>.check", "require_platform.<locals>.check", "client_of.<locals>.check")
     for route in routes:
         calls = _calls(route.dependant)
+        assert route.methods is not None  # an APIRoute always has its methods
         guarded = "{project}" in route.path or "{client_id}" in route.path
         if guarded or route.path.startswith(("/review", "/api/v1/review")):
             assert any(p in calls for p in permission), route.path

@@ -33,7 +33,7 @@ class Api:
 
 
 @pytest.fixture
-def app_client(seed) -> SeededClient:  # type: ignore[no-untyped-def]
+def app_client(seed) -> SeededClient:
     seed.user(USER)
     seed.user(FRIEND)
     seed.sample_data(USER, FRIEND)
@@ -41,7 +41,7 @@ def app_client(seed) -> SeededClient:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def api_for(browser, client, app_client) -> Callable[..., Api]:  # type: ignore[no-untyped-def]
+def api_for(browser, client, app_client) -> Callable[..., Api]:
     """``api_for("mail.send", "mail.labels")``: the user consents to exactly these scopes."""
 
     def make(*names: str, email: str = USER) -> Api:

@@ -10,7 +10,7 @@ from tests.support.browserless import CSRF_RE, query_of
 from tests.support.flows import PASSWORD
 
 
-def _open(browser, app_client, **extra: str):  # type: ignore[no-untyped-def]
+def _open(browser, app_client, **extra: str):
     params = {
         "client_id": app_client.client_id,
         "redirect_uri": app_client.redirect_uris[0],

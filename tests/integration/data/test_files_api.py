@@ -9,7 +9,7 @@ from consentry.storage.tables import Client, StoredFile, User
 from tests.integration.data.conftest import USER
 
 
-def _names(api, **params) -> list[str]:  # type: ignore[no-untyped-def]
+def _names(api, **params) -> list[str]:
     r = api("GET", "/data/v1/files", params=params)
     assert r.status_code == 200, r.text
     return sorted(f["name"] for f in r.json()["files"])

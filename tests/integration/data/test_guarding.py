@@ -99,7 +99,7 @@ def test_each_call_is_in_the_access_log(api_for, seed, app_client) -> None:
             select(AccessLogEntry).where(AccessLogEntry.user_id == user_id).order_by(AccessLogEntry.id)
         )
         log = [(e.operation, e.scope, e.status, e.client_id, e.client_pk) for e in rows]
-        client_id = s.get(Client, app_client.pk).client_id  # type: ignore[union-attr]
+        client_id = s.get(Client, app_client.pk).client_id
     assert log == [
         ("mail.messages.send", uri("mail.send"), 201, client_id, app_client.pk),
         ("mail.messages.list", "", 403, client_id, app_client.pk),

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 from joserfc import jwt
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 
 
 @dataclass
@@ -76,5 +76,5 @@ def set_receiver(*script: tuple[int, dict[str, Any] | None]) -> Iterator[Receive
 
 def verify(token: str, jwks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The SET's (header, claims), its RS256 signature checked against ``jwks`` (the issuer's /jwks)."""
-    decoded = jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["RS256"])
+    decoded = jwt.decode(token, KeySet.import_key_set(cast(KeySetSerialization, jwks)), algorithms=["RS256"])
     return dict(decoded.header), dict(decoded.claims)

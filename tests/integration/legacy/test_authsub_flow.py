@@ -38,13 +38,13 @@ NEXT = "https://calgulp.example.com/showcalendar.html?view=week&lang=en"
 EVENTS = "/data/v1/calendar/events"
 
 
-def _single_use(browser, seed, url: str = "", scopes: tuple[str, ...] = (CAL,)) -> str:  # type: ignore[no-untyped-def]
+def _single_use(browser, seed, url: str = "", scopes: tuple[str, ...] = (CAL,)) -> str:
     back = approve_all(browser, url or v1_url(ISSUER, NEXT, CAL_FEED), ADA, list(scopes))
     assert back.status_code in (302, 303), back.text[:2000]
     return token_from(back.headers["location"])
 
 
-def _session(client, single: str) -> str:  # type: ignore[no-untyped-def]
+def _session(client, single: str) -> str:
     r = client.get("/accounts/AuthSubSessionToken", headers={"authorization": unquoted(single)})
     assert r.status_code == 200, r.text
     return lines(r.text)["Token"]

@@ -32,14 +32,14 @@ INFO_URL = f"{ISSUER}/accounts/AuthSubTokenInfo"
 EVENTS_URL = f"{ISSUER}/data/v1/calendar/events"
 
 
-def _secure_single_use(seed, browser) -> str:  # type: ignore[no-untyped-def]
+def _secure_single_use(seed, browser) -> str:
     back = approve_all(browser, v2_url(ISSUER, NEXT, [CAL_FEED], secure=True), ADA, [CAL])
     assert back.status_code == 303, back.text[:2000]
     return token_from(back.headers["location"])
 
 
 @pytest.fixture
-def secure_app(seed):  # type: ignore[no-untyped-def]
+def secure_app(seed):
     seed.user(ADA)
     return registered_app(seed, certificate=certificate_for())
 

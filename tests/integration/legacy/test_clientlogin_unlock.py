@@ -32,13 +32,13 @@ PAGE = "/accounts/DisplayUnlockCaptcha"
 CAPTCHA_ID_RE = re.compile(r'name="captcha_id" value="([^"]+)"')
 
 
-def locked(http, email: str) -> None:  # type: ignore[no-untyped-def]
+def locked(http, email: str) -> None:
     for _ in range(3):
         login(http, email, "wrong-password")
     assert parsed(login(http, email))["Error"] == "CaptchaRequired"
 
 
-def unlock(browser: Browser, answer: str):  # type: ignore[no-untyped-def]
+def unlock(browser: Browser, answer: str):
     page = browser.get(ISSUER + PAGE, headers=HTML).text
     data = {
         "csrf": form_value(page, CSRF_RE),

@@ -29,13 +29,13 @@ READONLY = f"{ISSUER}/auth/calendar.readonly"
 HANDLE = "X-Consentry-Gadget-Handle"
 
 
-def proxied(http, widget: str, handle: str = "", **extra: str):  # type: ignore[no-untyped-def]
+def proxied(http, widget: str, handle: str = "", **extra: str):
     headers = {"origin": ORIGIN, **({HANDLE: handle} if handle else {})}
     params = {"gadget": widget, "url": EVENTS, "scope": "calendar.readonly", **extra}
     return http.get("/gadgets/proxy", params=params, headers=headers)
 
 
-def decide(browser: Browser, approval_url: str, allow: bool = True):  # type: ignore[no-untyped-def]
+def decide(browser: Browser, approval_url: str, allow: bool = True):
     """Consent in the pop-up: the answer to the decision."""
     page = browser.get(approval_url, headers=HTML)
     assert page.status_code == 200, page.text

@@ -30,7 +30,7 @@ URL = f"{ISSUER}/accounts/OAuthGetRequestToken"
 CAL_FEED = f"{ISSUER}/feeds/calendar/"
 
 
-def _problem(r, status: int, problem: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _problem(r, status: int, problem: str) -> dict[str, str]:
     assert r.status_code == status, r.text
     body = form_body(r)
     assert body["oauth_problem"] == problem, body
@@ -119,7 +119,7 @@ def test_disabled_consumer_refused(seed, client) -> None:  # AUTH1-13
 
 
 @pytest.fixture
-def tight_client(settings):  # type: ignore[no-untyped-def]
+def tight_client(settings):
     app = create_app(settings.model_copy(update={"flow_address_limit": 2}))
     with TestClient(app, base_url=ISSUER) as c:
         yield c

@@ -35,13 +35,13 @@ EVENTS = f"{ISSUER}/data/v1/calendar/events"
 CALLBACK = "https://app.example.org/back?state=xyz&lang=en"
 
 
-def _authorize(browser, token: str, scopes=(CAL,), allow: bool = True):  # type: ignore[no-untyped-def]
+def _authorize(browser, token: str, scopes=(CAL,), allow: bool = True):
     page = approval_page(browser, f"/accounts/OAuthAuthorizeToken?oauth_token={token}", EMAIL)
     assert page.status_code == 200, page.text[:2000]
     return decide(browser, page, list(scopes), allow=allow)
 
 
-def _events(client, c, got: Tokens):  # type: ignore[no-untyped-def]
+def _events(client, c, got: Tokens):
     return signed(client, signer(c.key, c.secret, token=got.token, token_secret=got.secret), "GET", EVENTS)
 
 

@@ -67,7 +67,7 @@ def test_requests_oauthlib(live, method: str) -> None:  # AUTH1-1 AUTH1-2 AUTH1-
         if rsa
         else {"client_secret": c.secret}
     )
-    oauth = OAuth1Session(c.key, callback_uri=CALLBACK, **kw)  # type: ignore[arg-type]
+    oauth = OAuth1Session(c.key, callback_uri=CALLBACK, **kw)
     request_token = oauth.fetch_request_token(request_url)
     assert request_token["oauth_callback_confirmed"] == "true"
     back = _approve(server, oauth.authorization_url(authorize_url), scope)

@@ -30,7 +30,7 @@ MAIL = f"{ISSUER}/auth/mail"
 CODE_RE = re.compile(r'<output class="verifier"[^>]*>([^<]+)</output>')
 
 
-def _page(browser, token: str, extra: str = ""):  # type: ignore[no-untyped-def]
+def _page(browser, token: str, extra: str = ""):
     return approval_page(browser, f"/accounts/OAuthAuthorizeToken?oauth_token={token}{extra}", EMAIL)
 
 
@@ -140,7 +140,7 @@ def test_display_names(seed, client, browser) -> None:  # AUTH1-11
     page = _page(browser, renamed.token)
     assert _app_name(page.text) == "Totally Google" and NOTICE in page.text
 
-    def anon(**kw):  # type: ignore[no-untyped-def]
+    def anon(**kw):
         return tokens_of(request_token(client, ISSUER, "anonymous", "anonymous", CAL_FEED, **kw))
 
     for got, name in (

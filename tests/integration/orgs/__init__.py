@@ -133,4 +133,4 @@ def post_form(http: Any, path: str, pairs: list[tuple[str, str]], **kw: Any) -> 
     from urllib.parse import urlencode
 
     headers = {"content-type": "application/x-www-form-urlencoded"}
-    return http.post(path, content=urlencode(pairs), headers=headers, **kw)  # type: ignore[no-any-return]
+    return http.post(path, content=urlencode(pairs), headers=headers, **kw)

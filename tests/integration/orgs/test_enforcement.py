@@ -22,7 +22,7 @@ from tests.integration.policy.helpers import grants
 from tests.support.flows import tokens_for
 
 
-def _refresh(client, c, refresh_token):  # type: ignore[no-untyped-def]
+def _refresh(client, c, refresh_token):
     return client.post(
         "/token",
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},

@@ -31,7 +31,7 @@ DAY = 86400
 REASON = "Our client shares their project plans through it."
 
 
-def _blocked_and_asked(seed, app, browser):  # type: ignore[no-untyped-def]
+def _blocked_and_asked(seed, app, browser):
     """A blocked app, the member refused, then asking through the refusal page's link."""
     people(seed)
     c = seed.client("web")

@@ -13,17 +13,17 @@ CAL = f"{ISSUER}/auth/calendar.readonly"
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
-def _start(client, c):  # type: ignore[no-untyped-def]
+def _start(client, c):
     return client.post("/device/code", data={"client_id": c.client_id, "scope": f"openid {CAL}"}).json()
 
 
-def _poll(client, c, device_code):  # type: ignore[no-untyped-def]
+def _poll(client, c, device_code):
     return client.post(
         "/token", data={"grant_type": GRANT, "device_code": device_code, "client_id": c.client_id}
     )
 
 
-def _lookup(browser, email, user_code):  # type: ignore[no-untyped-def]
+def _lookup(browser, email, user_code):
     page = browser.follow(browser.get(f"{ISSUER}/device?user_code={user_code}"))
     if 'action="/signin"' in page.text:
         page = browser.sign_in(page, email, PASSWORD)
@@ -33,7 +33,7 @@ def _lookup(browser, email, user_code):  # type: ignore[no-untyped-def]
     )
 
 
-def _post(browser, page, **fields):  # type: ignore[no-untyped-def]
+def _post(browser, page, **fields):
     data = [("csrf", form_value(page.text, CSRF_RE)), *fields.pop("pairs", []), *fields.items()]
     return browser.http.post(
         ISSUER + "/device",

@@ -17,7 +17,7 @@ MAIL = f"{ISSUER}/auth/mail.readonly"  # restricted
 DAY = 24 * 3600
 
 
-def _start(browser, c, email, scope, **extra):  # type: ignore[no-untyped-def]
+def _start(browser, c, email, scope, **extra):
     """Authorize and sign in; the page (or redirect) the gate answers with."""
     _v, challenge = pkce_pair()
     page = browser.authorize(auth_params(c, challenge, scope, **extra))

@@ -36,7 +36,7 @@ def _suspension(seed: Seeder) -> Iterator[Suspension]:
         yield Suspension(Projects(SqlConsole(s, ISSUER), Actor.cli(), Catalogue(ISSUER)))
 
 
-def _refresh(client, c: SeededClient, token: str):  # type: ignore[no-untyped-def]
+def _refresh(client, c: SeededClient, token: str):
     data = {"grant_type": "refresh_token", "refresh_token": token}
     return client.post("/token", data=data, auth=(c.client_id, c.client_secret))
 

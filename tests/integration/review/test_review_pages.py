@@ -414,6 +414,7 @@ def test_security_assessment_is_recorded_with_its_lapse_date(database_url, seed,
     assert r.status_code == 400 and "deletes user data on request" in text_of(r.text)
     assert 'value="Acme Labs"' in r.text  # what was typed is kept
     future = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)).isoformat()
+    bad: dict[str, Any]
     for bad in (
         {"tier": "7"},
         {"letter_date": "yesterday"},

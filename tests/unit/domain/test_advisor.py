@@ -16,7 +16,7 @@ def cat() -> Catalogue:
     return Catalogue(ISSUER)
 
 
-def names(advice) -> list[str]:  # type: ignore[no-untyped-def]
+def names(advice) -> list[str]:
     return [s.name for s in advice.suggested]
 
 

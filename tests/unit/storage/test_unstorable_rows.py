@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import String
 
 from consentry.storage.tables import Token
 from consentry.storage.unstorable import UnstorableValue, check_row
 
 TOKENS = Token.__table__
-LIMIT = TOKENS.c.grant_type.type.length
+GRANT_TYPE = TOKENS.c.grant_type.type
+assert isinstance(GRANT_TYPE, String) and GRANT_TYPE.length is not None  # String(80)
+LIMIT = GRANT_TYPE.length
 
 
 def test_a_plain_row_passes():

@@ -218,7 +218,7 @@ def test_an_app_failing_after_its_head_still_closes_cleanly():  # ISSUE-10: a he
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
         raise RuntimeError("the app failed before its body")
 
-    async def steps(conn: Connection) -> tuple[bytes, bytes]:
+    async def steps(conn: Connection) -> tuple[bytes, bool]:
         await conn.send(GET)
         return await conn.record(), await conn.closed()
 

@@ -5,9 +5,11 @@ response."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import inspect
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVarTuple
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -17,6 +19,7 @@ from tests.unit.web.test_served_http import BODY, GET, Connection, _run, fixed
 
 KEEP = 0.3  # seconds
 #: The start of the SHA-256 of uvicorn 0.55.0's HttpToolsProtocol.on_response_complete.
+Ts = TypeVarTuple("Ts")
 UVICORN_RESPONSE_END = "64e254f28e389e76"
 
 
@@ -105,10 +108,15 @@ def test_one_timer_per_connection_not_one_per_response():  # ISSUE-10
             real = loop.call_later
             armed = 0
 
-            def counting(delay: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+            def counting(
+                delay: float,
+                callback: Callable[[*Ts], object],
+                *args: *Ts,
+                context: contextvars.Context | None = None,
+            ) -> asyncio.TimerHandle:
                 nonlocal armed
                 armed += isinstance(getattr(callback, "__self__", None), HttpToolsProtocol)
-                return real(delay, callback, *args, **kwargs)
+                return real(delay, callback, *args, context=context)
 
             loop.call_later = counting  # type: ignore[method-assign]
             conn = await _open(protocol, keep=5.0)  # no timer fires during the test

@@ -238,7 +238,7 @@ def test_report_rules(seed, db) -> None:  # LIMIT-6
     uid = _user(seed, db, "ada@example.org")
     web, stranger = _client(seed, db, "Mail Pal"), _client(seed, db, "Stranger")
     _token(db, uid, web, MAIL, revoked_at=now())  # a revoked token: the user still dealt with the app
-    args = {"user_id": uid, "project_id": web.project_id, "actor": "ada@example.org"}
+    args: dict[str, Any] = {"user_id": uid, "project_id": web.project_id, "actor": "ada@example.org"}
     for reason, message in (
         ("  hi \n", "Say in a few words what the app did wrong (at least 5 characters)."),
         ("x" * 1001, "Keep the report under 1000 characters (it has 1001)."),
@@ -259,7 +259,7 @@ def test_report_rules(seed, db) -> None:  # LIMIT-6
     with pytest.raises(Conflict) as twice:
         reports.close(db, row.id, actor="sam@review.example.org")
     assert twice.value.message == "This report was already closed by rita@review.example.org."
-    assert db.get(AppReport, row.id).closed_by == "rita@review.example.org"  # type: ignore[union-attr]
+    assert db.get(AppReport, row.id).closed_by == "rita@review.example.org"
     # Closed, the user may report the app again.
     assert reports.report(db, reason="Still reading my mail", **args).id != row.id
 

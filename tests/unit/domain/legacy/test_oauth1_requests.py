@@ -17,7 +17,7 @@ from tests.support.oauth1 import consumer
 CAL = "http://testserver.local/auth/calendar"
 
 
-def _new(seed, device: bool = False):  # type: ignore[no-untyped-def]
+def _new(seed, device: bool = False):
     c = consumer(seed)
     env = Envelope(seed.settings.secret_key)
     with seed.db.unit_of_work() as s:

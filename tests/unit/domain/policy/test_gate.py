@@ -278,7 +278,7 @@ ROWS = [
 @pytest.mark.parametrize(
     ("name", "app", "subject", "asked", "reason", "step", "error"), ROWS, ids=[r[0] for r in ROWS]
 )
-def test_gate_rows(name, app, subject, asked, reason, step, error) -> None:  # type: ignore[no-untyped-def]
+def test_gate_rows(name, app, subject, asked, reason, step, error) -> None:
     # VERIFY-10, VERIFY-11, LIMIT-6
     decision = gate.evaluate(GateInput(app, subject, asked))
     assert (decision.reason_code, decision.next_step, decision.error) == (reason, step, error)

@@ -45,7 +45,7 @@ def _gdata(signature: str, method: str = "HMAC-SHA1", **over: str) -> dict[str, 
     return {**params, **over}
 
 
-def _vector1(signature: str = "5a2GPdtAY3LWYv8IdiT3wp1Coeg=", method: str = "HMAC-SHA1", **over: str):  # type: ignore[no-untyped-def]
+def _vector1(signature: str = "5a2GPdtAY3LWYv8IdiT3wp1Coeg=", method: str = "HMAC-SHA1", **over: str):
     uri = REQUEST_TOKEN + "?scope=http%3A%2F%2Fwww.blogger.com%2Ffeeds%2F"
     return parse("GET", uri, gdata_header(_gdata(signature, method, **over)))
 

@@ -12,7 +12,7 @@ from tests.support.oauth1 import gdata_header
 URL = "https://issuer.example/accounts/OAuthGetRequestToken"
 
 
-def _req(query: str = "", body: str = "", **oauth: str):  # type: ignore[no-untyped-def]
+def _req(query: str = "", body: str = "", **oauth: str):
     params = {
         "oauth_consumer_key": "anonymous",
         "oauth_nonce": "n1",
