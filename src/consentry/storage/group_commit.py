@@ -2,9 +2,9 @@
 
 Why: a token endpoint that commits once per request spends most of its time committing and,
 on SQLite, in writer-lock contention between threads. Here each request leaves its work in a
-list and awaits it; once the loop has a quiet turn the whole list runs as one transaction with
-set-at-a-time statements, and every caller gets its answer only after that commit, so nothing
-is acknowledged that a crash could lose.
+list and awaits it; once the loop has had a few quiet turns the whole list runs as one
+transaction with set-at-a-time statements, and every caller gets its answer only after that
+commit, so nothing is acknowledged that a crash could lose.
 
 The statements run on the event loop's own thread: they are CPU work in the page cache, and
 a worker thread running them fights the event loop for the GIL at every statement (measured: a
@@ -49,7 +49,7 @@ Handler = Callable[[Connection, Sequence[Item]], Sequence[Any]]
 #: choose how the batch talks to the database (PostgreSQL: pipeline mode, or autocommit for a batch
 #: that is one statement).
 Around = Callable[[Connection, Sequence[Any]], AbstractContextManager[Any]]
-#: A batch stops waiting for a quiet turn after this many checks (one per turn), or at this many items.
+#: A batch stops waiting for quiet turns after this many checks (one per turn), or at this many items.
 SETTLE_TURNS = 16
 SETTLE_ITEMS = 256
 #: A batch starts after this many consecutive turns of the loop that added nothing to it.

@@ -416,11 +416,11 @@ def test_items_submitted_during_a_commit_form_the_next_batch_after_it(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_batch_gathers_while_each_turn_adds_to_it_and_starts_after_a_quiet_turn(
+def test_a_batch_gathers_while_each_turn_adds_to_it_and_starts_after_quiet_turns(
     db: Database, make_gc: Callable[..., GroupCommit[Item, str]], mode: str
 ) -> None:
     # ISSUE-10 group commit: callers that arrive over consecutive turns share one batch (its fixed
-    # cost is paid once); the first turn that adds nothing starts it.
+    # cost is paid once); it starts once QUIET_TURNS turns in a row add nothing to it.
     probe = Probe()
     gc = make_gc(probe, **MODES[mode])
     arriving = items("t", 5)
