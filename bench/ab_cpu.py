@@ -139,7 +139,7 @@ def main() -> None:
     parser.add_argument("--peer", choices=PEERS, help="side B is this bench/run server, not a Consentry tree")
     parser.add_argument(
         "--venv-b",
-        type=Path,
+        type=lambda given: Path(given).resolve(),  # the servers run from another directory
         help="side B's interpreter: another virtualenv with Consentry installed (one on a newer Python)",
     )
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="cc-token")
@@ -207,7 +207,7 @@ def main() -> None:
     result = {
         "workload": args.workload,
         "backend": backend,
-        "b": args.peer or "consentry",
+        "b": args.peer or (f"consentry in {args.venv_b}" if args.venv_b else "consentry"),
         "median_cpu_us": {
             "A": round(statistics.median(per_answer[0]), 1),
             "B": round(statistics.median(per_answer[1]), 1),

@@ -120,6 +120,7 @@ def test_side_b_is_served_by_the_other_virtualenv(monkeypatch, tmp_path: Path):
             pass
 
     monkeypatch.setattr(ab, "ConsentryTarget", Recorded)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # main() sets it per side: restored after the test
     monkeypatch.setattr(sys, "argv", ["ab_cpu.py", "", "", "--venv-b", str(tmp_path / "py313")])
     with pytest.raises(SystemExit, match="both sides built"):
         ab.main()

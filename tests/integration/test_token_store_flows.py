@@ -8,6 +8,7 @@ to resume. Now the deletion is one of the code's changes (``Changes.finished_flo
 from __future__ import annotations
 
 from contextlib import closing
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -105,5 +106,39 @@ def test_signing_in_resumes_the_request_to_a_code_and_ends_it(seed: Seeder, brow
     back = browser.sign_in(page, "noa@example.org", PASSWORD)
     assert back.status_code in (302, 303) and back.headers["location"].startswith(c.redirect_uris[0])
     assert "code=" in back.headers["location"]
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Interaction)) == 0
+
+
+def test_a_code_refused_at_its_commit_leaves_the_request_to_resume(
+    app: Any, seed: Seeder, browser: Browser, monkeypatch: Any
+) -> None:
+    # ISSUE-10: the endpoint path: the code's commit is refused (the app changed that instant); the
+    # page says to try again, and trying again works because the paused request is still there.
+    store = app.state.runtime.token_store
+    real = store.commit
+    refused: list[Changes] = []
+
+    async def refuse_once(changes: Changes) -> Outcome:
+        if changes.codes and not refused:  # the next code's commit, once
+            refused.append(changes)
+            return Outcome.CLIENT_CHANGED
+        return await real(changes)
+
+    c = seed.client("web")
+    seed.user("ora@example.org")
+    _verifier, challenge = pkce_pair()
+    params = auth_params(c, challenge, "openid email")
+    assert "code" in browser.login_and_consent(params, "ora@example.org", PASSWORD)
+    browser.http.cookies.clear()
+    page = browser.authorize(params)
+    monkeypatch.setattr(store, "commit", refuse_once)
+    failed = browser.sign_in(page, "ora@example.org", PASSWORD)
+    assert failed.status_code == 503 and "Try again" in failed.text
+    assert "/authorize/continue" in str(failed.request.url)
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Interaction)) == 1
+    again = browser.get(str(failed.request.url))
+    assert again.status_code in (302, 303) and "code=" in again.headers["location"]
     with seed.db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(Interaction)) == 0

@@ -206,6 +206,9 @@ def write_batch(
             # RFC 6749 4.1.2: what the code issued the first time is revoked.
             rest.families.append(c.claim_code.family)
             rest.audit.append((AuditTag.TOKEN_CODE_REPLAY, "", {"family": c.claim_code.family}))
+    # Before any insert locks a user's row (its foreign keys): deleting a user removes their paused
+    # requests first and then the user, so this order can never wait on it the other way round.
+    sql.finish_flows(conn, rest.flows)
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.
     sql.insert_tokens(conn, tokens)
@@ -220,7 +223,6 @@ def write_batch(
     sql.revoke_oldest_refresh(conn, holders, refresh_limit, at)
     sql.insert_codes(conn, rest.codes)
     sql.revoke_families(conn, rest.families, at)
-    sql.finish_flows(conn, rest.flows)
     sql.record_polls(conn, rest.polls)
     sql.insert_device_codes(conn, rest.device_codes)
     sql.append_audit(conn, rest.audit, Channel.PROTOCOL)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from consentry.domain.tokens.store import Changes, Found
 from consentry.storage.db import database_forbidden
@@ -27,6 +28,10 @@ _current: ContextVar[Exchange | None] = ContextVar("consentry_exchange", default
 class Exchange:
     found: Found
     changes: Changes = field(default_factory=Changes)
+    #: The key this request's ID token is signed with, taken once: Authlib asks for the header's
+    #: ``kid`` and for the key in two hooks, and a key set reloaded in between (by a thread, as a
+    #: rotation takes effect) must not give a header that names another key than the signature's.
+    id_token_key: Any = None
 
 
 class NoExchange(RuntimeError):

@@ -30,15 +30,21 @@ class ConsentryOpenIDCode(OpenIDCode):
         super().__init__(require_nonce=False)
         self.ctx = ctx
 
+    def _key(self, client: Any) -> Any:
+        """The request's signing key, the same for the header and the signature (Exchange)."""
+        now = exchange.current()
+        if now.id_token_key is None:
+            now.id_token_key = self.ctx.keys.signing_key(client.row.id_token_alg)
+        return now.id_token_key
+
     def resolve_client_private_key(self, client: Any) -> Any:
-        return self.ctx.keys.signing_key(client.row.id_token_alg)
+        return self._key(client)
 
     def get_client_algorithm(self, client: Any) -> str:
         return str(client.row.id_token_alg)
 
     def get_encode_header(self, client: Any) -> dict[str, str]:
-        key = self.ctx.keys.signing_key(client.row.id_token_alg)
-        return {"alg": client.row.id_token_alg, "kid": key.kid, "typ": "JWT"}
+        return {"alg": client.row.id_token_alg, "kid": self._key(client).kid, "typ": "JWT"}
 
     def get_client_claims(self, client: Any) -> dict[str, Any]:
         return {
