@@ -206,8 +206,8 @@ def write_batch(
             # RFC 6749 4.1.2: what the code issued the first time is revoked.
             rest.families.append(c.claim_code.family)
             rest.audit.append((AuditTag.TOKEN_CODE_REPLAY, "", {"family": c.claim_code.family}))
-    # Before any insert locks a user's row (its foreign keys): deleting a user removes their paused
-    # requests first and then the user, so this order can never wait on it the other way round.
+    # Before any insert locks a user's row (its foreign keys), in the order deleting a user takes
+    # (their paused requests, then the user), so the two never deadlock over these rows.
     sql.finish_flows(conn, rest.flows)
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.

@@ -97,7 +97,7 @@ class FlowStore:
 
     def finish(self, flow: str) -> None:
         with self.ctx.db.unit_of_work() as db:
-            db.execute(delete(Interaction).where(Interaction.id_hash == self.key(flow)))
+            self.take(db, flow)
 
     def take(self, db: Session, flow: str) -> bool:
         """Delete the flow, once: a second POST of the same decision finds it gone."""
