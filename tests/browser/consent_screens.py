@@ -33,16 +33,15 @@ from consentry.web.pages import app_logo
 from consentry.web.pages import help as help_pages
 from consentry.web.render import render
 from consentry.web.security import SecurityHeaders
+from tests.browser.screenshots import at_both_widths
 from tests.support.databases import SECRET
 from tests.support.live import free_port
 from tests.support.seed import Seeder
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, ViewportSize
+    from playwright.sync_api import Page
 
 Scopes = Annotated[list[str] | None, Query()]
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 CSRF = "csrf-token-for-the-test"
 FLOW = "flow-handle-123"
 OPERATOR = "Example Cloud"
@@ -217,14 +216,7 @@ def shoot(page: Page, directory: Path, name: str) -> None:
     """Full-page PNGs at both widths, styled, and never wider than the phone's screen."""
     page.wait_for_load_state("load")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 248, 250)"
-    for label, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"consent-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: {overflow}px wider than the {label} px screen"
-    page.set_viewport_size(DESKTOP)
+    at_both_widths(page, directory, f"consent-{name}")
 
 
 def scopes_query(site: Site, *names: str, device: str = "") -> str:

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tests.browser.helpers import PASSWORD, path_of, sign_in
+from tests.browser.screenshots import shoot_console
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Response, ViewportSize
+    from playwright.sync_api import Page, Response
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 #: The console's sections, by the slug in their address ("" is the overview).
 TABS = (
     "",
@@ -103,19 +102,7 @@ def shoot(page: Page, directory: Path, name: str) -> list[Path]:
     Also checks the console stylesheet applied (CSP allows only 'self' styles) and that nothing
     is wider than the phone's screen (tables must scroll or stack, not push the page sideways).
     """
-    page.wait_for_load_state("load")
-    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "1100px", page.url
-    shots = []
-    for label, viewport in (("desktop", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"console-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        shots.append(path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {label} screen"
-    page.set_viewport_size(DESKTOP)
-    return shots
+    return shoot_console(page, directory, f"console-{name}", "1100px")
 
 
 # --- steps ---------------------------------------------------------------------------------------

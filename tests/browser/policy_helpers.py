@@ -22,18 +22,17 @@ from consentry.settings import Settings
 from consentry.storage.tables import Client, ConsentGrant, OutboxMail, Project, UnverifiedPass
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.helpers import authorize_url, path_of, query_of, scope_uri, sign_in
+from tests.browser.screenshots import at_both_widths
 from tests.support.browserless import pkce_pair
 from tests.support.databases import SECRET
 from tests.support.live import LiveServer, free_port, start_server
 from tests.support.seed import SeededClient, Seeder
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Response, ViewportSize
+    from playwright.sync_api import Browser, BrowserContext, Page, Response
 
     from tests.browser.conftest import AppCallback
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 CAL_TITLE = "See and download any calendar you can access"  # calendar.readonly, sensitive
 MAIL_TITLE = "View your email messages and settings"  # mail.readonly, restricted
 CAP_REFUSAL = "Sign-in to this app is disabled for new users"
@@ -247,14 +246,4 @@ def shoot(page: Page, directory: Path, name: str) -> list[Path]:
     page.wait_for_load_state("load")
     # The stylesheet applied (the CSP allows only our own styles): the grey page background.
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 248, 250)"
-    taken = []
-    for label, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"policy-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: {overflow}px wider than the {label} px screen"
-        taken.append(path)
-    page.set_viewport_size(DESKTOP)
-    return taken
+    return at_both_widths(page, directory, f"policy-{name}")

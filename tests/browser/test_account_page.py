@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from consentry.storage.tables import Project
-from tests.browser.console_helpers import DESKTOP, PHONE, PageErrors, logo_png, screenshot_dir
+from tests.browser.console_helpers import PageErrors, logo_png, screenshot_dir
 from tests.browser.helpers import authorize_url, exchange_code, path_of, query_of, scope_uri, sign_in
+from tests.browser.screenshots import DESKTOP, at_both_widths, shoot_console
 from tests.support.browserless import pkce_pair
 
 if TYPE_CHECKING:
@@ -35,16 +36,7 @@ USER = "ada@example.org"
 
 def shoot(page: Page, directory: Path, name: str) -> None:
     """Full-page screenshots at 1280 and 390 pixels; the stylesheet applied and nothing overflows."""
-    page.wait_for_load_state("load")
-    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "880px", page.url
-    for label, viewport in (("desktop", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"account-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {label} screen"
-    page.set_viewport_size(DESKTOP)
+    shoot_console(page, directory, f"account-{name}", "880px")
 
 
 def _consent(
@@ -166,14 +158,7 @@ def test_revoke_from_the_account_page_and_the_app_is_refused(
 def _shoot_review(page: Page, directory: Path, name: str) -> None:
     """The reviewer console's pages: same checks, the console's own width."""
     page.wait_for_load_state("load")
-    for label, viewport in (("desktop", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"review-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {label} screen"
-    page.set_viewport_size(DESKTOP)
+    at_both_widths(page, directory, f"review-{name}", wide="desktop")
 
 
 def test_report_and_deletion_request_then_a_reviewer_closes_the_report(

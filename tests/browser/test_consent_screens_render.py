@@ -18,7 +18,6 @@ import pytest
 from tests.browser.consent_screens import (
     BRAND,
     CSRF,
-    DESKTOP,
     DOMAIN,
     FLOW,
     OPERATOR,
@@ -31,6 +30,7 @@ from tests.browser.consent_screens import (
     shoot,
 )
 from tests.browser.console_helpers import screenshot_dir
+from tests.browser.screenshots import DESKTOP
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from consentry.domain.events.types import deletion_uri
-from tests.browser.console_helpers import DESKTOP, PageErrors, screenshot_dir
+from tests.browser.console_helpers import PageErrors, screenshot_dir
 from tests.browser.deletion_helpers import (
     DeletionReceiver,
     deletion_receiver,
@@ -31,6 +31,7 @@ from tests.browser.deletion_helpers import (
     wait_until,
 )
 from tests.browser.helpers import scope_uri, userinfo
+from tests.browser.screenshots import DESKTOP
 from tests.browser.test_account_page import USER, _consent, shoot
 from tests.browser.test_security_events import (
     pushing_server,  # noqa: F401 (a fixture: the server's mail thread pushes events every second)

@@ -20,19 +20,17 @@ from consentry.settings import Settings
 from consentry.storage.tables import Project, ProjectMember, User
 from tests.browser.console_helpers import PageErrors, project_url, screenshot_dir, sign_in_to_console
 from tests.browser.helpers import path_of, sign_in
-from tests.browser.test_security_events import shoot  # the console pages' screenshots and checks
+from tests.browser.screenshots import DESKTOP, shoot_console
 from tests.support.databases import SECRET
 from tests.support.live import LiveServer, free_port, start_server
 from tests.support.seed import Seeder
 from tests.support.smtp import SmtpServer, smtp_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 OWNER = "dev@mailsorter.example.com"
 EDITOR = "ed@mailsorter.example.com"
 REVIEWER = "rita@review.example.org"
@@ -112,7 +110,7 @@ def test_report_acknowledge_resolve_and_the_developer_sees_it(
     assert path_of(page.url) == path_of(incidents_url)
     assert page.locator("nav.tabs a[aria-current=page]").inner_text() == "Incidents"
     assert page.locator("#no-incidents").count() == 1 and TEAM in page.locator(".intro").inner_text()
-    shoot(page, shots, "console-incidents-empty", "1100px")
+    shoot_console(page, shots, "console-incidents-empty", "1100px")
 
     good = {
         "summary": "Refresh tokens exposed in a public log bucket",
@@ -127,7 +125,7 @@ def test_report_acknowledge_resolve_and_the_developer_sees_it(
     assert page.locator(".alert.error").get_attribute("data-code") == "invalid_detected_at"
     assert "in the future" in page.locator(".alert.error").inner_text()
     assert page.locator("#report-form textarea[name=containment]").input_value() == good["containment"]
-    shoot(page, shots, "console-incidents-refused", "1100px")
+    shoot_console(page, shots, "console-incidents-refused", "1100px")
 
     report(page, **good)
     assert "/incidents/" in page.url and "Incident reported." in page.locator(".alert.ok").inner_text()
@@ -135,7 +133,7 @@ def test_report_acknowledge_resolve_and_the_developer_sees_it(
     assert "About 1,200" in page.locator("#incident-facts").inner_text()
     incident_path = path_of(page.url)
     incident_id = incident_path.rsplit("/", 1)[-1]
-    shoot(page, shots, "console-incident-reported", "1100px")
+    shoot_console(page, shots, "console-incident-reported", "1100px")
 
     mails = mail_server.wait_for(2, timeout=15)
     [to_team] = [m for m in mails if m.rcpt_tos == [TEAM]]
@@ -153,12 +151,12 @@ def test_report_acknowledge_resolve_and_the_developer_sees_it(
             rp.locator("#incidents-link").click()
         row = rp.locator(f"#incident-queue tr[data-incident='{incident_id}']")
         assert row.get_attribute("data-state") == "reported" and "Mail Sorter" in row.inner_text()
-        shoot(rp, shots, "review-incidents-queue", "1240px")
+        shoot_console(rp, shots, "review-incidents-queue", "1240px")
         with rp.expect_navigation():
             row.get_by_role("link").click()
         assert rp.locator("#incident-state").get_attribute("data-state") == "reported"
         assert good["containment"] in rp.locator("#incident-report").inner_text()
-        shoot(rp, shots, "review-incident-reported", "1240px")
+        shoot_console(rp, shots, "review-incident-reported", "1240px")
 
         rp.locator("#acknowledge-form textarea").fill(
             "Thanks. Keep the bucket's access logs; we look at them now."
@@ -169,7 +167,7 @@ def test_report_acknowledge_resolve_and_the_developer_sees_it(
         rp.locator("#note-form textarea").fill("Did any token get used from outside your servers?")
         with rp.expect_navigation():
             rp.get_by_role("button", name="Add note").click()
-        shoot(rp, shots, "review-incident-acknowledged", "1240px")
+        shoot_console(rp, shots, "review-incident-acknowledged", "1240px")
 
         rp.locator("#resolve-form textarea").fill(
             "Logs show no use of the exposed tokens; all were revoked on May 4."
@@ -178,9 +176,9 @@ def test_report_acknowledge_resolve_and_the_developer_sees_it(
             rp.get_by_role("button", name="Close incident").click()
         assert rp.locator("#incident-state").get_attribute("data-state") == "resolved"
         assert rp.locator("#closed").count() == 1
-        shoot(rp, shots, "review-incident-resolved", "1240px")
+        shoot_console(rp, shots, "review-incident-resolved", "1240px")
         rp.goto(live.url + "/review/incidents/queue?state=all")
-        shoot(rp, shots, "review-incidents-all", "1240px")
+        shoot_console(rp, shots, "review-incidents-all", "1240px")
         assert rerrors.unexpected() == []
     finally:
         reviewer_ctx.close()
@@ -192,9 +190,9 @@ def test_report_acknowledge_resolve_and_the_developer_sees_it(
     assert thread.locator("li[data-side=platform]").count() == 3
     assert "Did any token get used" in thread.inner_text() and "Logs show no use" in thread.inner_text()
     assert page.locator("#update-form").count() == 0
-    shoot(page, shots, "console-incident-resolved", "1100px")
+    shoot_console(page, shots, "console-incident-resolved", "1100px")
     page.goto(incidents_url)
     assert page.locator(f"tr[data-incident='{incident_id}']").get_attribute("data-state") == "resolved"
-    shoot(page, shots, "console-incidents", "1100px")
+    shoot_console(page, shots, "console-incidents", "1100px")
     assert len(mail_server.wait_for(5, timeout=15)) >= 5  # + acknowledged, note, resolved to the project
     assert errors.unexpected() == []

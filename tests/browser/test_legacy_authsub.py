@@ -13,15 +13,14 @@ import pytest
 
 from tests.browser.console_helpers import screenshot_dir
 from tests.browser.helpers import path_of, query_of, sign_in
+from tests.browser.screenshots import at_both_widths
 from tests.support.authsub import lines, registered_app, v1_url, v2_url
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, ViewportSize
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 CAL_FEED = "http://www.google.com/calendar/feeds/"
 ADA = "ada@example.org"
 
@@ -30,14 +29,7 @@ def shoot(page: Page, directory: Path, name: str) -> None:
     """Full-page PNGs at both widths, styled, never wider than the phone's screen."""
     page.wait_for_load_state("load")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 248, 250)"
-    for label, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"authsub-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: {overflow}px wider than the {label} px screen"
-    page.set_viewport_size(DESKTOP)
+    at_both_widths(page, directory, f"authsub-{name}")
 
 
 def test_registered_app_access_page_then_back_at_the_app(live_server, app_callback, page, tmp_path) -> None:

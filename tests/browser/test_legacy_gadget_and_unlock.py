@@ -18,16 +18,15 @@ from consentry.domain.accounts.captcha import Captchas
 from consentry.domain.secrets import Hasher
 from tests.browser.console_helpers import screenshot_dir
 from tests.browser.helpers import path_of, sign_in
+from tests.browser.screenshots import at_both_widths
 from tests.integration.legacy.clientlogin_steps import body, parsed
 from tests.support.databases import SECRET
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, ViewportSize
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 ADA = "ada@example.org"
 
 #: The widget: asks the proxy, opens the approval in a pop-up when told to, retries with the handle
@@ -105,14 +104,7 @@ def widget_site() -> Iterator[WidgetSite]:
 
 def shoot(page: Page, directory: Path, name: str) -> None:
     page.wait_for_load_state("load")
-    for label, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: {overflow}px wider than the {label} px screen"
-    page.set_viewport_size(DESKTOP)
+    at_both_widths(page, directory, f"{name}")
 
 
 def test_widget_approves_in_a_pop_up_and_its_retry_reads_the_calendar(

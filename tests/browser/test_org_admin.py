@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.browser.console_helpers import DESKTOP, PHONE, screenshot_dir
+from tests.browser.console_helpers import screenshot_dir
 from tests.browser.helpers import authorize_url, path_of, query_of, scope_uri, sign_in
+from tests.browser.screenshots import DESKTOP, at_both_widths
 from tests.integration.service_accounts.support import JWT_BEARER, service_account
 from tests.support.browserless import pkce_pair
 
@@ -40,14 +41,7 @@ REASON = "Our client shares their project plans through it."
 def shoot(page: Page, directory: Path, name: str) -> None:
     """Full-page PNGs at both widths; nothing wider than the screen."""
     page.wait_for_load_state("load")
-    for label, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"org-admin-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: {overflow}px wider than the {label} px screen"
-    page.set_viewport_size(DESKTOP)
+    at_both_widths(page, directory, f"org-admin-{name}")
 
 
 def watch(page: Page, errors: list[str]) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.browser.helpers import PASSWORD, authorize_url, path_of, sign_in
 from tests.support.browserless import pkce_pair
+from tests.support.matching import matched
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -39,7 +40,7 @@ def _assert_signin_needs_csrf(base: str, email: str) -> None:
         assert wrong.status_code == 403
 
         # Control: the same form with the page's token signs in, so the 403s were the CSRF check.
-        ok = http.post("/signin", data={**form, "csrf": CSRF_RE.search(page.text).group(1)})  # type: ignore[union-attr]
+        ok = http.post("/signin", data={**form, "csrf": matched(CSRF_RE, page.text)})
         assert ok.status_code == 303 and ok.headers["location"] == "/account"
         assert http.get("/account").status_code == 200
 

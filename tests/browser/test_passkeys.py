@@ -21,8 +21,9 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from consentry.storage.tables import Passkey
-from tests.browser.console_helpers import DESKTOP, PHONE, screenshot_dir
+from tests.browser.console_helpers import screenshot_dir
 from tests.browser.helpers import authorize_url, exchange_code, path_of, query_of, sign_in
+from tests.browser.screenshots import at_both_widths
 from tests.support.accounts import served
 from tests.support.browserless import pkce_pair
 from tests.support.seed import Seeder
@@ -63,14 +64,7 @@ def _authenticator(context: BrowserContext, page: Page) -> Any:
 def _shoot(page: Page, directory: Path, name: str) -> None:
     """Full-page screenshots at 1280 and 390 pixels; nothing may be wider than the screen."""
     page.wait_for_load_state("load")
-    for label, viewport in (("desktop", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"passkeys-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {label} screen"
-    page.set_viewport_size(DESKTOP)
+    at_both_widths(page, directory, f"passkeys-{name}", wide="desktop")
 
 
 def _sign_out(page: Page, base: str) -> None:

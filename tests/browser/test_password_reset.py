@@ -18,6 +18,7 @@ import pytest
 
 from tests.browser.console_helpers import screenshot_dir
 from tests.browser.helpers import PASSWORD, path_of, query_of
+from tests.browser.screenshots import at_both_widths
 from tests.support.accounts import served
 from tests.support.live import LiveServer
 from tests.support.seed import Seeder
@@ -70,14 +71,7 @@ class Watch:
 
 
 def shoot(page: Page, directory: Path, name: str) -> None:
-    for label, width in (("desktop", 1280), ("390", 390)):
-        page.set_viewport_size({"width": width, "height": 860})
-        path = directory / f"join-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} is {overflow}px wider than the {label} screen"
-    page.set_viewport_size({"width": 1280, "height": 860})
+    at_both_widths(page, directory, f"join-{name}", wide="desktop")
 
 
 def mail_to(smtp: SmtpServer, n: int, to: str, subject_has: str) -> Received:

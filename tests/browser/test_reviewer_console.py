@@ -17,16 +17,15 @@ import pytest
 from consentry.domain.scopes.catalogue import Catalogue
 from consentry.domain.scopes.scanner import build_report, scan
 from tests.browser.helpers import path_of, scope_uri, sign_in
+from tests.browser.screenshots import DESKTOP, shoot_console
 from tests.cli.test_cli import query
 from tests.integration.review import submit_project
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, ViewportSize
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scan"
 REVIEWER = "rita@review.example.org"
 
@@ -39,20 +38,8 @@ def screenshot_dir(fallback: Path) -> Path:
 
 
 def shoot(page: Page, directory: Path, name: str) -> list[Path]:
-    """Full-page PNGs at both widths; the stylesheets applied and nothing is wider than a phone."""
-    page.wait_for_load_state("load")
-    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "1240px", page.url
-    shots = []
-    for label, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"review-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: {overflow}px wider than the {label} px screen"
-        shots.append(path)
-    page.set_viewport_size(DESKTOP)
-    return shots
+    """The reviewer console's page at both widths."""
+    return shoot_console(page, directory, f"review-{name}", "1240px", wide="1280")
 
 
 def scan_report(issuer: str) -> dict[str, Any]:

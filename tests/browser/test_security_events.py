@@ -10,7 +10,6 @@ go to ``$CONSENTRY_SCREENSHOTS`` when set, else the test's temporary directory. 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,18 +22,17 @@ from consentry.storage.tables import ConsentGrant, Project, SecurityEvent, User
 from consentry.storage.tables.base import now
 from tests.browser.console_helpers import PageErrors, project_url, screenshot_dir, sign_in_to_console
 from tests.browser.helpers import path_of, sign_in
+from tests.browser.screenshots import DESKTOP, shoot_console
 from tests.integration.events.receiver import Receiver, set_receiver, verify
 from tests.support.databases import SECRET
 from tests.support.live import LiveServer, free_port, start_server
 from tests.support.seed import Seeder
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, ViewportSize
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 OWNER = "dev@mailsorter.example.com"
 BOB = "bob@example.org"
 REVIEWER = "rita@review.example.org"
@@ -55,23 +53,6 @@ def pushing_server(database_url: str) -> Iterator[tuple[LiveServer, Seeder]]:
     yield server, seeder
     server.stop()
     seeder.close()
-
-
-def shoot(page: Page, directory: Path, name: str, max_width: str) -> list[Path]:
-    """Full-page PNGs at both widths; the stylesheet applied and nothing wider than the screen."""
-    page.wait_for_load_state("load")
-    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == max_width, page.url
-    shots = []
-    for label, viewport in (("desktop", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {label} screen"
-        shots.append(path)
-    page.set_viewport_size(DESKTOP)
-    return shots
 
 
 def world(seeder: Seeder) -> dict[str, Any]:
@@ -108,7 +89,7 @@ def test_developer_sets_the_endpoint_and_sees_deliveries(pushing_server, page, t
     page.goto(events_url)
     assert page.locator("nav.tabs a[aria-current=page]").inner_text() == "Events"
     assert page.locator("#events-endpoint .badge").inner_text() == "Not set"
-    shoot(page, shots, "console-events-empty", "1100px")
+    shoot_console(page, shots, "console-events-empty", "1100px")
 
     form = page.locator("#endpoint-form")
     form.get_by_label("Endpoint URL").fill("http://user:secret@example.com/events")
@@ -116,7 +97,7 @@ def test_developer_sets_the_endpoint_and_sees_deliveries(pushing_server, page, t
         form.get_by_role("button", name="Save endpoint").click()
     assert page.locator(".alert.error").get_attribute("data-code") == "invalid_endpoint"
     assert "user name or password" in page.locator(".alert.error").inner_text()
-    shoot(page, shots, "console-events-refused", "1100px")
+    shoot_console(page, shots, "console-events-refused", "1100px")
 
     receiver: Receiver
     with set_receiver() as receiver:
@@ -160,7 +141,7 @@ def test_developer_sets_the_endpoint_and_sees_deliveries(pushing_server, page, t
     assert page.locator("#event-list tbody tr").count() == 4
     assert page.locator("#event-list tr[data-status=failed]").count() == 1
     assert "Retrying" in page.locator("#event-list tbody tr").first.inner_text()
-    shoot(page, shots, "console-events", "1100px")
+    shoot_console(page, shots, "console-events", "1100px")
     assert errors.unexpected() == []
 
 
@@ -208,5 +189,5 @@ def test_reviewer_reads_overdue_deletion_requests(pushing_server, page, tmp_path
     rows = page.locator("#overdue-deletions tbody tr")
     assert rows.count() == 2
     assert "41 days" in rows.nth(0).inner_text() and BOB in rows.nth(0).inner_text()
-    shoot(page, shots, "review-deletions", "1240px")
+    shoot_console(page, shots, "review-deletions", "1240px")
     assert errors.unexpected() == []

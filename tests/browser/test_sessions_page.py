@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import select
 
 from consentry.storage.tables import User
-from tests.browser.console_helpers import DESKTOP, PHONE, PageErrors, screenshot_dir
+from tests.browser.console_helpers import PageErrors, screenshot_dir
 from tests.browser.helpers import path_of, sign_in
+from tests.browser.screenshots import DESKTOP, PHONE
 from tests.browser.test_account_page import shoot  # the account pages' screenshots and checks
 from tests.support.accounts import two_step_on
 

@@ -21,8 +21,9 @@ import pytest
 
 from consentry.domain.accounts.totp import PERIOD
 from consentry.domain.accounts.two_step_admin import require_two_step
-from tests.browser.console_helpers import DESKTOP, PHONE, PageErrors, screenshot_dir
+from tests.browser.console_helpers import PageErrors, screenshot_dir
 from tests.browser.helpers import PASSWORD, path_of
+from tests.browser.screenshots import at_both_widths
 from tests.support.accounts import served
 from tests.support.live import LiveServer
 from tests.support.seed import Seeder
@@ -45,14 +46,7 @@ def shoot(page: Page, directory: Path, name: str) -> None:
     """Full-page screenshots at 1280 and 390 pixels; the stylesheets applied, nothing overflows."""
     page.wait_for_load_state("load")
     assert page.evaluate("[...document.styleSheets].some(s => (s.href || '').endsWith('/security.css'))")
-    for label, viewport in (("desktop", DESKTOP), ("390", PHONE)):
-        page.set_viewport_size(viewport)
-        path = directory / f"two-step-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {label} screen"
-    page.set_viewport_size(DESKTOP)
+    at_both_widths(page, directory, f"two-step-{name}", wide="desktop")
 
 
 def password(page: Page, email: str = USER) -> None:

@@ -36,6 +36,7 @@ from tests.browser.console_helpers import (
     txt_record,
 )
 from tests.browser.helpers import path_of, sign_in
+from tests.browser.screenshots import at_both_widths
 from tests.support.databases import SECRET
 from tests.support.dns_server import DnsServer
 from tests.support.live import LiveServer, start_server
@@ -100,14 +101,7 @@ def _state(page: Page, base: str) -> str:
 
 
 def _shoot(page: Page, directory: Path, name: str) -> None:
-    for label, width in (("desktop", 1280), ("390", 390)):
-        page.set_viewport_size({"width": width, "height": 900})
-        path = directory / f"journey-{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5 * 1024, path
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} is {overflow}px wider than the {label} screen"
-    page.set_viewport_size({"width": 1280, "height": 900})
+    at_both_widths(page, directory, f"journey-{name}", wide="desktop")
 
 
 def test_developer_and_reviewer_take_an_app_through_verification(

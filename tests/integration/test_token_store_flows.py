@@ -17,10 +17,10 @@ from consentry.domain.tokens.store import Changes, Found, Lookup, Outcome
 from consentry.storage.tables import AuthorizationCode, Client, Interaction
 from consentry.storage.tables.base import now
 from consentry.storage.token_store import BatchedTokenStore
-from tests.integration.test_token_store_contract import code_row, commit, hasher, lookup, user_id
 from tests.support.browserless import Browser, pkce_pair
 from tests.support.flows import PASSWORD, auth_params
 from tests.support.seed import SeededClient, Seeder
+from tests.support.token_store import code_row, commit, hasher, lookup, user_id
 
 
 def paused(seed: Seeder, uid: int) -> str:

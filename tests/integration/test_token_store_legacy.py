@@ -30,10 +30,10 @@ from consentry.storage.tables import (
 from consentry.storage.tables.base import now
 from consentry.storage.token_mints import mints_only
 from consentry.storage.token_store import BatchedTokenStore
-from tests.integration.test_token_store_contract import BOTH, commit, lookup, user_id
 from tests.support.loops import own_loop
 from tests.support.oauth1 import consumer
 from tests.support.seed import Seeder
+from tests.support.token_store import BOTH, commit, lookup, user_id
 
 CAL = "http://testserver.local/auth/calendar"
 

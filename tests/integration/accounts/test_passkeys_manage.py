@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,6 +11,7 @@ from starlette.testclient import TestClient
 from consentry.storage.tables import AuditEvent, OutboxMail, Passkey, User
 from tests.conftest import ISSUER
 from tests.support.browserless import Browser
+from tests.support.matching import matched
 from tests.support.passkey_http import csrf_on, enrol, post_json, sign_in_with_password
 from tests.support.webauthn_authenticator import Authenticator
 
@@ -141,7 +141,7 @@ def test_a_name_too_long_is_refused_and_the_step_kept(seed, browser, auth):  # A
 
 
 def test_adding_needs_a_signed_in_account(seed, browser):  # ACCT-3
-    csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/signin").text).group(1)  # type: ignore[union-attr]
+    csrf = matched(r'name="csrf" value="([^"]+)"', browser.get("/signin").text)
     r = post_json(browser, "/account/passkeys/options", csrf, {})
     assert r.status_code == 303 and r.headers["location"].startswith("/signin?")
     assert browser.get("/account/passkeys").status_code == 303

@@ -18,6 +18,7 @@ from tests.conftest import ISSUER
 from tests.support.accounts import code_claims, consented
 from tests.support.browserless import Browser, pkce_pair, query_of
 from tests.support.flows import PASSWORD, auth_params
+from tests.support.matching import matched
 from tests.support.passkey_http import csrf_on, enrolled, post_json, sign_in_with_password
 from tests.support.webauthn_authenticator import Authenticator
 
@@ -72,8 +73,8 @@ def test_id_token_says_pwd_hwk_mfa(seed, browser, client, auth):  # ACCT-3
     verifier, challenge = pkce_pair()
     page = browser.sign_in(browser.authorize(auth_params(c, challenge, "openid")), EMAIL, PASSWORD)
     assert page.status_code == 200 and "/signin/verify" in str(page.url), page.text[:500]
-    step = STEP_RE.search(page.text).group(1)  # type: ignore[union-attr]
-    csrf = re.search(r'data-csrf="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    step = matched(STEP_RE, page.text)
+    csrf = matched(r'data-csrf="([^"]+)"', page.text)
     opt = _options(browser, csrf, step)
     r = _finish(browser, csrf, step, auth.get(opt["options"]))
     back = consented(browser, browser.follow(browser.get(r.json()["redirect"])), ("openid",))

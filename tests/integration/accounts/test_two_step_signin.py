@@ -28,6 +28,7 @@ from tests.conftest import ISSUER
 from tests.support.accounts import age_sign_ins, code_claims, consented
 from tests.support.browserless import CSRF_RE, Browser, form_value, pkce_pair
 from tests.support.flows import PASSWORD, auth_params
+from tests.support.matching import matched
 from tests.support.seed import Seeder
 
 STEP_RE = re.compile(r'name="step" value="([^"]+)"')
@@ -214,7 +215,7 @@ def test_org_requirement_makes_the_member_set_up_an_app_at_sign_in(seed, browser
     codes = CODES_RE.findall(codes_page.text)
     assert len(codes) == 10
     assert "consentry_sid=" in codes_page.headers.get("set-cookie", "")  # signed in by this response
-    go_on = unescape(re.search(r'href="([^"]+)" id="codes-saved"', codes_page.text).group(1))  # type: ignore[union-attr]
+    go_on = unescape(matched(r'href="([^"]+)" id="codes-saved"', codes_page.text))
     assert go_on.startswith("/authorize/continue?flow=")
     q = consented(browser, browser.follow(browser.get(ISSUER + go_on)))
     claims = code_claims(client, c, q, verifier)

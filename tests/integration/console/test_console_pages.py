@@ -35,6 +35,7 @@ from consentry.web.console.checkers import Checkers, console_checkers, parse_nam
 from tests.conftest import ISSUER
 from tests.support.browserless import CSRF_RE, Browser
 from tests.support.dns_server import DnsServer
+from tests.support.matching import matched
 from tests.support.seed import Seeder
 
 PASSWORD = "correct-horse-battery"
@@ -231,7 +232,7 @@ def test_every_page_renders_for_an_owner(seed: Seeder, dev: Dev) -> None:  # VER
     r = dev.post(
         f"{P}/clients", {"name": "web", "client_type": "web", "redirect_uris": f"https://{DOMAIN}/cb"}
     )
-    client_id = re.search(r'id="client-id">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    client_id = matched(r'id="client-id">([^<]+)<', r.text)
     pages = [
         "/console",
         *(P + tab for tab in PAGES),
@@ -323,7 +324,7 @@ def test_a_viewer_sees_but_cannot_edit_and_a_stranger_gets_404(
 
 def test_csrf_missing_or_wrong_is_refused_and_changes_nothing(seed: Seeder, dev: Dev) -> None:
     r = dev.post(f"{P}/clients", {"client_type": "service"})
-    client_id = re.search(r'id="client-id">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    client_id = matched(r'id="client-id">([^<]+)<', r.text)
     before = project_row(seed)
     posts = {
         "/console/projects": {"name": "Sneaky"},
@@ -513,8 +514,8 @@ def _token(http: TestClient, client_id: str, secret: str) -> int:
 def test_secret_shown_once_rotated_and_deleted(seed: Seeder, dev: Dev) -> None:
     r = dev.post(f"{P}/clients", {"name": "Sorter backend", "client_type": "service"})
     assert r.status_code == 200 and "shown only this once" in r.text
-    client_id = re.search(r'id="client-id">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
-    secret = re.search(r'id="client-secret-value">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    client_id = matched(r'id="client-id">([^<]+)<', r.text)
+    secret = matched(r'id="client-secret-value">([^<]+)<', r.text)
     listing = dev.get(f"{P}/clients").text
     assert f'data-client-id="{client_id}"' in listing and secret not in listing
     assert secret not in dev.get(f"{P}/clients/{client_id}/rotate").text
@@ -524,7 +525,7 @@ def test_secret_shown_once_rotated_and_deleted(seed: Seeder, dev: Dev) -> None:
     assert "The current secret stops working at once" in confirm
     r = dev.post(f"{P}/clients/{client_id}/rotate")
     assert r.status_code == 200 and "The previous secret no longer works" in r.text
-    new_secret = re.search(r'id="client-secret-value">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    new_secret = matched(r'id="client-secret-value">([^<]+)<', r.text)
     assert new_secret != secret
     assert _token(dev.http, client_id, secret) == 401
     assert _token(dev.http, client_id, new_secret) == 200
@@ -550,7 +551,7 @@ def test_client_forms_refuse_bad_input_and_other_projects_clients(seed: Seeder, 
     with browser_of(app, "other@example.org") as other:
         other.post("/console/projects", {"name": "Theirs"})
         r = other.post("/console/projects/Theirs/clients", {"client_type": "service"})
-        theirs = re.search(r'id="client-id">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+        theirs = matched(r'id="client-id">([^<]+)<', r.text)
         # Their client through my project's address: not found, and not deleted.
         assert other.post(f"{P}/clients/{theirs}/delete").status_code == 404
     assert dev.post(f"{P}/clients/{theirs}/delete").status_code == 404

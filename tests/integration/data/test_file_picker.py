@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from tests.integration.data.conftest import USER
 from tests.support.browserless import CSRF_RE, query_of
 from tests.support.flows import PASSWORD
+from tests.support.matching import matched
 
 
 def _open(browser, app_client, **extra: str):
@@ -30,7 +31,7 @@ def test_picked_files_become_visible_to_the_app(api_for, browser, app_client) ->
     assert "checked" not in page.text  # nothing pre-ticked (CONSENT-6)
     budget = next(k for k, v in ids.items() if v == "Budget 2027.csv")
     data = {
-        "csrf": CSRF_RE.search(page.text).group(1),  # type: ignore[union-attr]
+        "csrf": matched(CSRF_RE, page.text),
         "client_id": app_client.client_id,
         "redirect_uri": app_client.redirect_uris[0],
         "state": "s1",

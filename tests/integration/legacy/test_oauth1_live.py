@@ -6,7 +6,6 @@ The user's approval is driven over HTTP like a browser (AUTH1-1, AUTH1-2, AUTH1-
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -21,6 +20,7 @@ from requests_oauthlib import OAuth1Session
 from tests.support.accounts import served
 from tests.support.browserless import Browser
 from tests.support.live import LiveServer
+from tests.support.matching import matched
 from tests.support.oauth1 import PRIVATE_TEST_KEY, approval_page, certificate, consumer, decide
 from tests.support.seed import Seeder
 
@@ -109,7 +109,7 @@ def test_authlib_httpx_client(live) -> None:  # AUTH1-1 AUTH1-2 AUTH1-6 AUTH1-8
             browser = Browser(http, server.url)
             done = decide(browser, approval_page(browser, url.removeprefix(server.url), EMAIL), [scope])
         assert done.status_code == 200 and "Your verification code" in done.text
-        code = re.search(r'<output class="verifier"[^>]*>([^<]+)</output>', done.text).group(1)  # type: ignore[union-attr]
+        code = matched(r'<output class="verifier"[^>]*>([^<]+)</output>', done.text)
         token = client.fetch_access_token(access_url, verifier=code)
         assert token["oauth_token"]
         r = client.get(f"{server.url}/data/v1/calendar/events")

@@ -10,6 +10,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.conftest import ISSUER
+from tests.support.matching import matched
 from tests.support.oauth1 import (
     access_token,
     approval_page,
@@ -40,7 +41,7 @@ def test_oob_shows_a_code_to_type(seed, client, browser) -> None:  # AUTH1-8
     got = tokens_of(request_token(client, ISSUER, c.key, c.secret, CAL_FEED, callback="oob"))
     done = decide(browser, _page(browser, got.token, "&hl=fr&btmpl=mobile"), [CAL])
     assert done.status_code == 200 and "Your verification code" in done.text
-    code = CODE_RE.search(done.text).group(1)  # type: ignore[union-attr]
+    code = matched(CODE_RE, done.text)
     assert re.fullmatch(r"[A-Z]{4}-[A-Z]{4}-[A-Z]{4}", code)
     # The user types it as they like: lower case, without dashes.
     typed = code.replace("-", " ").lower()
@@ -53,7 +54,7 @@ def test_no_callback_shows_a_verification_number(seed, client, browser) -> None:
     got = tokens_of(request_token(client, ISSUER, c.key, c.secret, CAL_FEED, callback=None))
     done = decide(browser, _page(browser, got.token), [CAL])
     assert done.status_code == 200 and "Your verification number" in done.text
-    number = CODE_RE.search(done.text).group(1)  # type: ignore[union-attr]
+    number = matched(CODE_RE, done.text)
     assert re.fullmatch(r"\d{10}", number)
     assert access_token(client, ISSUER, c.key, c.secret, got, number).status_code == 200
 
@@ -104,7 +105,7 @@ def test_openid_hybrid_returns_an_id_token(seed, client, browser) -> None:  # AU
     page = _page(browser, got.token)
     assert page.status_code == 200 and 'id="signin-h"' in page.text  # the sign-in part of the consent
     done = decide(browser, page, [CAL])
-    code = CODE_RE.search(done.text).group(1)  # type: ignore[union-attr]
+    code = matched(CODE_RE, done.text)
     body = form_body(access_token(client, ISSUER, c.key, c.secret, got, code))
     keys = KeySet.import_key_set(client.get("/jwks").json())
     claims = jwt.decode(body["xoauth_id_token"], keys).claims
@@ -112,7 +113,7 @@ def test_openid_hybrid_returns_an_id_token(seed, client, browser) -> None:  # AU
     assert claims["email"] == EMAIL and claims["sub"] and claims["exp"] > claims["iat"]
     # Without openid, no ID token.
     plain = tokens_of(request_token(client, ISSUER, c.key, c.secret, CAL_FEED, callback="oob"))
-    code2 = CODE_RE.search(decide(browser, _page(browser, plain.token), [CAL]).text).group(1)  # type: ignore[union-attr]
+    code2 = matched(CODE_RE, decide(browser, _page(browser, plain.token), [CAL]).text)
     assert "xoauth_id_token" not in form_body(access_token(client, ISSUER, c.key, c.secret, plain, code2))
 
 
@@ -171,7 +172,7 @@ def test_unregistered_app_meets_the_unverified_screen(seed, client, browser) -> 
         request_token(client, ISSUER, "anonymous", "anonymous", f"{ISSUER}/feeds/mail/", callback="oob")
     )
     done = decide(browser, _page(browser, again.token), [MAIL])
-    code = CODE_RE.search(done.text).group(1)  # type: ignore[union-attr]
+    code = matched(CODE_RE, done.text)
     access = tokens_of(access_token(client, ISSUER, "anonymous", "anonymous", again, code))
     mail = signed(
         client,

@@ -16,9 +16,9 @@ from consentry.protocol.oauth2.grants.jwt_bearer import lookup, replay_key
 from consentry.storage.tables.base import now
 from consentry.storage.token_store import BatchedTokenStore
 from tests.integration.service_accounts.support import accounts, delegate, service_account
-from tests.integration.test_token_store_contract import commit
-from tests.integration.test_token_store_contract import lookup as read
 from tests.support.databases import SECRET
+from tests.support.token_store import commit
+from tests.support.token_store import lookup as read
 
 hasher = Hasher(SECRET)
 AUD = "http://testserver.local/token"
