@@ -2,7 +2,9 @@
 
 The authorization endpoint used to delete the paused request (``interactions``) in a commit of its
 own before writing the code: a code that was then refused (the app changed meanwhile) left nothing
-to resume. Now the deletion is one of the code's changes (``Changes.finished_flows``).
+to resume. Now the deletion is a claim of the code's changes (``Changes.claim_flow``): decided with
+the batch's other claims, so one request is answered with one code even when its decision is sent
+twice at once, and written only with that code.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def test_the_code_and_the_end_of_its_paused_request_are_one_commit(seed):
         other = paused(seed, uid)
         code, row = code_row(web, uid, new_family())
         batches = store.writer.batches
-        changes = Changes(client=found.client, codes=[row], finished_flows=[key])
+        changes = Changes(client=found.client, codes=[row], claim_flow=key)
         assert commit(store, changes) == [Outcome.COMMITTED]
         assert store.writer.batches - batches == 1
         assert not still_paused(seed, key)
@@ -77,17 +79,58 @@ def test_a_code_that_is_not_written_leaves_its_paused_request(seed):
         with seed.db.unit_of_work() as s:
             s.execute(update(Client).where(Client.id == web.pk).values(disabled=True))
         code, row = code_row(web, uid, new_family())
-        changes = Changes(client=found.client, codes=[row], finished_flows=[key])
+        changes = Changes(client=found.client, codes=[row], claim_flow=key)
         assert commit(store, changes) == [Outcome.CLIENT_CHANGED]
         assert still_paused(seed, key)
         with seed.db.unit_of_work() as s:
             assert s.get(AuthorizationCode, hasher.hash(code)) is None
 
 
-def test_ending_a_paused_request_is_more_than_a_mint():
+def test_ending_a_paused_request_is_a_claim():
     # ISSUE-10: a batch carrying one is never the one-statement mint-only path.
-    assert Changes(finished_flows=["k"]).besides_tokens()
+    assert Changes(claim_flow="k").claims() and Changes(claim_flow="k").besides_tokens()
     assert not Changes().besides_tokens()
+
+
+def test_one_paused_request_ended_twice_in_one_batch_gets_one_code(seed):
+    # ISSUE-10: the same decision sent twice at once: both codes reach one batch; the first ends the
+    # request and its code is written, the second is refused (FLOW_ENDED) and writes nothing.
+    with closing(BatchedTokenStore(seed.db)) as store:
+        web, uid, key, found = ready(seed, store, "ida@example.org")
+        first, first_row = code_row(web, uid, new_family())
+        second, second_row = code_row(web, uid, new_family())
+        outcomes = commit(
+            store,
+            Changes(client=found.client, codes=[first_row], claim_flow=key),
+            Changes(client=found.client, codes=[second_row], claim_flow=key),
+        )
+        assert outcomes == [Outcome.COMMITTED, Outcome.FLOW_ENDED]
+        assert not still_paused(seed, key)
+        with seed.db.unit_of_work() as s:
+            assert s.get(AuthorizationCode, hasher.hash(first)) is not None
+            assert s.get(AuthorizationCode, hasher.hash(second)) is None
+
+
+def test_a_paused_request_ended_before_refuses_a_later_code(seed):
+    # ISSUE-10: in sequence: the request was ended (answered, or swept when it expired); a code
+    # committed for it afterwards is refused and not written, and its batch mates are not.
+    with closing(BatchedTokenStore(seed.db)) as store:
+        web, uid, key, found = ready(seed, store, "uma@example.org")
+        _code, row = code_row(web, uid, new_family())
+        assert commit(store, Changes(client=found.client, codes=[row], claim_flow=key)) == [Outcome.COMMITTED]
+        late, late_row = code_row(web, uid, new_family())
+        other = paused(seed, uid)
+        mate, mate_row = code_row(web, uid, new_family())
+        outcomes = commit(
+            store,
+            Changes(client=found.client, codes=[late_row], claim_flow=key),
+            Changes(client=found.client, codes=[mate_row], claim_flow=other),
+        )
+        assert outcomes == [Outcome.FLOW_ENDED, Outcome.COMMITTED]
+        with seed.db.unit_of_work() as s:
+            assert s.get(AuthorizationCode, hasher.hash(late)) is None
+            assert s.get(AuthorizationCode, hasher.hash(mate)) is not None
+        assert not still_paused(seed, other)
 
 
 def test_signing_in_resumes_the_request_to_a_code_and_ends_it(seed: Seeder, browser: Browser) -> None:
@@ -142,3 +185,68 @@ def test_a_code_refused_at_its_commit_leaves_the_request_to_resume(
     assert again.status_code in (302, 303) and "code=" in again.headers["location"]
     with seed.db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(Interaction)) == 0
+
+
+def _consent_page(seed: Seeder, browser: Browser, email: str) -> tuple[SeededClient, Any]:
+    """An app asking a signed-in user for consent: the consent page, not yet answered."""
+    c = seed.client("web")
+    seed.user(email)
+    _verifier, challenge = pkce_pair()
+    page = browser.authorize(auth_params(c, challenge, "openid email"))
+    page = browser.sign_in(page, email, PASSWORD)
+    assert page.status_code == 200 and "/authorize/consent" in page.text
+    return c, page
+
+
+def interactions(seed: Seeder) -> int:
+    with seed.db.unit_of_work() as s:
+        return int(s.scalar(select(func.count()).select_from(Interaction)) or 0)
+
+
+def test_a_consent_whose_code_is_refused_can_be_sent_again(
+    app: Any, seed: Seeder, browser: Browser, monkeypatch: Any
+) -> None:
+    # ISSUE-10: the consent page's Allow: the decision is recorded, the code's commit is refused (the
+    # app changed that instant); the paused request is still there, so sending the form again works.
+    store = app.state.runtime.token_store
+    real = store.commit
+    refused: list[Changes] = []
+
+    async def refuse_once(changes: Changes) -> Outcome:
+        if changes.codes and not refused:
+            refused.append(changes)
+            return Outcome.CLIENT_CHANGED
+        return await real(changes)
+
+    c, page = _consent_page(seed, browser, "ivy@example.org")
+    monkeypatch.setattr(store, "commit", refuse_once)
+    failed = browser.consent(page, ["openid", "email"])
+    assert failed.status_code == 503 and "Try again" in failed.text
+    assert refused and refused[0].claim_flow is not None
+    assert interactions(seed) == 1
+    again = browser.consent(page, ["openid", "email"])
+    assert again.status_code in (302, 303), again.text[:600]
+    assert again.headers["location"].startswith(c.redirect_uris[0]) and "code=" in again.headers["location"]
+    assert interactions(seed) == 0
+
+
+def test_one_consent_sent_twice_gets_one_code(seed: Seeder, browser: Browser) -> None:
+    # ISSUE-10: the same Allow sent again after it was answered: the request is over ("expired"),
+    # and no second code is written for it.
+    _c, page = _consent_page(seed, browser, "eli@example.org")
+    first = browser.consent(page, ["openid", "email"])
+    assert first.status_code in (302, 303) and "code=" in first.headers["location"]
+    second = browser.consent(page, ["openid", "email"])
+    assert second.status_code == 400 and "This sign-in request expired" in second.text
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(AuthorizationCode)) == 1
+
+
+def test_a_cancel_ends_the_request_at_once(seed: Seeder, browser: Browser) -> None:
+    # ISSUE-10: Cancel writes no code, so it ends the paused request in its own transaction.
+    _c, page = _consent_page(seed, browser, "zoe@example.org")
+    denied = browser.consent(page, ["openid", "email"], allow=False)
+    assert denied.status_code in (302, 303) and "error=access_denied" in denied.headers["location"]
+    assert interactions(seed) == 0
+    again = browser.consent(page, ["openid", "email"])
+    assert again.status_code == 400 and "This sign-in request expired" in again.text

@@ -137,6 +137,8 @@ def _bearer_found(
 #: losing it means.
 _Claims = list[tuple[Callable[[Changes], Any], Callable[[Connection, set[Any], int], Any], Outcome]]
 _CLAIMS: _Claims = [
+    # A paused request first: of the rows a user's deletion removes, it takes these first.
+    (lambda c: c.claim_flow, lambda conn, keys, _at: sql.claim_flows(conn, keys), Outcome.FLOW_ENDED),
     (
         lambda c: c.claim_refresh.token_id if c.claim_refresh else None,
         lambda conn, keys, at: sql.claim_refresh(conn, keys, at),
@@ -206,9 +208,6 @@ def write_batch(
             # RFC 6749 4.1.2: what the code issued the first time is revoked.
             rest.families.append(c.claim_code.family)
             rest.audit.append((AuditTag.TOKEN_CODE_REPLAY, "", {"family": c.claim_code.family}))
-    # Before any insert locks a user's row (its foreign keys), in the order deleting a user takes
-    # (their paused requests, then the user), so the two never deadlock over these rows.
-    sql.finish_flows(conn, rest.flows)
     # Inserted before the revocation: a winner's successor in the same batch as a replay of its
     # code or refresh token belongs to the revoked family too.
     sql.insert_tokens(conn, tokens)
@@ -260,7 +259,7 @@ def _write_mode(conn: Connection, items: Sequence[Changes]) -> Iterator[None]:
 class _Rest:
     """A batch's writes other than tokens, gathered from the few requests that carry any."""
 
-    __slots__ = ("audit", "codes", "device_codes", "families", "flows", "gadget_tokens", "legacy", "polls")
+    __slots__ = ("audit", "codes", "device_codes", "families", "gadget_tokens", "legacy", "polls")
 
     def __init__(self) -> None:
         self.codes: list[dict[str, Any]] = []
@@ -269,7 +268,6 @@ class _Rest:
         self.gadget_tokens: list[dict[str, Any]] = []
         self.polls: list[tuple[int, int, str]] = []
         self.families: list[str] = []
-        self.flows: list[str] = []
         self.audit: list[tuple[str, str, dict[str, Any]]] = []
 
     def add(self, c: Changes) -> None:
@@ -279,7 +277,6 @@ class _Rest:
         self.gadget_tokens += c.gadget_tokens
         self.polls += [(p.polled_at, p.interval, p.device_hash) for p in c.device_polls]
         self.families += c.revoke_families
-        self.flows += c.finished_flows
         self.audit += [(e.tag, e.actor, e.data) for e in c.audit]
 
 

@@ -40,6 +40,7 @@ from consentry.web.authorize_outcome import (
     accounts_for_hd,
     build_request,
     error_outcome,
+    expired,
     first_param,
     matches_hint,
     page_error,
@@ -111,7 +112,7 @@ class AuthorizeFlow(FlowSteps):
         """Store what the decision needs stored: the code, the paused flow, the page's disclosure."""
         if out.kind == "code":
             if flow:  # ended by the code's own commit: a code not written leaves it to resume
-                exchange.changes.finished_flows.append(self.flows.key(flow))
+                exchange.changes.claim_flow = self.flows.key(flow)
             return await self.commit_code(out, exchange)
         if out.page is not None:
             return await run_in_threadpool(self.present, out, state, params)
@@ -126,6 +127,8 @@ class AuthorizeFlow(FlowSteps):
         committed = await self.store.commit(exchange.changes)
         if committed is Committed.COMMITTED:
             return Outcome("redirect", location=out.location)
+        if committed is Committed.FLOW_ENDED:  # the same decision sent twice: the first one has it
+            return expired()
         if exchange.found.client is not None:
             self.clients.drop(exchange.found.client.client_id)
         return page_error("temporarily_unavailable", 503, "The app's settings changed just now. Try again.")
@@ -276,8 +279,7 @@ class AuthorizeFlow(FlowSteps):
         """A paused flow read again: (an outcome that ends it, or None), paused, found, user, req, grant."""
         paused = await run_in_threadpool(self.flows.read, state, flow)
         if paused is None or paused.user_id is None:
-            expired = page_error("expired", 400, "This sign-in request expired. Start again from the app.")
-            return expired, None, Found(), None, build_request(self.ctx.issuer, []), None
+            return expired(), None, Found(), None, build_request(self.ctx.issuer, []), None
         found = await self.store.lookup(self.lookup_for(state, paused.params))
         account = found.account(paused.user_id)
         user = account.user if account else None
@@ -322,7 +324,7 @@ class AuthorizeFlow(FlowSteps):
             return self.refusal(CAP_REACHED, grant, req)
         passed = paused.passed | {screen}
         if not await run_in_threadpool(self.flows.hold, state, flow, user.id, passed):
-            return page_error("expired", 400, "This sign-in request expired. Start again from the app.")
+            return expired()
         return await self.run(state, paused.params, user.id, flow, address=address, passed=passed)
 
     async def decide_consent(
@@ -363,8 +365,8 @@ class AuthorizeFlow(FlowSteps):
             return await run_in_threadpool(
                 self.present, Outcome("consent", flow=flow, page=page), state, paused.params
             )
-        if recorded is None:  # the same consent sent twice: the first one took the flow
-            return page_error("expired", 400, "This sign-in request expired. Start again from the app.")
+        if recorded is None:  # the same consent sent twice: the first one ended the flow
+            return expired()
         if not allow or recorded.granted is None:
             return self.denied(grant, req)
         granted = recorded.granted
@@ -372,4 +374,4 @@ class AuthorizeFlow(FlowSteps):
         exchange = Exchange(found)
         with bound(exchange):
             out = self.issue(found, req, grant, user, requested, granted, recorded.lapses_at)
-        return await self.commit_code(out, exchange)
+        return await self.complete(out, exchange, state, paused.params, "", flow)  # the code ends the flow

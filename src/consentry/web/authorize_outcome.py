@@ -69,6 +69,12 @@ def page_error(error: str, status: int, message: str) -> Outcome:
     return Outcome("error_page", context={"error": error, "status": status, "message": message})
 
 
+def expired() -> Outcome:
+    """The paused request is gone: it expired, or the same answer was sent twice and the first
+    one ended it."""
+    return page_error("expired", 400, "This sign-in request expired. Start again from the app.")
+
+
 def accounts_for_hd(accounts: list[Any], hd: str | None) -> list[Any]:
     """AUTH0-5: ``hd=domain`` keeps that organization's accounts, ``hd=default`` the others."""
     if not hd or hd == "*":

@@ -102,13 +102,17 @@ class FlowSteps:
         allow: bool,
         digest: str,
     ) -> Recorded | Literal["changed"] | None:
-        """Take the flow (once) and record the decision against the disclosure shown; "changed"
-        if what the page showed is no longer what the app discloses (the user must see it again)."""
+        """Record the decision against the disclosure shown; "changed" if what the page showed is
+        no longer what the app discloses (the user must see it again), None if the request is gone.
+
+        A Cancel ends the request here. An Allow leaves it to the code's commit, which claims it
+        (``Changes.claim_flow``): a code that is not written leaves the request to be resumed, and
+        of one decision sent twice at once only one gets a code (both are on record)."""
         with self.ctx.db.unit_of_work() as db:
             d = disclose(db, page, self.ctx.catalogue, self.ctx.settings.operator_name)
             if allow and digest != d.digest:
                 return "changed"  # only an Allow needs to match what was shown; Cancel always ends
-            if not self.flows.take(db, flow):
+            if not (self.flows.pending(db, flow) if allow else self.flows.take(db, flow)):
                 return None
             who = Who(
                 user.id, user.email, client.id, client.client_id, client.project_id, client.project_status

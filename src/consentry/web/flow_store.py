@@ -99,6 +99,10 @@ class FlowStore:
         with self.ctx.db.unit_of_work() as db:
             self.take(db, flow)
 
+    def pending(self, db: Session, flow: str) -> bool:
+        """Whether the flow is still waiting (not ended, not swept)."""
+        return db.get(Interaction, self.key(flow)) is not None
+
     def take(self, db: Session, flow: str) -> bool:
         """Delete the flow, once: a second POST of the same decision finds it gone."""
         taken = db.execute(delete(Interaction).where(Interaction.id_hash == self.key(flow)))

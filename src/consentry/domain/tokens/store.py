@@ -51,6 +51,9 @@ class Outcome(enum.Enum):
     HOLDER_GONE = "holder_gone"
     #: The token to revoke was revoked before (or is gone): nothing was written.
     ALREADY_REVOKED = "already_revoked"
+    #: The paused authorization request was ended before (the same decision sent twice, or the
+    #: request expired and was swept): nothing was written.
+    FLOW_ENDED = "flow_ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,10 @@ class Changes:
     claim_device: str | None = None
     claim_assertion: AssertionClaim | None = None
     claim_legacy: LegacyClaim | None = None
+    #: A paused authorization request (its ``interactions`` row, by id hash) that this request
+    #: ends by issuing a code: removed in the code's own transaction, so a code that is not
+    #: written leaves the request to be resumed, and a request is answered with one code only.
+    claim_flow: str | None = None
     #: One token, by id, moving from live to revoked (AuthSub's RevokeToken). Unlike
     #: ``revoke_families``, it ends that token alone: a legacy token shares its family with the
     #: other tokens issued on the same app password.
@@ -193,10 +200,6 @@ class Changes:
     #: Written even when the request is refused (slow_down is itself a decision to remember).
     device_polls: list[DevicePoll] = field(default_factory=list)
     revoke_families: list[str] = field(default_factory=list)
-    #: Paused authorization requests (``interactions`` rows, by id hash) that this request ends by
-    #: issuing a code: removed in the code's own transaction, so a code that is not written leaves
-    #: the request to be resumed.
-    finished_flows: list[str] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -210,6 +213,7 @@ class Changes:
             or self.claim_assertion
             or self.claim_legacy
             or self.claim_revoke is not None
+            or self.claim_flow
         )
 
     def besides_tokens(self) -> bool:
@@ -221,7 +225,6 @@ class Changes:
             or self.gadget_tokens
             or self.device_polls
             or self.revoke_families
-            or self.finished_flows
             or self.audit
         )
 

@@ -264,6 +264,12 @@ def claim_devices(conn: Connection, hashes: Iterable[str]) -> Pending[set[Any]]:
     return _returning(conn, d.claim_device, d.keys(hashes))
 
 
+def claim_flows(conn: Connection, id_hashes: Iterable[str]) -> Pending[set[Any]]:
+    """Remove paused authorization requests; the id hashes this call removed (others were gone)."""
+    d = dialect(conn)
+    return _returning(conn, d.claim_flows, d.keys(id_hashes))
+
+
 def claim_assertion(conn: Connection, jti_hash: str, expires_at: int) -> Pending[set[Any]]:
     """The jti recorded: a one-element set if this call recorded it, empty if it was seen before."""
     return _returning(conn, dialect(conn).claim_assertion, jti_hash, expires_at)
@@ -296,10 +302,6 @@ def _write_set(conn: Connection, statement: str, keys: Iterable[Any], *before: A
 
 def revoke_families(conn: Connection, families: Iterable[str], at: int) -> None:
     _write_set(conn, dialect(conn).revoke_families, families, at)
-
-
-def finish_flows(conn: Connection, id_hashes: Iterable[str]) -> None:
-    _write_set(conn, dialect(conn).finish_flows, id_hashes)
 
 
 def revoke_oldest_refresh(conn: Connection, holders: Iterable[tuple[int, int]], keep: int, at: int) -> None:

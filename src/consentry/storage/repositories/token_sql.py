@@ -258,7 +258,7 @@ class _Dialect:
         self.revoke_families = (
             f"UPDATE tokens SET revoked_at = {p} WHERE revoked_at IS NULL AND family {one_of}"
         )
-        self.finish_flows = f"DELETE FROM interactions WHERE id_hash {one_of}"
+        self.claim_flows = f"DELETE FROM interactions WHERE id_hash {one_of} RETURNING id_hash"
         # Keep the newest N live refresh tokens of one user at one client; the rest are revoked.
         self.revoke_oldest_refresh = (
             f"UPDATE tokens SET revoked_at = {p} WHERE id IN (SELECT id FROM tokens WHERE user_id = {p} "
