@@ -46,6 +46,11 @@ def still_paused(seed: Seeder, key: str) -> bool:
         return s.get(Interaction, key) is not None
 
 
+def code_written(seed: Seeder, code: str) -> bool:
+    with seed.db.unit_of_work() as s:
+        return s.get(AuthorizationCode, hasher.hash(code)) is not None
+
+
 def ready(seed: Seeder, store: BatchedTokenStore, email: str) -> tuple[SeededClient, int, str, Found]:
     """An app, a user with a paused request (its id hash), and the app as a request's lookup found it."""
     web = seed.client("web")
@@ -67,8 +72,7 @@ def test_the_code_and_the_end_of_its_paused_request_are_one_commit(seed):
         assert store.writer.batches - batches == 1
         assert not still_paused(seed, key)
         assert still_paused(seed, other)  # only the request this code ends
-        with seed.db.unit_of_work() as s:
-            assert s.get(AuthorizationCode, hasher.hash(code)) is not None
+        assert code_written(seed, code)
 
 
 def test_a_code_that_is_not_written_leaves_its_paused_request(seed):
@@ -82,8 +86,7 @@ def test_a_code_that_is_not_written_leaves_its_paused_request(seed):
         changes = Changes(client=found.client, codes=[row], claim_flow=key)
         assert commit(store, changes) == [Outcome.CLIENT_CHANGED]
         assert still_paused(seed, key)
-        with seed.db.unit_of_work() as s:
-            assert s.get(AuthorizationCode, hasher.hash(code)) is None
+        assert not code_written(seed, code)
 
 
 def test_ending_a_paused_request_is_a_claim():
@@ -106,9 +109,7 @@ def test_one_paused_request_ended_twice_in_one_batch_gets_one_code(seed):
         )
         assert outcomes == [Outcome.COMMITTED, Outcome.FLOW_ENDED]
         assert not still_paused(seed, key)
-        with seed.db.unit_of_work() as s:
-            assert s.get(AuthorizationCode, hasher.hash(first)) is not None
-            assert s.get(AuthorizationCode, hasher.hash(second)) is None
+        assert code_written(seed, first) and not code_written(seed, second)
 
 
 def test_a_paused_request_ended_before_refuses_a_later_code(seed):
@@ -127,9 +128,7 @@ def test_a_paused_request_ended_before_refuses_a_later_code(seed):
             Changes(client=found.client, codes=[mate_row], claim_flow=other),
         )
         assert outcomes == [Outcome.FLOW_ENDED, Outcome.COMMITTED]
-        with seed.db.unit_of_work() as s:
-            assert s.get(AuthorizationCode, hasher.hash(late)) is None
-            assert s.get(AuthorizationCode, hasher.hash(mate)) is not None
+        assert not code_written(seed, late) and code_written(seed, mate)
         assert not still_paused(seed, other)
 
 
@@ -153,21 +152,33 @@ def test_signing_in_resumes_the_request_to_a_code_and_ends_it(seed: Seeder, brow
         assert s.scalar(select(func.count()).select_from(Interaction)) == 0
 
 
-def test_a_code_refused_at_its_commit_leaves_the_request_to_resume(
-    app: Any, seed: Seeder, browser: Browser, monkeypatch: Any
-) -> None:
-    # ISSUE-10: the endpoint path: the code's commit is refused (the app changed that instant); the
-    # page says to try again, and trying again works because the paused request is still there.
+def refuse_next_code(app: Any, monkeypatch: Any) -> list[Changes]:
+    """From now on, the next commit that carries a code is refused as if the app had just changed
+    (CLIENT_CHANGED); the list receives what it carried."""
     store = app.state.runtime.token_store
     real = store.commit
     refused: list[Changes] = []
 
     async def refuse_once(changes: Changes) -> Outcome:
-        if changes.codes and not refused:  # the next code's commit, once
+        if changes.codes and not refused:
             refused.append(changes)
             return Outcome.CLIENT_CHANGED
         return await real(changes)
 
+    monkeypatch.setattr(store, "commit", refuse_once)
+    return refused
+
+
+def interactions(seed: Seeder) -> int:
+    with seed.db.unit_of_work() as s:
+        return int(s.scalar(select(func.count()).select_from(Interaction)) or 0)
+
+
+def test_a_code_refused_at_its_commit_leaves_the_request_to_resume(
+    app: Any, seed: Seeder, browser: Browser, monkeypatch: Any
+) -> None:
+    # ISSUE-10: the endpoint path: the code's commit is refused (the app changed that instant); the
+    # page says to try again, and trying again works because the paused request is still there.
     c = seed.client("web")
     seed.user("ora@example.org")
     _verifier, challenge = pkce_pair()
@@ -175,16 +186,14 @@ def test_a_code_refused_at_its_commit_leaves_the_request_to_resume(
     assert "code" in browser.login_and_consent(params, "ora@example.org", PASSWORD)
     browser.http.cookies.clear()
     page = browser.authorize(params)
-    monkeypatch.setattr(store, "commit", refuse_once)
+    refuse_next_code(app, monkeypatch)
     failed = browser.sign_in(page, "ora@example.org", PASSWORD)
     assert failed.status_code == 503 and "Try again" in failed.text
     assert "/authorize/continue" in str(failed.request.url)
-    with seed.db.unit_of_work() as s:
-        assert s.scalar(select(func.count()).select_from(Interaction)) == 1
+    assert interactions(seed) == 1
     again = browser.get(str(failed.request.url))
     assert again.status_code in (302, 303) and "code=" in again.headers["location"]
-    with seed.db.unit_of_work() as s:
-        assert s.scalar(select(func.count()).select_from(Interaction)) == 0
+    assert interactions(seed) == 0
 
 
 def _consent_page(seed: Seeder, browser: Browser, email: str) -> tuple[SeededClient, Any]:
@@ -198,28 +207,13 @@ def _consent_page(seed: Seeder, browser: Browser, email: str) -> tuple[SeededCli
     return c, page
 
 
-def interactions(seed: Seeder) -> int:
-    with seed.db.unit_of_work() as s:
-        return int(s.scalar(select(func.count()).select_from(Interaction)) or 0)
-
-
 def test_a_consent_whose_code_is_refused_can_be_sent_again(
     app: Any, seed: Seeder, browser: Browser, monkeypatch: Any
 ) -> None:
     # ISSUE-10: the consent page's Allow: the decision is recorded, the code's commit is refused (the
     # app changed that instant); the paused request is still there, so sending the form again works.
-    store = app.state.runtime.token_store
-    real = store.commit
-    refused: list[Changes] = []
-
-    async def refuse_once(changes: Changes) -> Outcome:
-        if changes.codes and not refused:
-            refused.append(changes)
-            return Outcome.CLIENT_CHANGED
-        return await real(changes)
-
     c, page = _consent_page(seed, browser, "ivy@example.org")
-    monkeypatch.setattr(store, "commit", refuse_once)
+    refused = refuse_next_code(app, monkeypatch)
     failed = browser.consent(page, ["openid", "email"])
     assert failed.status_code == 503 and "Try again" in failed.text
     assert refused and refused[0].claim_flow is not None
