@@ -53,18 +53,6 @@ class LimitReached(DomainError):
         super().__init__("limit", message)
 
 
-class NeverRedirectError(Exception):
-    """An authorization error that must be shown to the user, never sent to a redirect URI.
-
-    Unknown client, unregistered redirect URI: redirecting would make us an open redirector.
-    """
-
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-
-
 #: Codes raised as a plain DomainError before the classes existed; their status stays stable.
 HTTP_STATUS = {
     "not_found": 404,

@@ -21,7 +21,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from sqlalchemy import select
 
 from consentry.domain.accounts import service as accounts
 from consentry.domain.clients import service as clients
@@ -120,14 +119,6 @@ def registered_app(
         s.add(client)
         s.flush()
         return RegisteredApp(client.client_id, client.id, name, domain)
-
-
-def client_row(seed: Seeder, client_id: str) -> Client:
-    with seed.db.unit_of_work() as s:
-        row = s.scalar(select(Client).where(Client.client_id == client_id))
-        assert row is not None
-        s.expunge(row)
-        return row
 
 
 # --- the request URL, as gdata built it ----------------------------------------------------------

@@ -26,7 +26,7 @@ from consentry.storage.tables import Interaction
 from consentry.storage.tables.base import now
 from consentry.web.authorize_outcome import Outcome, error_outcome, first_param, page_error
 from consentry.web.consent_view import Page, disclose, shown
-from consentry.web.flow_store import FlowStore, Paused
+from consentry.web.flow_store import FlowStore
 from consentry.web.render import ask_admins_url
 from consentry.web.session import BrowserState, Sessions
 
@@ -40,9 +40,6 @@ class FlowSteps:
     # Kept for the sign-in and account-choice pages, which pin the account on a paused flow.
     def resume(self, db: Session, state: BrowserState, flow: str) -> Interaction | None:
         return self.flows.resume(db, state, flow)
-
-    def resume_params(self, state: BrowserState, flow: str) -> Paused | None:
-        return self.flows.read(state, flow)
 
     def pause_signin(
         self, out: Outcome, state: BrowserState, params: list[tuple[str, str]], address: str
