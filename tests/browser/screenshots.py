@@ -1,8 +1,9 @@
 """Screenshots at the two widths every page must look finished at: desktop and a 390 px phone.
 
-Each page's tests first check that its own stylesheet applied (that check differs per page), then
-call ``at_both_widths``, which holds what every page shares: a full-page PNG at each width that is
-a rendered page (not a blank one), and nothing wider than the screen (tables scroll or stack).
+``at_both_widths`` holds what every page shares: a full-page PNG at each width that is a rendered
+page (not a blank one), and nothing wider than the screen (tables scroll or stack). Most suites
+first check that the page's own stylesheet applied, which differs per page (``main_is_styled``, or
+the page background); ``shoot_console`` does both for the consoles.
 """
 
 from __future__ import annotations

@@ -9,20 +9,26 @@ twice at once, and written only with that code.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from contextlib import closing
 from typing import Any
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import delete, func, select, update
 
+from consentry.domain.accounts import service
 from consentry.domain.secrets import new_family, new_secret
-from consentry.domain.tokens.store import Changes, Found, Lookup, Outcome
+from consentry.domain.tokens.store import Changes, Found, Lookup, Outcome, RefreshClaim
+from consentry.storage.repositories import token_batches
+from consentry.storage.repositories.token_batches import Done
 from consentry.storage.tables import AuthorizationCode, Client, Interaction
 from consentry.storage.tables.base import now
 from consentry.storage.token_store import BatchedTokenStore
 from tests.support.browserless import Browser, pkce_pair
 from tests.support.flows import PASSWORD, auth_params
 from tests.support.seed import SeededClient, Seeder
-from tests.support.token_store import code_row, commit, hasher, lookup, user_id
+from tests.support.token_store import code_row, commit, hasher, insert_token, lookup, token_row, user_id
 
 
 def paused(seed: Seeder, uid: int) -> str:
@@ -196,6 +202,53 @@ def test_a_code_refused_at_its_commit_leaves_the_request_to_resume(
     assert interactions(seed) == 0
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_batch_and_a_user_deletion_never_wait_on_each_other_in_a_circle(seed, monkeypatch):
+    # ISSUE-10: a batch claims a user's refresh token (rotation) and a paused request (a code), while
+    # the user is deleted. The deletion removes tokens, codes, then paused requests, then the user; the
+    # batch claims in that order too, so one waits for the other and both finish. (With the paused
+    # request claimed first, PostgreSQL found a deadlock and failed one of them.)
+    with closing(BatchedTokenStore(seed.db)) as store:
+        web, uid, key, found = ready(seed, store, "dee@example.org")
+        _access, _refresh, live = token_row(web.pk, uid, new_family())
+        token_id = insert_token(seed, live)
+        deleting: list[threading.Thread] = []
+        failed: list[BaseException] = []
+
+        def delete_user() -> None:
+            try:
+                with seed.db.unit_of_work() as s:
+                    service.delete_user(s, "dee@example.org")
+            except BaseException as e:
+                failed.append(e)
+
+        def then_delete(real: Callable[..., Any]) -> Callable[..., Done[set[Any]]]:
+            def claim(*args: Any) -> Done[set[Any]]:
+                won: set[Any] = real(*args).result()
+                if not deleting:  # after the batch's first claim, the deletion goes as far as it can
+                    deleting.append(threading.Thread(target=delete_user))
+                    deleting[0].start()
+                    deleting[0].join(1.5)  # it waits for a row the batch holds
+                return Done(won)
+
+            return claim
+
+        monkeypatch.setattr(token_batches, "claim_refresh", then_delete(token_batches.claim_refresh))
+        monkeypatch.setattr(token_batches, "claim_flows", then_delete(token_batches.claim_flows))
+        _code, code = code_row(web, uid, new_family())
+        _access2, _refresh2, rotated = token_row(web.pk, uid, live["family"])
+        outcomes = commit(
+            store,
+            Changes(client=found.client, codes=[code], claim_flow=key),
+            Changes(
+                client=found.client, tokens=[rotated], claim_refresh=RefreshClaim(token_id, live["family"])
+            ),
+        )
+        deleting[0].join(10)
+        assert outcomes == [Outcome.COMMITTED, Outcome.COMMITTED] and not failed, failed
+        assert not still_paused(seed, key) and not code_written(seed, _code)  # the deletion took them
+
+
 def _consent_page(seed: Seeder, browser: Browser, email: str) -> tuple[SeededClient, Any]:
     """An app asking a signed-in user for consent: the consent page, not yet answered."""
     c = seed.client("web")
@@ -234,6 +287,29 @@ def test_one_consent_sent_twice_gets_one_code(seed: Seeder, browser: Browser) ->
     assert second.status_code == 400 and "This sign-in request expired" in second.text
     with seed.db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(AuthorizationCode)) == 1
+
+
+def test_a_consent_whose_request_another_answer_ended_gets_no_code(
+    app: Any, seed: Seeder, browser: Browser, monkeypatch: Any
+) -> None:
+    # ISSUE-10: two answers to one request reach the commit together (the same form sent twice, or
+    # Allow and Cancel): the other one ended the request just before this code's commit, so the
+    # claim is lost (FLOW_ENDED): the page says the request is over and no code is written.
+    store = app.state.runtime.token_store
+    real = store.commit
+
+    async def ended_meanwhile(changes: Changes) -> Outcome:
+        if changes.claim_flow is not None:
+            with seed.db.unit_of_work() as s:
+                s.execute(delete(Interaction).where(Interaction.id_hash == changes.claim_flow))
+        return await real(changes)
+
+    _c, page = _consent_page(seed, browser, "kai@example.org")
+    monkeypatch.setattr(store, "commit", ended_meanwhile)
+    late = browser.consent(page, ["openid", "email"])
+    assert late.status_code == 400 and "This sign-in request expired" in late.text
+    with seed.db.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(AuthorizationCode)) == 0
 
 
 def test_a_cancel_ends_the_request_at_once(seed: Seeder, browser: Browser) -> None:

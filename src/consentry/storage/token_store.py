@@ -137,8 +137,6 @@ def _bearer_found(
 #: losing it means.
 _Claims = list[tuple[Callable[[Changes], Any], Callable[[Connection, set[Any], int], Any], Outcome]]
 _CLAIMS: _Claims = [
-    # A paused request first: of the rows a user's deletion removes, it takes these first.
-    (lambda c: c.claim_flow, lambda conn, keys, _at: sql.claim_flows(conn, keys), Outcome.FLOW_ENDED),
     (
         lambda c: c.claim_refresh.token_id if c.claim_refresh else None,
         lambda conn, keys, at: sql.claim_refresh(conn, keys, at),
@@ -161,6 +159,10 @@ _CLAIMS: _Claims = [
         lambda conn, keys, at: legacy_sql.claim_legacy(conn, keys, at),
         Outcome.LEGACY_USED,
     ),
+    # Paused requests after the tokens and codes, before any insert locks a user's row (its foreign
+    # keys): the order deleting a user takes them (tokens, codes, paused requests, then the user),
+    # so that the two never wait on each other in a circle.
+    (lambda c: c.claim_flow, lambda conn, keys, _at: sql.claim_flows(conn, keys), Outcome.FLOW_ENDED),
 ]
 
 
