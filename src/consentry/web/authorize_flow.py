@@ -127,7 +127,7 @@ class AuthorizeFlow(FlowSteps):
         committed = await self.store.commit(exchange.changes)
         if committed is Committed.COMMITTED:
             return Outcome("redirect", location=out.location)
-        if committed is Committed.FLOW_ENDED:  # the same decision sent twice: the first one has it
+        if committed is Committed.FLOW_ENDED:  # another answer to the request ended it first
             return expired()
         if exchange.found.client is not None:
             self.clients.drop(exchange.found.client.client_id)

@@ -51,8 +51,8 @@ class Outcome(enum.Enum):
     HOLDER_GONE = "holder_gone"
     #: The token to revoke was revoked before (or is gone): nothing was written.
     ALREADY_REVOKED = "already_revoked"
-    #: The paused authorization request was ended before (the same decision sent twice, or the
-    #: request expired and was swept): nothing was written.
+    #: The paused authorization request was ended before (another answer to it came first, or
+    #: it expired and was swept): nothing was written.
     FLOW_ENDED = "flow_ended"
 
 
