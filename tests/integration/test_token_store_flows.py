@@ -101,18 +101,22 @@ def test_ending_a_paused_request_is_a_claim():
     assert not Changes().besides_tokens()
 
 
+def codes_ending(
+    store: BatchedTokenStore, web: SeededClient, uid: int, found: Found, *flows: str
+) -> tuple[list[Outcome], list[str]]:
+    """One code for each paused request (by id hash), all committed in one batch: the outcomes
+    and the codes."""
+    made = [code_row(web, uid, new_family()) for _ in flows]
+    changes = [Changes(client=found.client, codes=[row], claim_flow=f) for (_c, row), f in zip(made, flows)]
+    return commit(store, *changes), [code for code, _row in made]
+
+
 def test_one_paused_request_ended_twice_in_one_batch_gets_one_code(seed):
     # ISSUE-10: the same decision sent twice at once: both codes reach one batch; the first ends the
     # request and its code is written, the second is refused (FLOW_ENDED) and writes nothing.
     with closing(BatchedTokenStore(seed.db)) as store:
         web, uid, key, found = ready(seed, store, "ida@example.org")
-        first, first_row = code_row(web, uid, new_family())
-        second, second_row = code_row(web, uid, new_family())
-        outcomes = commit(
-            store,
-            Changes(client=found.client, codes=[first_row], claim_flow=key),
-            Changes(client=found.client, codes=[second_row], claim_flow=key),
-        )
+        outcomes, (first, second) = codes_ending(store, web, uid, found, key, key)
         assert outcomes == [Outcome.COMMITTED, Outcome.FLOW_ENDED]
         assert not still_paused(seed, key)
         assert code_written(seed, first) and not code_written(seed, second)
@@ -123,16 +127,9 @@ def test_a_paused_request_ended_before_refuses_a_later_code(seed):
     # committed for it afterwards is refused and not written, and its batch mates are not.
     with closing(BatchedTokenStore(seed.db)) as store:
         web, uid, key, found = ready(seed, store, "uma@example.org")
-        _code, row = code_row(web, uid, new_family())
-        assert commit(store, Changes(client=found.client, codes=[row], claim_flow=key)) == [Outcome.COMMITTED]
-        late, late_row = code_row(web, uid, new_family())
+        assert codes_ending(store, web, uid, found, key)[0] == [Outcome.COMMITTED]
         other = paused(seed, uid)
-        mate, mate_row = code_row(web, uid, new_family())
-        outcomes = commit(
-            store,
-            Changes(client=found.client, codes=[late_row], claim_flow=key),
-            Changes(client=found.client, codes=[mate_row], claim_flow=other),
-        )
+        outcomes, (late, mate) = codes_ending(store, web, uid, found, key, other)
         assert outcomes == [Outcome.FLOW_ENDED, Outcome.COMMITTED]
         assert not code_written(seed, late) and code_written(seed, mate)
         assert not still_paused(seed, other)
